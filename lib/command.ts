@@ -1,0 +1,25 @@
+/**
+ * The shape of a command module: its flags, its help, and a `run` that takes
+ * the injected {@linkcode Context} and returns the exit code.
+ *
+ * @module
+ */
+
+import type { Args, FlagSpecs } from "./args.ts";
+import type { Context } from "./context.ts";
+
+/** One CLI command. */
+export interface Command {
+  /** The flags it accepts beyond the global ones. */
+  flags: FlagSpecs;
+  /** The full `--help` text. */
+  help: string;
+  /** Does the work; returns the process exit code. */
+  run(ctx: Context, args: Args): Promise<number>;
+}
+
+/** Help text shared by every command's "Global flags" section. */
+export const GLOBAL_HELP = `Global flags:
+  --state-dir DIR   state dir (default $OPENCLAW_STATE_DIR, else ~/.openclaw)
+  --agent ID        agent (default $CLAWAUTH_AGENT, else main)
+  -h, --help        show this help`;

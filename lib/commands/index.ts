@@ -1,0 +1,97 @@
+/**
+ * The command table: names, one-line summaries, and lazy loaders, so only the
+ * command that runs is loaded (the `token` hot path stays small).
+ *
+ * @module
+ */
+
+import type { Command } from "../command.ts";
+
+/** A command's entry in the table. */
+export interface CommandEntry {
+  /** One line for `clawauth --help`. */
+  summary: string;
+  /** Loads the command module. */
+  load(): Promise<{ command: Command }>;
+}
+
+/** Every command by name. */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  login: {
+    summary: "log in with OAuth (browser, pasted code, or --start/--finish)",
+    load: () => import("./login.ts"),
+  },
+  "paste-token": {
+    summary: "store a setup-token or API key read from stdin",
+    load: () => import("./paste_token.ts"),
+  },
+  status: {
+    summary: "every profile with its state; --check for CI",
+    load: () => import("./status.ts"),
+  },
+  token: {
+    summary: "print a usable secret (refreshing OAuth first)",
+    load: () => import("./token.ts"),
+  },
+  list: {
+    summary: "profiles without secrets",
+    load: () => import("./list.ts"),
+  },
+  remove: {
+    summary: "delete a profile (alias: logout)",
+    load: () => import("./remove.ts"),
+  },
+  order: {
+    summary: "get, set or clear a provider's routing order",
+    load: () => import("./order.ts"),
+  },
+  resolve: {
+    summary: "which profile a request would use, and why not the others",
+    load: () => import("./resolve.ts"),
+  },
+  report: {
+    summary: "feed a failure (or --ok) back into rotation",
+    load: () => import("./report.ts"),
+  },
+  exec: {
+    summary: "run a command with fresh secrets in its environment",
+    load: () => import("./exec.ts"),
+  },
+  channels: {
+    summary: "OpenClaw's channels list: profiles per provider, no secrets",
+    load: () => import("./channels.ts"),
+  },
+  agents: {
+    summary: "add, list or remove agents (separate stores)",
+    load: () => import("./agents.ts"),
+  },
+};
+
+/** Other spellings, including OpenClaw's `models …`, mapped to a command name. */
+export const ALIASES: Readonly<Record<string, string>> = {
+  logout: "remove",
+  "models status": "status",
+  "models list": "list",
+  "models auth paste-token": "paste-token",
+  "models auth order": "order",
+  "models auth login": "login",
+  "models auth setup-token": "setup-token",
+  "models auth logout": "remove",
+};
+
+/**
+ * Finds the command an argv names, consuming alias words; returns its name
+ * and the remaining arguments, or `undefined` for an unknown command.
+ */
+export function findCommand(
+  argv: readonly string[],
+): { name: string; rest: string[] } | undefined {
+  for (const words of [3, 2, 1]) {
+    const key = argv.slice(0, words).join(" ");
+    const name = Object.hasOwn(ALIASES, key) ? ALIASES[key] : words === 1 ? key : undefined;
+    if (name !== undefined && Object.hasOwn(COMMANDS, name)) {
+      return { name, rest: argv.slice(words) };
+    }
+  }
+  return undefined;
+}

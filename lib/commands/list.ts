@@ -1,0 +1,53 @@
+/**
+ * `clawauth list`: the agent's profiles, without secrets.
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { type Command, GLOBAL_HELP } from "../command.ts";
+import { printJson, table } from "../output.ts";
+import { resolvePaths } from "../paths.ts";
+import { openStore } from "../store.ts";
+import { accountText, profileJson, profileRows, whenText } from "../views.ts";
+
+/** The `list` command. */
+export const command: Command = {
+  flags: { provider: { type: "string" }, json: { type: "boolean" } },
+  help: `Usage: clawauth list [--provider ID] [--json]
+
+Lists the agent's profiles: id, type, expiry and account. Never a secret.
+
+Flags:
+  --provider ID   only this provider's profiles
+  --json          print {"agent","profiles":[{"id","provider","type","state","expires",…}]}
+${GLOBAL_HELP}
+
+Example:
+  clawauth list --agent work`,
+  async run(ctx, args) {
+    const paths = resolvePaths(args, ctx);
+    const store = await openStore(ctx, paths);
+    const now = ctx.now();
+    const rows = profileRows(store, now, args.string("provider"));
+    if (args.bool("json")) {
+      printJson(ctx, {
+        agent: paths.agent,
+        profiles: rows.map((row) => profileJson(row, now)),
+      });
+    } else if (rows.length === 0) {
+      ctx.out(`No profiles in agent ${paths.agent}.\n`);
+    } else {
+      ctx.out(table(
+        ["PROFILE", "TYPE", "EXPIRES", "ACCOUNT"],
+        rows.map(({ profile }) => [
+          printable(profile.id, 60),
+          profile.type ?? "invalid",
+          profile.expires === null ? "-" : whenText(ctx, profile.expires),
+          printable(accountText(profile), 60),
+        ]),
+      ));
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * `clawauth order get|set|clear`: the agent's routing order per provider,
+ * kept in the store's `order` (OpenClaw's `models auth order`).
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { type Command, GLOBAL_HELP } from "../command.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { child, isObject } from "../json.ts";
+import { readOpenclawOrder } from "../openclaw_config.ts";
+import { printJson } from "../output.ts";
+import { resolvePaths } from "../paths.ts";
+import { PROVIDER_ID } from "../profiles.ts";
+import { orderFor } from "../routing.ts";
+import { openStore, updateStore } from "../store.ts";
+
+/** The `order` command. */
+export const command: Command = {
+  flags: { provider: { type: "string" }, json: { type: "boolean" } },
+  help: `Usage: clawauth order get [--provider ID] [--json]
+       clawauth order set --provider ID PROFILE_ID…
+       clawauth order clear --provider ID
+
+The order in which routing tries a provider's profiles. Profiles left out of a
+set order are not used for that provider. Without an agent order, OpenClaw's
+auth.order (openclaw.json) applies, else round robin.
+
+Flags:
+  --provider ID   the provider
+  --json          (get) print {"order":{provider:[ids]},"source":{provider:"store"|"openclaw"}}
+${GLOBAL_HELP}
+
+Examples:
+  clawauth order set --provider anthropic anthropic:work anthropic:default
+  clawauth order get --provider anthropic`,
+  async run(ctx, args) {
+    const [action, ...ids] = args.positionals;
+    const provider = args.string("provider");
+    if (provider !== undefined && !PROVIDER_ID.test(provider)) {
+      throw usageError(`${printable(provider)} is not a provider id.`, "order");
+    }
+    const paths = resolvePaths(args, ctx);
+    if (action === "get" && ids.length === 0) {
+      const store = await openStore(ctx, paths);
+      const external = await readOpenclawOrder(paths.openclawConfig);
+      const providers = provider ? [provider] : [
+        ...new Set([
+          ...Object.keys(isObject(store.order) ? store.order : {}),
+          ...Object.keys(isObject(external) ? external : {}),
+        ]),
+      ];
+      const order: Record<string, string[]> = {};
+      const source: Record<string, string> = {};
+      for (const p of providers) {
+        const own = orderFor(store.order, p);
+        const ids = own ?? orderFor(external, p);
+        if (!ids) continue;
+        order[p] = ids;
+        source[p] = own ? "store" : "openclaw";
+      }
+      if (args.bool("json")) printJson(ctx, { order, source });
+      else if (Object.keys(order).length === 0) {
+        ctx.out("No order set; routing uses round robin.\n");
+      } else {
+        for (const [p, list] of Object.entries(order)) {
+          ctx.out(
+            `${p}: ${list.join(", ")}${source[p] === "openclaw" ? "  (from openclaw.json)" : ""}\n`,
+          );
+        }
+      }
+      return 0;
+    }
+    if (!provider) {
+      throw usageError(
+        `order ${printable(action ?? "")} needs --provider ID.`,
+        "order",
+      );
+    }
+    if (action === "clear" && ids.length === 0) {
+      await updateStore(ctx, paths, (store) => {
+        if (isObject(store.order)) delete store.order[provider];
+      });
+      ctx.out(`Cleared the ${provider} order of agent ${paths.agent}.\n`);
+      return 0;
+    }
+    if (action !== "set" || ids.length === 0) {
+      throw usageError(
+        "Use: order get | order set --provider ID PROFILE… | order clear --provider ID.",
+        "order",
+      );
+    }
+    const unique = [...new Set(ids)];
+    const foreign = unique.find((id) => !id.startsWith(`${provider}:`));
+    if (foreign) {
+      throw usageError(
+        `${printable(foreign)} is not a ${provider} profile.`,
+        "order",
+      );
+    }
+    await updateStore(ctx, paths, (store) => {
+      const missing = unique.find((id) => !Object.hasOwn(store.profiles, id));
+      if (missing) {
+        throw new ClawauthError(
+          `No profile ${printable(missing)} in agent ${paths.agent}.`,
+          Exit.failure,
+          "See the profiles: clawauth list",
+        );
+      }
+      child(store, "order")[provider] = unique;
+    });
+    ctx.out(`${provider}: ${unique.join(", ")}\n`);
+    return 0;
+  },
+};

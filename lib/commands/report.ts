@@ -1,0 +1,92 @@
+/**
+ * `clawauth report`: feed a request's outcome back into rotation (SPEC §5).
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { type Command, GLOBAL_HELP } from "../command.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { FAILURE_REASONS, type FailureReason, recordFailure, recordSuccess } from "../failover.ts";
+import { child, numberAt } from "../json.ts";
+import { printJson } from "../output.ts";
+import { type AgentPaths, resolvePaths } from "../paths.ts";
+import { splitProfileId } from "../profiles.ts";
+import { updateStore } from "../store.ts";
+
+/** Records `outcome` (a failure reason, or `ok`) for profile `id` under the lock. */
+export function recordOutcome(
+  ctx: Context,
+  paths: AgentPaths,
+  id: string,
+  outcome: FailureReason | "ok",
+): Promise<{ cooldownUntil?: number; disabledUntil?: number; errorCount?: number }> {
+  return updateStore(ctx, paths, (store) => {
+    if (!Object.hasOwn(store.profiles, id)) {
+      throw new ClawauthError(
+        `No profile ${printable(id)} in agent ${paths.agent}.`,
+        Exit.failure,
+        "See: clawauth list",
+      );
+    }
+    const entry = child(child(store, "usageStats"), id);
+    const now = ctx.now();
+    if (outcome === "ok") {
+      recordSuccess(entry, now);
+      const provider = splitProfileId(id)?.provider;
+      if (provider) child(store, "lastGood")[provider] = id;
+    } else {
+      recordFailure(entry, outcome, now);
+    }
+    return {
+      cooldownUntil: numberAt(entry, "cooldownUntil"),
+      disabledUntil: numberAt(entry, "disabledUntil"),
+      errorCount: numberAt(entry, "errorCount"),
+    };
+  });
+}
+
+/** The `report` command. */
+export const command: Command = {
+  flags: { reason: { type: "string" }, ok: { type: "boolean" }, json: { type: "boolean" } },
+  help: `Usage: clawauth report PROFILE_ID --reason ${FAILURE_REASONS.join("|")} [--json]
+       clawauth report PROFILE_ID --ok
+
+Feeds a request's outcome back into routing, by OpenClaw's rules: a failure
+puts the profile in cooldown for 1 min, 5 min, 25 min, then 1 h (by error
+count); billing disables it for 5 h, doubling to 24 h; counters reset after
+24 h without failure. --ok clears them and records the profile as lastGood.
+
+${GLOBAL_HELP}
+
+Examples:
+  clawauth report anthropic:work --reason rate_limit
+  clawauth report anthropic:work --ok`,
+  async run(ctx, args) {
+    const [id, ...extra] = args.positionals;
+    if (!id || extra.length > 0) throw usageError("report takes exactly one PROFILE_ID.", "report");
+    const reason = args.string("reason");
+    if (args.bool("ok") === (reason !== undefined)) {
+      throw usageError("Give either --reason REASON or --ok.", "report");
+    }
+    if (reason !== undefined && !(FAILURE_REASONS as readonly string[]).includes(reason)) {
+      throw usageError(`--reason is one of ${FAILURE_REASONS.join(", ")}.`, "report");
+    }
+    const outcome = (reason ?? "ok") as FailureReason | "ok";
+    const paths = resolvePaths(args, ctx);
+    const result = await recordOutcome(ctx, paths, id, outcome);
+    if (args.bool("json")) printJson(ctx, { profile: id, outcome, ...result });
+    else if (outcome === "ok") ctx.out(`${id}: ok; failover counters cleared.\n`);
+    else {
+      const until = result.disabledUntil ?? result.cooldownUntil;
+      const what = outcome === "billing" ? "disabled" : "in cooldown";
+      ctx.out(
+        `${id}: ${what} until ${
+          new Date(until ?? 0).toISOString()
+        } (errors: ${result.errorCount}).\n`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,132 @@
+/**
+ * `clawauth status`: every profile with its state; `--check` for CI.
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { type Command, GLOBAL_HELP } from "../command.ts";
+import { formatSpan } from "../duration.ts";
+import { Exit, usageError } from "../errors.ts";
+import { readOpenclawOrder } from "../openclaw_config.ts";
+import { paint, printJson, table } from "../output.ts";
+import { resolvePaths } from "../paths.ts";
+import { type ProfileState, PROVIDER_ID } from "../profiles.ts";
+import { availableAt, orderFor } from "../routing.ts";
+import { openStore } from "../store.ts";
+import { accountText, profileJson, type ProfileRow, profileRows, whenText } from "../views.ts";
+import type { Context } from "../context.ts";
+
+const FAILING: ReadonlySet<ProfileState> = new Set([
+  "expired",
+  "needs_login",
+  "invalid",
+]);
+const STATE_COLOR = {
+  ok: "green",
+  expiring: "yellow",
+  cooldown: "yellow",
+  disabled: "yellow",
+  expired: "red",
+  needs_login: "red",
+  invalid: "red",
+} as const;
+
+/** The `status --check` exit code for these rows (SPEC §2). */
+export function checkCode(rows: ProfileRow[]): number {
+  if (rows.length === 0 || rows.some((row) => FAILING.has(row.state))) {
+    return Exit.failure;
+  }
+  return rows.some((row) => row.state === "expiring") ? Exit.expiring : Exit.ok;
+}
+
+function stateText(ctx: Context, row: ProfileRow): string {
+  const sidelined = row.state === "cooldown" || row.state === "disabled";
+  const text = sidelined
+    ? `${row.state} (${formatSpan(availableAt(row.usage) - ctx.now())} left)`
+    : row.state;
+  return paint(ctx, STATE_COLOR[row.state], text);
+}
+
+function expiresText(ctx: Context, row: ProfileRow): string {
+  if (row.profile.expires === null) {
+    return row.profile.type === "api_key" ? "never" : "-";
+  }
+  return whenText(ctx, row.profile.expires) +
+    (row.profile.type === "oauth" && row.state === "ok" ? " (refreshable)" : "");
+}
+
+/** The `status` command. */
+export const command: Command = {
+  flags: {
+    provider: { type: "string" },
+    check: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  help: `Usage: clawauth status [--provider ID] [--check] [--json]
+
+Shows every profile of the agent with its state: ok, expiring (within 24 h,
+cannot be refreshed), expired, needs_login, cooldown, disabled or invalid.
+Never prints a secret.
+
+Flags:
+  --provider ID   only this provider's profiles
+  --check         exit 1 if a profile is expired, needs_login or invalid (or
+                  --provider has none), 2 if one is expiring, else 0
+  --json          print {"agent","stateDir","profiles":[…],"order":{…}}
+${GLOBAL_HELP}
+
+Examples:
+  clawauth status
+  clawauth status --check --provider anthropic || echo "renew: clawauth setup-token"`,
+  async run(ctx, args) {
+    const provider = args.string("provider");
+    if (provider !== undefined && !PROVIDER_ID.test(provider)) {
+      throw usageError(
+        `${printable(provider)} is not a provider id.`,
+        "status",
+      );
+    }
+    const paths = resolvePaths(args, ctx);
+    const store = await openStore(ctx, paths);
+    const now = ctx.now();
+    const rows = profileRows(store, now, provider);
+    const external = await readOpenclawOrder(paths.openclawConfig);
+    const providers = [...new Set(rows.map((row) => row.profile.provider))];
+    const order = Object.fromEntries(
+      providers.flatMap((p) => {
+        const ids = orderFor(store.order, p) ?? orderFor(external, p);
+        return ids ? [[p, ids]] : [];
+      }),
+    );
+    if (args.bool("json")) {
+      printJson(ctx, {
+        agent: paths.agent,
+        stateDir: paths.stateDir,
+        profiles: rows.map((row) => profileJson(row, now)),
+        order,
+      });
+    } else if (rows.length === 0) {
+      ctx.out(
+        `No profiles${
+          provider ? ` for ${provider}` : ""
+        } in agent ${paths.agent} (${paths.store}).\n`,
+      );
+    } else {
+      ctx.out(`Agent ${paths.agent} · ${paths.store}\n\n`);
+      ctx.out(table(
+        ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
+        rows.map((row) => [
+          printable(row.profile.id, 60),
+          row.profile.type ?? "?",
+          stateText(ctx, row),
+          expiresText(ctx, row),
+          printable(row.profile.invalid ?? accountText(row.profile), 60),
+        ]),
+      ));
+      const lines = Object.entries(order).map(([p, ids]) => `  ${p}: ${ids.join(", ")}`);
+      if (lines.length > 0) ctx.out(`\nOrder:\n${lines.join("\n")}\n`);
+    }
+    return args.bool("check") ? checkCode(rows) : Exit.ok;
+  },
+};

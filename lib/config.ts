@@ -1,0 +1,81 @@
+/**
+ * clawauth's own config, `clawauth.json`: provider overrides and generic
+ * OIDC providers declared by issuer (SPEC §3).
+ *
+ * @module
+ */
+
+import { findProvider } from "../providers/index.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import { readTextIfExists } from "./files.ts";
+import { isObject, type JsonObject, own } from "./json.ts";
+import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
+
+function badConfig(path: string, reason: string): ClawauthError {
+  return new ClawauthError(
+    `The config ${path} is not usable: ${reason}.`,
+    Exit.data,
+    'Fix it: {"providers": {"<id>": {"clientId": "…", "tokenUrl": "…"}}}',
+  );
+}
+
+/** Reads `providers` of the config file; a missing file is an empty config. */
+export function readProviderConfig(path: string): JsonObject {
+  const text = readTextIfExists(path);
+  if (text === undefined) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw badConfig(
+      path,
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (!isObject(data)) {
+    throw badConfig(path, "the top level is not a JSON object");
+  }
+  const providers = own(data, "providers") ?? {};
+  if (!isObject(providers)) {
+    throw badConfig(path, '"providers" is not an object');
+  }
+  return providers;
+}
+
+/**
+ * The definition of `id`: the built-in one with the config's overrides
+ * merged in, or a generic OIDC provider declared in the config.
+ */
+export function resolveProvider(
+  id: string,
+  configPath: string,
+): ProviderDefinition | undefined {
+  const overrides = own(readProviderConfig(configPath), id);
+  const builtin = findProvider(id);
+  if (overrides === undefined) return builtin;
+  if (!isObject(overrides)) {
+    throw badConfig(configPath, `providers.${id} is not an object`);
+  }
+  const settings: OAuthSettings = { ...builtin?.oauth };
+  for (const key of OVERRIDE_KEYS) {
+    const value = own(overrides, key);
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "") {
+      throw badConfig(
+        configPath,
+        `providers.${id}.${key} is not a non-empty string`,
+      );
+    }
+    settings[key] = value;
+  }
+  return {
+    id,
+    name: builtin?.name ?? id,
+    login: builtin?.login ?? "oauth",
+    env: builtin?.env ??
+      { oauth: `${id.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_ACCESS_TOKEN` },
+    ...(builtin?.prefixes ? { prefixes: builtin.prefixes } : {}),
+    ...(builtin?.pasteTypes ? { pasteTypes: builtin.pasteTypes } : {}),
+    oauth: settings,
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * What a command may touch of the outside world, injected so tests can fake
+ * the clock and the streams (see STYLE.md, "command modules").
+ *
+ * @module
+ */
+
+/** The collaborators every command receives. */
+export interface Context {
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** Current time in epoch milliseconds. */
+  now(): number;
+  /** Writes to stdout. */
+  out(text: string): void;
+  /** Writes to stderr. */
+  err(text: string): void;
+  /** Whether stdout is a terminal (human output is plain otherwise). */
+  stdoutIsTTY: boolean;
+  /** Whether stdin is a terminal (secrets are then read without echo). */
+  stdinIsTTY: boolean;
+  /** Whether human output may use colour (a TTY and no `NO_COLOR`). */
+  color: boolean;
+  /** The standard input stream. */
+  stdin: ReadableStream<Uint8Array>;
+}
+
+function writeAll(
+  file: { writeSync(p: Uint8Array): number },
+  text: string,
+): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+/** The context of the real process. */
+export function processContext(): Context {
+  const stdoutIsTTY = Deno.stdout.isTerminal();
+  const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  return {
+    env: (name) => Deno.env.get(name),
+    now: () => Date.now(),
+    out: (text) => writeAll(Deno.stdout, text),
+    err: (text) => writeAll(Deno.stderr, text),
+    stdoutIsTTY,
+    stdinIsTTY: Deno.stdin.isTerminal(),
+    color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
+    stdin: Deno.stdin.readable,
+  };
+}

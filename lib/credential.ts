@@ -1,0 +1,67 @@
+/**
+ * Getting a usable secret for a request: route, refresh when due, and note
+ * the use for round robin. Shared by `token` and `exec`.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { child } from "./json.ts";
+import { warn } from "./output.ts";
+import type { Paths } from "./paths.ts";
+import { type Profile, secretOf } from "./profiles.ts";
+import { availableAt, type RouteRequest } from "./routing.ts";
+import { selectProfile } from "./select.ts";
+import { type StoreData, updateStore } from "./store.ts";
+
+/** A chosen profile and the secret it hands out now. */
+export interface Credential {
+  profile: Profile;
+  secret: string;
+}
+
+function siblings(store: StoreData, provider: string): number {
+  return Object.values(store.profiles).filter((raw) =>
+    typeof raw === "object" && raw !== null && (raw as { provider?: unknown }).provider === provider
+  ).length;
+}
+
+/**
+ * Routes `request`, refreshes an OAuth token that expires within
+ * `minValidMs`, and records `lastUsed` when the provider has several
+ * profiles (only then does round robin need it, and the hot path stays
+ * write-free otherwise).
+ */
+export async function obtainCredential(
+  ctx: Context,
+  paths: Paths,
+  store: StoreData,
+  request: RouteRequest,
+  opts: { minValidMs: number; externalOrder?: unknown },
+): Promise<Credential> {
+  const chosen = selectProfile(store, request, ctx.now(), opts.externalOrder);
+  if (chosen.state === "cooldown" || chosen.state === "disabled") {
+    warn(
+      ctx,
+      `every ${chosen.profile.provider} profile is sidelined; using ${chosen.profile.id} (${chosen.state} until ${
+        new Date(availableAt(chosen.usage)).toISOString()
+      }).`,
+    );
+  }
+  let profile = chosen.profile;
+  if (
+    profile.type === "oauth" && profile.expires !== null &&
+    profile.expires - ctx.now() < opts.minValidMs
+  ) {
+    const { refreshProfile } = await import("./refresh.ts");
+    profile = await refreshProfile(ctx, paths, profile, opts.minValidMs);
+  }
+  if (siblings(store, profile.provider) > 1) {
+    await updateStore(ctx, paths, (fresh) => {
+      if (Object.hasOwn(fresh.profiles, profile.id)) {
+        child(child(fresh, "usageStats"), profile.id).lastUsed = ctx.now();
+      }
+    });
+  }
+  return { profile, secret: secretOf(profile) ?? "" };
+}

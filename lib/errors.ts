@@ -1,0 +1,43 @@
+/**
+ * The one error type clawauth raises: a sentence a user can act on, the next
+ * step, and the exit code of SPEC §2.
+ *
+ * @module
+ */
+
+/** Exit codes of SPEC §2, by name. */
+export const Exit = {
+  ok: 0,
+  failure: 1,
+  expiring: 2,
+  usage: 64,
+  data: 65,
+  unavailable: 69,
+  lockTimeout: 75,
+  noCredential: 77,
+} as const;
+
+/** One of the exit codes in {@linkcode Exit}. */
+export type ExitCode = typeof Exit[keyof typeof Exit];
+
+/** An error meant for the user: `message` is one sentence, `hint` the next step. */
+export class ClawauthError extends Error {
+  /** The process exit code this error maps to. */
+  readonly exitCode: ExitCode;
+  /** The next step, e.g. the exact command to run; printed after the message. */
+  readonly hint?: string;
+
+  /** Builds an error with its exit code and optional hint. */
+  constructor(message: string, exitCode: ExitCode, hint?: string) {
+    super(message);
+    this.name = "ClawauthError";
+    this.exitCode = exitCode;
+    this.hint = hint;
+  }
+}
+
+/** Shorthand for a usage error (exit 64) with a pointer to `--help`. */
+export function usageError(message: string, command = ""): ClawauthError {
+  const help = command ? `clawauth ${command} --help` : "clawauth --help";
+  return new ClawauthError(message, Exit.usage, `See: ${help}`);
+}

@@ -1,0 +1,26 @@
+/**
+ * The exact command that gets a user a credential again.
+ *
+ * @module
+ */
+
+import { findProvider } from "../providers/index.ts";
+import type { Profile } from "./profiles.ts";
+import { splitProfileId } from "./profiles.ts";
+
+const LOGIN_VERB = {
+  oauth: "login",
+  "setup-token": "setup-token",
+  paste: "paste-token",
+} as const;
+
+/** The command that creates (or renews) a credential for `provider`. */
+export function loginCommand(provider: string, profile?: Profile): string {
+  const name = profile ? splitProfileId(profile.id)?.name : undefined;
+  const named = name && name !== "default" ? ` --profile ${name}` : "";
+  if (profile?.type === "api_key") {
+    return `clawauth paste-token --provider ${provider}${named} --type api-key`;
+  }
+  const how = profile?.type === "oauth" ? "oauth" : findProvider(provider)?.login ?? "paste";
+  return `clawauth ${LOGIN_VERB[how]} --provider ${provider}${named}`;
+}

@@ -1,0 +1,48 @@
+/**
+ * Narrowing helpers for JSON read from files other tools also write.
+ *
+ * @module
+ */
+
+/** A JSON object whose keys we do not all know. */
+export type JsonObject = Record<string, unknown>;
+
+/** Whether `value` is a plain JSON object (not null, not an array). */
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `obj[key]` only when it is the object's own property, so that ids such as
+ * `__proto__` or `constructor` never reach the prototype.
+ */
+export function own(obj: JsonObject | undefined, key: string): unknown {
+  return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** `obj[key]` as an object, creating an empty one in place when absent or malformed. */
+export function child(obj: JsonObject, key: string): JsonObject {
+  const value = own(obj, key);
+  if (isObject(value)) return value;
+  const fresh: JsonObject = {};
+  obj[key] = fresh;
+  return fresh;
+}
+
+/** `obj[key]` as a finite number, else `undefined`. */
+export function numberAt(
+  obj: JsonObject | undefined,
+  key: string,
+): number | undefined {
+  const value = own(obj, key);
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** `obj[key]` as a non-empty string, else `undefined`. */
+export function stringAt(
+  obj: JsonObject | undefined,
+  key: string,
+): string | undefined {
+  const value = own(obj, key);
+  return typeof value === "string" && value !== "" ? value : undefined;
+}

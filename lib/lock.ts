@@ -1,0 +1,76 @@
+/**
+ * The store lock: an exclusive flock(2) on `auth-profiles.lock` through
+ * `Deno.FsFile.lock`, so `flock(1)` and other clawauth processes exclude each
+ * other. The wait is bounded (SPEC §4).
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import { ensurePrivateDir, openPrivate } from "./files.ts";
+import { parseDuration } from "./duration.ts";
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The lock wait from `$CLAWAUTH_LOCK_TIMEOUT` (seconds or a duration), default 30 s. */
+export function lockTimeoutMs(ctx: Context): number {
+  const raw = ctx.env("CLAWAUTH_LOCK_TIMEOUT");
+  if (!raw) return DEFAULT_TIMEOUT_MS;
+  const ms = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : parseDuration(raw);
+  if (ms === undefined) {
+    throw new ClawauthError(
+      `CLAWAUTH_LOCK_TIMEOUT=${raw.slice(0, 20)} is not a duration.`,
+      Exit.usage,
+      "Use seconds, e.g. CLAWAUTH_LOCK_TIMEOUT=30, or a duration such as 2m.",
+    );
+  }
+  return ms;
+}
+
+/**
+ * Runs `fn` while holding the exclusive lock on `lockPath`, waiting at most
+ * `timeoutMs` for it; a timeout is exit 75.
+ */
+export async function withLock<T>(
+  lockPath: string,
+  timeoutMs: number,
+  fn: () => Promise<T> | T,
+): Promise<T> {
+  ensurePrivateDir(lockPath.replace(/\/[^/]*$/, ""));
+  const file = openPrivate(lockPath);
+  try {
+    if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs);
+    try {
+      return await fn();
+    } finally {
+      file.unlockSync();
+    }
+  } finally {
+    file.close();
+  }
+}
+
+async function waitForLock(
+  file: Deno.FsFile,
+  lockPath: string,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() =>
+      reject(
+        new ClawauthError(
+          `Timed out after ${timeoutMs / 1000} s waiting for the lock on ${lockPath}.`,
+          Exit.lockTimeout,
+          "Another clawauth (or OpenClaw) process holds it; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
+        ),
+      ), timeoutMs);
+  });
+  try {
+    // A blocking flock wakes the moment the holder releases, unlike polling.
+    await Promise.race([file.lock(true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

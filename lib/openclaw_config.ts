@@ -1,0 +1,36 @@
+/**
+ * OpenClaw's own config, `<state>/openclaw.json` (JSON5), read-only: clawauth
+ * only takes `auth.order` from it.
+ *
+ * @module
+ */
+
+import { ClawauthError, Exit } from "./errors.ts";
+import { readTextIfExists } from "./files.ts";
+import { isObject, own } from "./json.ts";
+
+/** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
+export async function readOpenclawOrder(path: string): Promise<unknown> {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // Most files are plain JSON; only JSON5 ones pay for loading the parser.
+    const { default: JSON5 } = await import("json5");
+    try {
+      data = JSON5.parse(text);
+    } catch (error) {
+      throw new ClawauthError(
+        `OpenClaw's config ${path} cannot be read: ${
+          error instanceof Error ? error.message : error
+        }.`,
+        Exit.data,
+        "Fix the file with OpenClaw (openclaw doctor) or move it aside.",
+      );
+    }
+  }
+  const auth = isObject(data) ? own(data, "auth") : undefined;
+  return isObject(auth) ? own(auth, "order") : undefined;
+}

@@ -1,0 +1,89 @@
+/**
+ * Where clawauth's files live (SPEC §1): the state dir, the agent, and the
+ * files of an agent.
+ *
+ * @module
+ */
+
+import type { Args } from "./args.ts";
+import type { Context } from "./context.ts";
+import { ClawauthError, Exit, usageError } from "./errors.ts";
+
+/** Agent ids as SPEC §1 allows them. */
+export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** The files of one agent. */
+export interface AgentPaths {
+  /** The agent id. */
+  agent: string;
+  /** `<state>/agents/<agent>/agent`. */
+  dir: string;
+  /** The store, `auth-profiles.json`. */
+  store: string;
+  /** The runtime cache, `auth.json`. */
+  cache: string;
+  /** The lock file, `auth-profiles.lock`. */
+  lock: string;
+}
+
+/** Every path a command may need. */
+export interface Paths extends AgentPaths {
+  /** The state dir. */
+  stateDir: string;
+  /** The legacy `credentials/oauth.json`. */
+  legacy: string;
+  /** clawauth's own config. */
+  config: string;
+  /** OpenClaw's config (read-only). */
+  openclawConfig: string;
+}
+
+/** Joins path parts with `/`, which every platform Deno runs on accepts. */
+export function join(...parts: string[]): string {
+  return parts.join("/").replace(/\/{2,}/g, "/");
+}
+
+/** The files of `agent` under `stateDir`. */
+export function agentPaths(stateDir: string, agent: string): AgentPaths {
+  if (!AGENT_ID.test(agent)) {
+    throw usageError(
+      "An agent id is 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit.",
+    );
+  }
+  const dir = join(stateDir, "agents", agent, "agent");
+  return {
+    agent,
+    dir,
+    store: join(dir, "auth-profiles.json"),
+    cache: join(dir, "auth.json"),
+    lock: join(dir, "auth-profiles.lock"),
+  };
+}
+
+/** The state dir: `--state-dir` > `$OPENCLAW_STATE_DIR` > `~/.openclaw`. */
+export function stateDirOf(args: Args, ctx: Context): string {
+  const explicit = args.string("state-dir") || ctx.env("OPENCLAW_STATE_DIR");
+  if (explicit) return explicit;
+  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
+  if (!home) {
+    throw new ClawauthError(
+      "Cannot find the home directory to place ~/.openclaw.",
+      Exit.usage,
+      "Pass --state-dir DIR or set OPENCLAW_STATE_DIR.",
+    );
+  }
+  return join(home, ".openclaw");
+}
+
+/** Resolves every path for this command line (SPEC §1). */
+export function resolvePaths(args: Args, ctx: Context): Paths {
+  const stateDir = stateDirOf(args, ctx);
+  const agent = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
+  return {
+    ...agentPaths(stateDir, agent),
+    stateDir,
+    legacy: join(stateDir, "credentials", "oauth.json"),
+    config: ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json"),
+    openclawConfig: join(stateDir, "openclaw.json"),
+  };
+}

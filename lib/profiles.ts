@@ -1,0 +1,161 @@
+/**
+ * What a stored profile is and what state it is in (SPEC §1, §2). Pure:
+ * every function takes the clock as an argument.
+ *
+ * @module
+ */
+
+import { isObject, type JsonObject, numberAt, own, stringAt } from "./json.ts";
+
+/** Provider ids: lowercase words joined by `-`, `_` or `.`. */
+export const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** Profile names as SPEC §1 allows them. */
+export const PROFILE_NAME = /^[A-Za-z0-9._@+-]{1,128}$/;
+/** Largest `expires` a JavaScript Date can hold. */
+const MAX_EXPIRES = 8.64e15;
+/** `expiring` means: cannot be refreshed and expires within this span. */
+export const EXPIRING_WINDOW_MS = 24 * 3_600_000;
+
+/** The three credential types of OpenClaw's v1 store. */
+export type ProfileType = "oauth" | "token" | "api_key";
+
+/** The states of SPEC §2. */
+export type ProfileState =
+  | "ok"
+  | "expiring"
+  | "expired"
+  | "needs_login"
+  | "cooldown"
+  | "disabled"
+  | "invalid";
+
+/** A profile read from the store, checked but not copied. */
+export interface Profile {
+  /** `<provider>:<name>`. */
+  id: string;
+  /** The provider id (from the entry, else from the id). */
+  provider: string;
+  /** The credential type; `undefined` only when invalid. */
+  type: ProfileType | undefined;
+  /** The entry as stored, unknown keys included. */
+  raw: JsonObject;
+  /** Expiry in epoch ms, `null` when the credential has none. */
+  expires: number | null;
+  /** Why the entry is malformed, when it is. */
+  invalid?: string;
+}
+
+/** Failover bookkeeping of one profile, from `usageStats`. */
+export interface UsageStats {
+  lastUsed?: number;
+  errorCount?: number;
+  cooldownUntil?: number;
+  disabledUntil?: number;
+  disabledReason?: string;
+  /** Set when the provider rejected the refresh token (clawauth's key). */
+  needsLogin?: number;
+}
+
+const SECRET_FIELD: Record<ProfileType, string> = {
+  oauth: "access",
+  token: "token",
+  api_key: "key",
+};
+
+/** Splits `provider:name`, or `undefined` when the id is malformed. */
+export function splitProfileId(
+  id: string,
+): { provider: string; name: string } | undefined {
+  const colon = id.indexOf(":");
+  const provider = id.slice(0, colon);
+  const name = id.slice(colon + 1);
+  if (colon < 1 || !PROVIDER_ID.test(provider) || !PROFILE_NAME.test(name)) {
+    return undefined;
+  }
+  return { provider, name };
+}
+
+/** The secret a profile hands out (`access`, `token` or `key`). */
+export function secretOf(profile: Profile): string | undefined {
+  return profile.type ? stringAt(profile.raw, SECRET_FIELD[profile.type]) : undefined;
+}
+
+/** Whether an OAuth profile holds a refresh token. */
+export function canRefresh(profile: Profile): boolean {
+  return profile.type === "oauth" &&
+    stringAt(profile.raw, "refresh") !== undefined;
+}
+
+/** Checks one store entry; a malformed one is returned with `invalid` set. */
+export function readProfile(id: string, raw: unknown): Profile {
+  const entry: JsonObject = isObject(raw) ? raw : {};
+  const parts = splitProfileId(id);
+  const provider = stringAt(entry, "provider") ?? parts?.provider ?? "";
+  const rawType = own(entry, "type");
+  const type = rawType === "oauth" || rawType === "token" || rawType === "api_key"
+    ? rawType
+    : undefined;
+  const rawExpires = own(entry, "expires");
+  const expires = numberAt(entry, "expires");
+  const profile: Profile = {
+    id,
+    provider,
+    type,
+    raw: entry,
+    expires: expires ?? null,
+  };
+  const problem = !isObject(raw)
+    ? "entry is not an object"
+    : !parts
+    ? "profile id is not <provider>:<name>"
+    : !PROVIDER_ID.test(provider)
+    ? "provider is missing or malformed"
+    : !type
+    ? "type is not oauth, token or api_key"
+    : rawExpires !== undefined && rawExpires !== null &&
+        (expires === undefined || expires <= 0 || expires > MAX_EXPIRES)
+    ? "expires is not a valid epoch-milliseconds time"
+    : secretOf(profile) === undefined && !canRefresh(profile)
+    ? `${SECRET_FIELD[type]} is missing`
+    : undefined;
+  return problem ? { ...profile, invalid: problem, expires: expires ?? null } : profile;
+}
+
+/** Every profile of a store's `profiles` object, in key order. */
+export function listProfiles(profiles: JsonObject): Profile[] {
+  return Object.keys(profiles).map((id) => readProfile(id, profiles[id]));
+}
+
+/** The `usageStats` entry of a profile as numbers. */
+export function usageOf(usageStats: unknown, id: string): UsageStats {
+  const entry = isObject(usageStats) ? own(usageStats, id) : undefined;
+  if (!isObject(entry)) return {};
+  return {
+    lastUsed: numberAt(entry, "lastUsed"),
+    errorCount: numberAt(entry, "errorCount"),
+    cooldownUntil: numberAt(entry, "cooldownUntil"),
+    disabledUntil: numberAt(entry, "disabledUntil"),
+    disabledReason: stringAt(entry, "disabledReason"),
+    needsLogin: numberAt(entry, "needsLogin"),
+  };
+}
+
+/**
+ * The state of a profile at `now` (SPEC §2). Brokenness outranks expiry,
+ * which outranks failover sidelining: the worst fact is the one to show.
+ */
+export function stateOf(
+  profile: Profile,
+  usage: UsageStats,
+  now: number,
+): ProfileState {
+  if (profile.invalid) return "invalid";
+  if (usage.needsLogin) return "needs_login";
+  if (!canRefresh(profile) && profile.expires !== null) {
+    if (profile.expires <= now) return "expired";
+    if (profile.expires - now < EXPIRING_WINDOW_MS) return "expiring";
+  }
+  if ((usage.disabledUntil ?? 0) > now) return "disabled";
+  if ((usage.cooldownUntil ?? 0) > now) return "cooldown";
+  return "ok";
+}

@@ -1,0 +1,61 @@
+/**
+ * The shape of a provider definition. Providers are data (`providers/`);
+ * behaviour that truly differs is a small named hook on the definition.
+ *
+ * @module
+ */
+
+import type { ProfileType } from "./profiles.ts";
+
+/**
+ * OAuth endpoints and client settings. The names are those `clawauth.json`
+ * overrides use (SPEC §3), so an override is a plain merge.
+ */
+export interface OAuthSettings {
+  /** Issuer identifier; enables discovery when endpoints are not given. */
+  issuer?: string;
+  authorizeUrl?: string;
+  tokenUrl?: string;
+  revocationUrl?: string;
+  /** RFC 8628 device authorization endpoint. */
+  deviceAuthorizationUrl?: string;
+  clientId?: string;
+  /** Space-separated scopes. */
+  scopes?: string;
+  /** Where the browser returns; its host and port are where the listener binds. */
+  redirectUri?: string;
+  /** Extra authorize parameters a provider expects (e.g. Codex CLI's). */
+  extraAuthorizeParams?: Record<string, string>;
+  /** Path of the account id inside the access token's JWT payload. */
+  accountIdClaim?: readonly string[];
+}
+
+/** The override names `clawauth.json` may set for a provider (SPEC §3). */
+export const OVERRIDE_KEYS = [
+  "issuer",
+  "authorizeUrl",
+  "tokenUrl",
+  "revocationUrl",
+  "deviceAuthorizationUrl",
+  "clientId",
+  "scopes",
+  "redirectUri",
+] as const;
+
+/** One provider: how to recognise, log into and hand out its credentials. */
+export interface ProviderDefinition {
+  /** Provider id as it appears in profile ids, e.g. `openai-codex`. */
+  id: string;
+  /** Human name. */
+  name: string;
+  /** How a user gets a credential: OAuth `login`, `setup-token`, or `paste`. */
+  login: "oauth" | "setup-token" | "paste";
+  /** Environment variable `exec` sets, per credential type. */
+  env: Partial<Record<ProfileType, string>>;
+  /** Known secret prefixes, per type, used only for warnings when pasting. */
+  prefixes?: Partial<Record<ProfileType, string[]>>;
+  /** The credential types `paste-token` may store for this provider. */
+  pasteTypes?: ProfileType[];
+  /** OAuth settings, for providers that log in with OAuth. */
+  oauth?: OAuthSettings;
+}

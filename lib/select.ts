@@ -1,0 +1,125 @@
+/**
+ * Turns `--provider`, `--profile` and `--model` into one profile to use, or
+ * an error that says why none can serve and what to run (SPEC §5).
+ *
+ * @module
+ */
+
+import type { Args } from "./args.ts";
+import { printable } from "./args.ts";
+import { ClawauthError, Exit, usageError } from "./errors.ts";
+import { loginCommand } from "./hints.ts";
+import { own } from "./json.ts";
+import { listProfiles, PROVIDER_ID, readProfile, stateOf, usageOf } from "./profiles.ts";
+import {
+  availableAt,
+  type Candidate,
+  parseModelSpec,
+  rankProvider,
+  type RouteRequest,
+} from "./routing.ts";
+import type { StoreData } from "./store.ts";
+
+/** The flags that name what a request wants. */
+export const SELECT_FLAGS = {
+  provider: { type: "string" },
+  profile: { type: "string" },
+  model: { type: "string" },
+} as const;
+
+/** Reads the request from `--provider`, `--profile` and `--model`. */
+export function requestOf(args: Args, command: string): RouteRequest {
+  const modelSpec = args.string("model");
+  const fromModel = modelSpec === undefined ? {} : parseModelSpec(modelSpec);
+  if (fromModel === undefined) {
+    throw usageError(
+      `--model ${printable(modelSpec ?? "")} is not Model@provider[:profile].`,
+      command,
+    );
+  }
+  const profileId = args.string("profile") ?? fromModel.profileId;
+  const provider = args.string("provider") ?? fromModel.provider ??
+    profileId?.split(":")[0];
+  if (provider !== undefined && !PROVIDER_ID.test(provider)) {
+    throw usageError(`${printable(provider)} is not a provider id.`, command);
+  }
+  if (profileId !== undefined && !profileId.startsWith(`${provider}:`)) {
+    throw usageError(
+      `Profile ${printable(profileId)} does not belong to provider ${provider}.`,
+      command,
+    );
+  }
+  return { provider, profileId, model: fromModel.model };
+}
+
+/** The single provider of a store, when it holds exactly one. */
+function onlyProvider(store: StoreData): string | undefined {
+  const providers = new Set(
+    listProfiles(store.profiles).map((p) => p.provider),
+  );
+  return providers.size === 1 ? [...providers][0] : undefined;
+}
+
+const until = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Picks the profile for `request`: a pinned profile is used or refused, never
+ * rotated away; otherwise the provider's first usable profile.
+ */
+export function selectProfile(
+  store: StoreData,
+  request: RouteRequest,
+  now: number,
+  externalOrder?: unknown,
+): Candidate {
+  if (request.profileId !== undefined) {
+    return pinned(store, request.profileId, now);
+  }
+  const provider = request.provider ?? onlyProvider(store);
+  if (provider === undefined) {
+    throw usageError(
+      "Name a provider with --provider ID, --profile ID or --model SPEC.",
+    );
+  }
+  const ranking = rankProvider(store, provider, now, externalOrder);
+  const chosen = ranking.usable[0];
+  if (chosen) return chosen;
+  const reasons = ranking.skipped.map((s) => `${s.candidate.profile.id} ${s.reason}`);
+  const first = ranking.skipped.find((s) => s.reason !== "excluded_by_auth_order");
+  throw new ClawauthError(
+    reasons.length === 0
+      ? `No credential for provider ${provider}.`
+      : `No usable credential for provider ${provider} (${printable(reasons.join(", "), 300)}).`,
+    Exit.noCredential,
+    `Run: ${loginCommand(provider, first?.candidate.profile)}`,
+  );
+}
+
+function pinned(store: StoreData, id: string, now: number): Candidate {
+  const provider = id.split(":")[0];
+  if (!Object.hasOwn(store.profiles, id)) {
+    throw new ClawauthError(
+      `No profile ${printable(id)} in this agent.`,
+      Exit.noCredential,
+      `Run: ${loginCommand(provider)} (or see clawauth list)`,
+    );
+  }
+  const profile = readProfile(id, own(store.profiles, id));
+  const usage = usageOf(store.usageStats, id);
+  const state = stateOf(profile, usage, now);
+  if (state === "ok" || state === "expiring") return { profile, usage, state };
+  const sidelined = state === "cooldown" || state === "disabled";
+  throw new ClawauthError(
+    sidelined
+      ? `Profile ${id} is in ${state} until ${
+        until(availableAt(usage))
+      }; a pinned profile is never rotated away.`
+      : `Profile ${printable(id)} cannot be used: it is ${state}${
+        profile.invalid ? ` (${profile.invalid})` : ""
+      }.`,
+    Exit.noCredential,
+    sidelined
+      ? `Wait, pick another profile, or clear it: clawauth report ${id} --ok`
+      : `Run: ${loginCommand(provider, profile)}`,
+  );
+}

@@ -1,0 +1,153 @@
+/**
+ * The credential store, `auth-profiles.json` version 1 (OpenClaw's format):
+ * read and check it, and change it only under the lock with an atomic write,
+ * keeping every key we do not know (SPEC §1, §4).
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { isObject, type JsonObject, own } from "./json.ts";
+import { lockTimeoutMs, withLock } from "./lock.ts";
+import type { AgentPaths, Paths } from "./paths.ts";
+import { writeCache } from "./cache.ts";
+
+/** The store document; keys beyond these are kept as they are. */
+export interface StoreData extends JsonObject {
+  version: 1;
+  profiles: JsonObject;
+}
+
+/** A fresh, empty store. */
+export function emptyStore(): StoreData {
+  return { version: 1, profiles: {} };
+}
+
+/** Parses store text; anything but a v1 store is exit 65 naming the file. */
+export function parseStore(text: string, path: string): StoreData {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw badStore(
+      path,
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  if (!isObject(data)) {
+    throw badStore(path, "the top level is not a JSON object");
+  }
+  if (data.version !== 1) {
+    throw badStore(path, `version is ${String(data.version)}, expected 1`);
+  }
+  if (!isObject(data.profiles)) {
+    throw badStore(path, '"profiles" is not an object');
+  }
+  return data as StoreData;
+}
+
+function badStore(path: string, reason: string): ClawauthError {
+  return new ClawauthError(
+    `The store ${path} cannot be read: ${reason}.`,
+    Exit.data,
+    "Fix or move the file aside; clawauth never overwrites a store it cannot parse.",
+  );
+}
+
+/** Reads an agent's store; a missing file is an empty store. */
+export function readStore(paths: AgentPaths): StoreData {
+  const text = readTextIfExists(paths.store);
+  return text === undefined ? emptyStore() : parseStore(text, paths.store);
+}
+
+/**
+ * Read-modify-write under the store lock: re-reads the store, lets `change`
+ * edit it in place, and writes it atomically only if it changed. When the
+ * main agent has no store yet and `paths.legacy` is given, the legacy
+ * `credentials/oauth.json` is adopted first, whatever the first use is.
+ */
+export function updateStore<T>(
+  ctx: Context,
+  paths: AgentPaths & { legacy?: string },
+  change: (store: StoreData) => T | Promise<T>,
+): Promise<T> {
+  return withLock(paths.lock, lockTimeoutMs(ctx), async () => {
+    const text = readTextIfExists(paths.store);
+    const store = text === undefined ? emptyStore() : parseStore(text, paths.store);
+    const before = JSON.stringify(store);
+    const legacy = text === undefined && paths.agent === "main" ? paths.legacy : undefined;
+    const legacyText = legacy && readTextIfExists(legacy);
+    if (legacy && legacyText !== undefined) {
+      importLegacy(store, legacyText, legacy);
+    }
+    const result = await change(store);
+    if (JSON.stringify(store) !== before) {
+      writeFileAtomic(paths.store, `${JSON.stringify(store, null, 2)}\n`);
+      writeCache(paths, store, JSON.parse(before), ctx.now());
+    }
+    return result;
+  });
+}
+
+/**
+ * Reads the store for a command, importing the legacy
+ * `credentials/oauth.json` first when the main agent has no store yet.
+ */
+export async function openStore(
+  ctx: Context,
+  paths: Paths,
+): Promise<StoreData> {
+  const store = readStore(paths);
+  if (paths.agent !== "main" || Object.keys(store.profiles).length > 0) {
+    return store;
+  }
+  if (readTextIfExists(paths.store) !== undefined) return store;
+  if (readTextIfExists(paths.legacy) === undefined) return store;
+  // updateStore adopts the legacy file while the store is still missing.
+  return await updateStore(ctx, paths, (fresh) => fresh);
+}
+
+/** Adds each legacy `{provider: {access, refresh, expires…}}` entry as `<provider>:default`. */
+export function importLegacy(
+  store: StoreData,
+  text: string,
+  path: string,
+): string[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ClawauthError(
+      `The legacy file ${path} cannot be read: ${error instanceof Error ? error.message : error}.`,
+      Exit.data,
+      "Fix or move it aside; it is imported once, when the main agent has no store yet.",
+    );
+  }
+  if (!isObject(data)) return [];
+  const added: string[] = [];
+  for (const [provider, entry] of Object.entries(data)) {
+    const id = `${provider}:default`;
+    if (!isObject(entry) || Object.hasOwn(store.profiles, id)) continue;
+    store.profiles[id] = { ...entry, type: "oauth", provider };
+    added.push(id);
+  }
+  return added;
+}
+
+/**
+ * Puts a new credential at `id` (replacing the old one) and clears the
+ * provider's `needs_login` verdict on it; returns whether `id` existed.
+ */
+export function putProfile(
+  store: StoreData,
+  id: string,
+  entry: JsonObject,
+): boolean {
+  const existed = Object.hasOwn(store.profiles, id);
+  store.profiles[id] = entry;
+  const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
+  if (isObject(stats)) delete stats.needsLogin;
+  return existed;
+}

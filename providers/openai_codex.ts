@@ -1,0 +1,30 @@
+/**
+ * OpenAI Codex (ChatGPT subscription) via OAuth PKCE, with the client id,
+ * redirect and authorize parameters that Codex CLI sends.
+ *
+ * @module
+ */
+
+import type { ProviderDefinition } from "../lib/provider.ts";
+
+/** The `openai-codex` provider. */
+export const openaiCodex: ProviderDefinition = {
+  id: "openai-codex",
+  name: "OpenAI Codex (ChatGPT)",
+  login: "oauth",
+  env: { oauth: "OPENAI_ACCESS_TOKEN" },
+  oauth: {
+    issuer: "https://auth.openai.com",
+    authorizeUrl: "https://auth.openai.com/oauth/authorize",
+    tokenUrl: "https://auth.openai.com/oauth/token",
+    clientId: "app_EMoamEEZ73f0CkXaXp7hrann",
+    scopes: "openid profile email offline_access",
+    redirectUri: "http://localhost:1455/auth/callback",
+    extraAuthorizeParams: {
+      id_token_add_organizations: "true",
+      codex_cli_simplified_flow: "true",
+      originator: "codex_cli_rs",
+    },
+    accountIdClaim: ["https://api.openai.com/auth", "chatgpt_account_id"],
+  },
+};

@@ -1,0 +1,141 @@
+/**
+ * `deno task demo`: a narrated tour of clawauth on a temp state dir, with a
+ * sandbox identity provider on 127.0.0.1 standing in for auth.openai.com.
+ * Nothing outside the temp dir is touched and no other host is contacted.
+ *
+ * @module
+ */
+
+import { runCli } from "./cli_runner.ts";
+import { startSandboxIdp } from "./sandbox_idp.ts";
+
+const bold = (text: string) => Deno.stdout.isTerminal() ? `\x1b[1m${text}\x1b[0m` : text;
+const mask = (secret: string) => `${secret.slice(0, 8)}…${secret.slice(-8)}`;
+
+const root = await Deno.makeTempDir({ prefix: "clawauth-demo-" });
+const stateDir = `${root}/state`;
+const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
+const idp = await startSandboxIdp({ email: "ada@example.test" });
+
+/** Stands in for an hour passing: the stored access token is made expired. */
+async function backdateCodexToken(): Promise<void> {
+  const path = `${stateDir}/agents/main/agent/auth-profiles.json`;
+  const store = JSON.parse(await Deno.readTextFile(path));
+  for (const profile of Object.values(store.profiles) as { type: string; expires?: number }[]) {
+    if (profile.type === "oauth") profile.expires = Date.now() - 1000;
+  }
+  await Deno.writeTextFile(path, JSON.stringify(store, null, 2));
+  console.log("(the demo backdated the stored expiry by an hour)");
+}
+
+function say(text: string): void {
+  console.log(`\n${bold(`# ${text}`)}`);
+}
+
+async function clawauth(
+  args: string[],
+  opts: { stdin?: string; hide?: boolean } = {},
+) {
+  console.log(
+    `$ clawauth ${args.join(" ")}${opts.stdin ? "   (secret on stdin)" : ""}`,
+  );
+  const result = await runCli(args, env, opts.stdin);
+  const out = opts.hide
+    ? result.stdout.trim().split("\n").map(mask).join("\n")
+    : result.stdout.trimEnd();
+  if (out) console.log(out);
+  if (result.stderr.trim()) console.log(result.stderr.trimEnd());
+  if (result.code !== 0) console.log(`(exit ${result.code})`);
+  return result;
+}
+
+try {
+  say(`State dir ${stateDir}; sandbox identity provider at ${idp.issuer}`);
+  await Deno.mkdir(stateDir, { recursive: true });
+  await Deno.writeTextFile(
+    `${stateDir}/clawauth.json`,
+    JSON.stringify({
+      providers: {
+        "openai-codex": {
+          issuer: idp.issuer,
+          authorizeUrl: idp.authorizeUrl,
+          tokenUrl: idp.tokenUrl,
+          clientId: idp.clientId,
+          redirectUri: "http://127.0.0.1:1455/auth/callback",
+        },
+      },
+    }),
+  );
+  console.log(
+    "clawauth.json points openai-codex at the sandbox (SPEC §3 overrides).",
+  );
+
+  say(
+    "Store an Anthropic setup-token and an OpenAI API key (secrets only ever come from stdin)",
+  );
+  await clawauth([
+    "paste-token",
+    "--provider",
+    "anthropic",
+    "--profile",
+    "work",
+    "--expires-in",
+    "365d",
+  ], {
+    stdin: `sk-ant-oat01-${"d".repeat(40)}\n`,
+  });
+  await clawauth(["paste-token", "--provider", "openai", "--type", "api-key"], {
+    stdin: `sk-proj-${"e".repeat(40)}\n`,
+  });
+
+  say(
+    "Log in to openai-codex in two steps, as a script on a remote server would",
+  );
+  const started = await clawauth([
+    "login",
+    "--provider",
+    "openai-codex",
+    "--start",
+    "--json",
+  ]);
+  const { url } = JSON.parse(started.stdout);
+  console.log(
+    "… the person opens the URL in any browser and signs in; the browser lands on the redirect URL:",
+  );
+  const callback = await idp.approve(url);
+  console.log(callback.replace(/code=[^&]+/, "code=…"));
+  await clawauth(["login", "--finish", callback]);
+
+  say("Every profile, its state and expiry; never a secret");
+  await clawauth(["status"]);
+
+  say("Hand a token to another tool (printed in full on stdout; masked here)");
+  await clawauth(["token", "--provider", "openai-codex"], { hide: true });
+
+  say("An hour later the access token has expired; eight processes ask at once: one refresh");
+  await backdateCodexToken();
+  const before = idp.counts().refresh_token;
+  const results = await Promise.all(
+    Array.from({ length: 8 }, () => runCli(["token", "--provider", "openai-codex"], env)),
+  );
+  const tokens = new Set(results.map((r) => r.stdout));
+  console.log(
+    `exit codes: ${results.map((r) => r.code).join(" ")}; distinct tokens: ${tokens.size}; ` +
+      `refresh requests seen by the provider: ${idp.counts().refresh_token - before}`,
+  );
+
+  say("Route by order, and check the store in CI");
+  await clawauth(["order", "set", "--provider", "anthropic", "anthropic:work"]);
+  await clawauth(["token", "--model", "opus@anthropic:work"], { hide: true });
+  await clawauth(["status", "--check"]);
+
+  say("Remove a profile");
+  await clawauth(["remove", "openai:default"]);
+  await clawauth(["list"]);
+  console.log(
+    "\nDone. The temp state dir is removed; run `deno task test` for the full suite.",
+  );
+} finally {
+  await idp.close();
+  await Deno.remove(root, { recursive: true });
+}

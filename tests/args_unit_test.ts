@@ -1,0 +1,128 @@
+/**
+ * Unit tests of the command line: lib/args.ts parses flags, and the command
+ * table resolves OpenClaw's spellings (SPEC §2).
+ */
+
+import assert from "node:assert/strict";
+import { parseArgs, printable } from "../lib/args.ts";
+import { findCommand } from "../lib/commands/index.ts";
+import { parseDuration } from "../lib/duration.ts";
+import { ClawauthError } from "../lib/errors.ts";
+
+const SPECS = {
+  provider: { type: "string" },
+  check: { type: "boolean" },
+  tag: { type: "string", multiple: true },
+  verbose: { type: "boolean", short: "v" },
+} as const;
+
+const usage = (name: RegExp) => (error: unknown) =>
+  error instanceof ClawauthError && error.exitCode === 64 &&
+  name.test(error.message) && /clawauth status --help/.test(error.hint ?? "");
+
+Deno.test("parseArgs reads --flag value, --flag=value, booleans, short aliases and global flags", () => {
+  const args = parseArgs(
+    [
+      "get",
+      "--provider",
+      "anthropic",
+      "--check",
+      "-v",
+      "--state-dir=/tmp/x",
+      "--agent",
+      "work",
+      "-h",
+      "more",
+    ],
+    SPECS,
+    "status",
+  );
+  assert.equal(args.string("provider"), "anthropic");
+  assert.equal(args.bool("check"), true);
+  assert.equal(args.bool("verbose"), true);
+  assert.equal(args.string("state-dir"), "/tmp/x");
+  assert.equal(args.string("agent"), "work");
+  assert.equal(args.bool("help"), true);
+  assert.deepEqual(args.positionals, ["get", "more"]);
+  assert.equal(args.rest, undefined);
+  assert.equal(args.bool("provider"), false);
+  assert.equal(args.string("check"), undefined);
+});
+
+Deno.test("parseArgs keeps the last value of a flag, or all of a repeatable one, and = inside a value", () => {
+  const args = parseArgs(
+    ["--provider", "a", "--provider=b", "--tag", "x", "--tag=y=z"],
+    SPECS,
+    "status",
+  );
+  assert.equal(args.string("provider"), "b");
+  assert.deepEqual(args.list("tag"), ["x", "y=z"]);
+  assert.deepEqual(args.list("provider"), ["b"]);
+});
+
+Deno.test("parseArgs stops at -- and treats a lone - as a positional", () => {
+  const args = parseArgs(
+    ["-", "--check", "--", "cmd", "--provider", "x"],
+    SPECS,
+    "status",
+  );
+  assert.deepEqual(args.positionals, ["-"]);
+  assert.deepEqual(args.rest, ["cmd", "--provider", "x"]);
+  assert.equal(args.string("provider"), undefined);
+});
+
+Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean are usage errors naming the flag", () => {
+  assert.throws(() => parseArgs(["--bogus"], SPECS, "status"), usage(/--bogus/));
+  assert.throws(
+    () => parseArgs(["--bogus=secret"], SPECS, "status"),
+    (e) => usage(/--bogus/)(e) && !(e as Error).message.includes("secret"),
+  );
+  assert.throws(() => parseArgs(["-x"], SPECS, "status"), usage(/-x/));
+  assert.throws(() => parseArgs(["--provider"], SPECS, "status"), usage(/--provider/));
+  assert.throws(() => parseArgs(["--check=yes"], SPECS, "status"), usage(/--check/));
+  assert.throws(() => parseArgs(["--constructor"], SPECS, "status"), usage(/--constructor/));
+  assert.throws(() => parseArgs(["--__proto__"], SPECS, "status"), usage(/--__proto__/));
+});
+
+Deno.test("printable replaces control characters and shortens long text", () => {
+  assert.equal(printable("a\x1b[31mb\nc\u0085"), "a?[31mb?c?");
+  assert.equal(printable("x".repeat(100), 10), `${"x".repeat(10)}…`);
+});
+
+Deno.test("findCommand resolves commands and OpenClaw's spellings, consuming their words", () => {
+  assert.deepEqual(findCommand(["status", "--json"]), {
+    name: "status",
+    rest: ["--json"],
+  });
+  assert.deepEqual(findCommand(["models", "status", "--check"]), {
+    name: "status",
+    rest: ["--check"],
+  });
+  assert.deepEqual(findCommand(["models", "auth", "order", "get"]), {
+    name: "order",
+    rest: ["get"],
+  });
+  assert.deepEqual(findCommand(["models", "auth", "paste-token", "--provider", "x"]), {
+    name: "paste-token",
+    rest: ["--provider", "x"],
+  });
+  assert.deepEqual(findCommand(["logout", "anthropic:a"]), {
+    name: "remove",
+    rest: ["anthropic:a"],
+  });
+  assert.equal(findCommand(["frobnicate"]), undefined);
+  assert.equal(findCommand(["models"]), undefined);
+  assert.equal(findCommand(["toString"]), undefined);
+});
+
+Deno.test("durations: 90s, 5m, 12h, 365d, 2w and bare seconds; anything else is undefined", () => {
+  assert.equal(parseDuration("90s"), 90_000);
+  assert.equal(parseDuration("5m"), 300_000);
+  assert.equal(parseDuration("12h"), 43_200_000);
+  assert.equal(parseDuration("365d"), 365 * 86_400_000);
+  assert.equal(parseDuration("2w"), 14 * 86_400_000);
+  assert.equal(parseDuration("30"), 30_000);
+  for (const bad of ["", "d", "5x", "-5m", "1.5h", "5 m m", "1e3"]) {
+    assert.equal(parseDuration(bad), undefined, bad);
+  }
+});

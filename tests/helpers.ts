@@ -1,0 +1,161 @@
+/**
+ * Black-box test helpers: spawn the CLI as a user would, with exactly the
+ * compiled binary's permissions, against a temp state dir.
+ *
+ * @module
+ */
+
+import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
+
+/** The repository root. */
+export const ROOT: string = new URL("..", import.meta.url).pathname.replace(
+  /\/$/,
+  "",
+);
+
+/** Where the spawned CLI keeps Deno's cache (the caller's, so nothing is re-downloaded). */
+const DENO_DIR = Deno.env.get("DENO_DIR") ??
+  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
+
+/** The command line that runs the CLI as the binary would. */
+export const CLI_COMMAND: readonly string[] = [
+  Deno.execPath(),
+  "run",
+  "--quiet",
+  ...CLI_PERMISSIONS,
+  `${ROOT}/main.ts`,
+];
+
+/** What a CLI run printed and how it exited. */
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of {@linkcode clawauth}. */
+export interface RunOptions {
+  /** Text (or bytes) given on stdin; stdin is closed either way. */
+  stdin?: string | Uint8Array;
+  /** Extra environment; the base has only PATH, HOME, DENO_DIR, NO_COLOR and the state dir. */
+  env?: Record<string, string>;
+  /**
+   * A command the CLI is started through, which must `exec "$@"`, e.g.
+   * `["sh", "-c", 'umask 000; exec "$@"', "sh"]`.
+   */
+  wrap?: readonly string[];
+}
+
+/** A temp state dir, removed when disposed (`await using state = await tempState()`). */
+export interface TempState extends AsyncDisposable {
+  /** The state dir. */
+  dir: string;
+  /** Runs the CLI with this state dir as `$OPENCLAW_STATE_DIR`. */
+  run(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** The parsed store of an agent (default main). */
+  store(agent?: string): Record<string, unknown>;
+  /** The raw text of an agent's store. */
+  storeText(agent?: string): string;
+  /** Writes an agent's store as given (text or a value to JSON-encode). */
+  writeStore(data: unknown, agent?: string): void;
+  /** `<state>/agents/<agent>/agent`. */
+  agentDir(agent?: string): string;
+  /** Writes a file under the state dir (parents created), e.g. `openclaw.json`. */
+  writeFile(relative: string, text: string): void;
+}
+
+/** Runs the CLI once. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string | Uint8Array,
+  wrap: readonly string[] = [],
+): Promise<RunResult> {
+  const [program, ...rest] = [...wrap, ...CLI_COMMAND, ...args];
+  const child = new Deno.Command(program, {
+    args: rest,
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR,
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  if (stdin !== undefined) {
+    await writer.write(
+      typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin,
+    ).catch(() => {});
+  }
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: decoder.decode(out.stdout),
+    stderr: decoder.decode(out.stderr),
+  };
+}
+
+/** Makes a temp state dir with a private fake HOME beside it. */
+export async function tempState(): Promise<TempState> {
+  const root = await Deno.makeTempDir({ prefix: "clawauth-test-" });
+  const dir = `${root}/state`;
+  const home = `${root}/home`;
+  await Deno.mkdir(home);
+  const agentDir = (agent = "main") => `${dir}/agents/${agent}/agent`;
+  const run = (args: string[], opts: RunOptions = {}) =>
+    runCli(
+      args,
+      { HOME: home, OPENCLAW_STATE_DIR: dir, ...opts.env },
+      opts.stdin,
+      opts.wrap,
+    );
+  return {
+    dir,
+    run,
+    store: (agent) =>
+      JSON.parse(
+        Deno.readTextFileSync(`${agentDir(agent)}/auth-profiles.json`),
+      ),
+    storeText: (agent) => Deno.readTextFileSync(`${agentDir(agent)}/auth-profiles.json`),
+    writeStore(data, agent) {
+      Deno.mkdirSync(agentDir(agent), { recursive: true });
+      const text = typeof data === "string" ? data : JSON.stringify(data, null, 2);
+      Deno.writeTextFileSync(`${agentDir(agent)}/auth-profiles.json`, text);
+    },
+    agentDir,
+    writeFile(relative, text) {
+      const path = `${dir}/${relative}`;
+      Deno.mkdirSync(path.replace(/\/[^/]*$/, ""), { recursive: true });
+      Deno.writeTextFileSync(path, text);
+    },
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(root, { recursive: true });
+    },
+  };
+}
+
+/** A fresh random secret: `prefix` and 48 characters no other output holds. */
+export function fakeSecret(prefix = "sk-ant-oat01-"): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(48));
+  return prefix + [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+/**
+ * Whether `text` leaks `secret` beyond its public `prefix`: any 9 characters
+ * in a row of it that reach past the prefix count. The one allowed mask,
+ * first 8 … last 8 (SPEC §2), shows at most 8 in a row, so it passes.
+ */
+export function leaks(text: string, secret: string, prefix: string): boolean {
+  for (let i = Math.max(0, prefix.length - 8); i + 9 <= secret.length; i++) {
+    if (text.includes(secret.slice(i, i + 9))) return true;
+  }
+  return false;
+}

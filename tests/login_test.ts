@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { tempState } from "./helpers.ts";
+import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
+
+const URL_LINE = /\n  (http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
+
+Deno.test("login: the browser's redirect to the loopback listener stores the OAuth profile", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, [
+      "login",
+      "--provider",
+      "openai-codex",
+      "--json",
+    ]);
+    const url = await cli.waitForStderr(URL_LINE);
+    await cli.waitForStderr(/Waiting for the browser/);
+    const callback = await idp.approve(url);
+    const page = await fetch(callback);
+    assert.equal(page.status, 200);
+    assert.equal(
+      page.headers.get("content-security-policy"),
+      "default-src 'none'",
+    );
+    await page.body?.cancel();
+    const result = await cli.result();
+    assert.equal(result.code, 0, result.stderr);
+    const printed = JSON.parse(result.stdout);
+    assert.equal(printed.profile, "openai-codex:dev@example.test");
+    assert.equal(printed.accountId, "acct-sandbox-1");
+    const profile = profilesOf(state)["openai-codex:dev@example.test"];
+    assert.equal(profile.type, "oauth");
+    assert.equal(profile.accountId, "acct-sandbox-1");
+    assert.ok(
+      profile.refresh && profile.access && Number(profile.expires) > Date.now(),
+    );
+    assert.equal(idp.counts().authorization_code, 1);
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login: a pasted redirect URL completes the login when the browser is elsewhere", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, [
+      "login",
+      "--provider",
+      "openai-codex",
+      "--profile",
+      "work",
+      "--no-browser",
+    ]);
+    const url = await cli.waitForStderr(URL_LINE);
+    const callback = await idp.approve(url);
+    await cli.write("not a code at all\n");
+    await cli.waitForStderr(/Paste it again/);
+    await cli.write(`${callback}\n`);
+    const result = await cli.result();
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /stored openai-codex:work/);
+    assert.ok(profilesOf(state)["openai-codex:work"].refresh);
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login: a pasted answer with a wrong state is refused with exit 65 and nothing stored", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, [
+      "login",
+      "--provider",
+      "openai-codex",
+      "--no-browser",
+    ]);
+    const url = await cli.waitForStderr(URL_LINE);
+    const callback = new URL(await idp.approve(url));
+    callback.searchParams.set("state", "forged-state-value");
+    await cli.write(`${callback}\n`);
+    const result = await cli.result();
+    assert.equal(result.code, 65);
+    assert.match(result.stderr, /state/);
+    assert.throws(() => state.store());
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login: when the callback port is taken, it says so, hints ssh -L, and accepts a paste", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  const blocker = Deno.listen({
+    hostname: "127.0.0.1",
+    port: idp.callbackPort,
+  });
+  try {
+    const cli = startCli(state, ["login", "--provider", "openai-codex"]);
+    await cli.waitForStderr(
+      new RegExp(
+        `ssh -L ${idp.callbackPort}:127\\.0\\.0\\.1:${idp.callbackPort}`,
+      ),
+    );
+    const url = await cli.waitForStderr(URL_LINE);
+    await cli.write(`${await idp.approve(url)}\n`);
+    const result = await cli.result();
+    assert.equal(result.code, 0, result.stderr);
+  } finally {
+    blocker.close();
+    await idp.close();
+  }
+});
+
+Deno.test("login --start/--finish: two steps, single use, wrong state refused", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const started = await state.run([
+      "login",
+      "--provider",
+      "openai-codex",
+      "--start",
+      "--json",
+    ]);
+    assert.equal(started.code, 0, started.stderr);
+    const { url, state: oauthState, redirectUri, expiresAt } = JSON.parse(
+      started.stdout,
+    );
+    assert.equal(
+      redirectUri,
+      `http://127.0.0.1:${idp.callbackPort}/auth/callback`,
+    );
+    assert.ok(
+      expiresAt > Date.now() + 14 * 60_000 &&
+        expiresAt <= Date.now() + 15 * 60_000,
+    );
+    assert.equal(new URL(url).searchParams.get("state"), oauthState);
+    assert.equal(
+      new URL(url).searchParams.get("code_challenge_method"),
+      "S256",
+    );
+    const pending = [...Deno.readDirSync(`${state.agentDir()}/pending`)];
+    assert.equal(pending.length, 1);
+    assert.equal(
+      Deno.statSync(`${state.agentDir()}/pending/${pending[0].name}`).mode! &
+        0o777,
+      0o600,
+    );
+    assert.ok(
+      !Deno.readTextFileSync(`${state.agentDir()}/pending/${pending[0].name}`)
+        .includes(url),
+    );
+
+    const callback = await idp.approve(url);
+    const forged = new URL(callback);
+    forged.searchParams.set("state", "x".repeat(43));
+    const wrong = await state.run(["login", "--finish", forged.href]);
+    assert.equal(wrong.code, 65);
+
+    const finished = await state.run(["login", "--finish", "-"], {
+      stdin: `${callback}\n`,
+    });
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.ok(profilesOf(state)["openai-codex:dev@example.test"]);
+    const again = await state.run(["login", "--finish", callback]);
+    assert.equal(again.code, 65);
+    assert.match(again.stderr, /already used/);
+  } finally {
+    await idp.close();
+  }
+});

@@ -1,0 +1,166 @@
+/**
+ * Helpers for OAuth black-box tests: a sandbox identity provider wired into
+ * a temp state dir's clawauth.json, and a CLI process one can talk to.
+ *
+ * @module
+ */
+
+import {
+  type SandboxIdp,
+  type SandboxIdpOptions,
+  startSandboxIdp,
+} from "../scripts/sandbox_idp.ts";
+import { CLI_COMMAND, ROOT, type RunResult, type TempState } from "./helpers.ts";
+
+/** A free TCP port on 127.0.0.1 (released before it is returned). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** Starts the sandbox IdP and points `provider` at it in the state dir's clawauth.json. */
+export async function idpFor(
+  state: TempState,
+  opts: SandboxIdpOptions & { provider?: string; port?: number } = {},
+): Promise<SandboxIdp & { callbackPort: number }> {
+  const idp = await startSandboxIdp(opts);
+  const callbackPort = opts.port ?? freePort();
+  const provider = opts.provider ?? "openai-codex";
+  Deno.mkdirSync(state.dir, { recursive: true });
+  Deno.writeTextFileSync(
+    `${state.dir}/clawauth.json`,
+    JSON.stringify({
+      providers: {
+        [provider]: {
+          issuer: idp.issuer,
+          authorizeUrl: idp.authorizeUrl,
+          tokenUrl: idp.tokenUrl,
+          revocationUrl: idp.revocationUrl,
+          deviceAuthorizationUrl: idp.deviceAuthorizationUrl,
+          clientId: idp.clientId,
+          redirectUri: `http://127.0.0.1:${callbackPort}/auth/callback`,
+        },
+      },
+    }),
+  );
+  return Object.assign(idp, { callbackPort });
+}
+
+/** A running CLI whose stderr can be awaited line by line and whose stdin can be written. */
+export interface LiveCli {
+  /** Resolves with the first stderr text matching `pattern` (the match's first group, else all). */
+  waitForStderr(pattern: RegExp): Promise<string>;
+  /** Writes to the CLI's stdin. */
+  write(text: string): Promise<void>;
+  /** Closes stdin and waits for the exit. */
+  result(): Promise<RunResult>;
+}
+
+/** Starts the CLI without waiting for it. */
+export function startCli(
+  state: TempState,
+  args: string[],
+  env: Record<string, string> = {},
+): LiveCli {
+  const child = new Deno.Command(CLI_COMMAND[0], {
+    args: [...CLI_COMMAND.slice(1), ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR: Deno.env.get("DENO_DIR") ??
+        `${Deno.env.get("HOME")}/.cache/deno`,
+      NO_COLOR: "1",
+      HOME: `${state.dir}/../home`,
+      OPENCLAW_STATE_DIR: state.dir,
+      ...env,
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  let stderr = "";
+  const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];
+  const check = () => {
+    for (const waiter of [...waiters]) {
+      const match = waiter.pattern.exec(stderr);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match[1] ?? match[0]);
+      }
+    }
+  };
+  const stderrDone = (async () => {
+    for await (
+      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+    ) {
+      stderr += chunk;
+      check();
+    }
+  })();
+  const stdout = new Response(child.stdout).text();
+  return {
+    waitForStderr: (pattern) =>
+      new Promise((resolve) => {
+        waiters.push({ pattern, resolve });
+        check();
+      }),
+    write: (text) => writer.write(new TextEncoder().encode(text)),
+    async result() {
+      await writer.close().catch(() => {});
+      const [status, out] = await Promise.all([
+        child.status,
+        stdout,
+        stderrDone,
+      ]).then((
+        [s, o],
+      ) => [s, o] as const);
+      return { code: status.code, stdout: out, stderr };
+    },
+  };
+}
+
+/** A store's profiles, typed loosely for assertions. */
+export function profilesOf(
+  state: TempState,
+  agent?: string,
+): Record<string, Record<string, unknown>> {
+  return (state.store(agent) as {
+    profiles: Record<string, Record<string, unknown>>;
+  }).profiles;
+}
+
+/** Logs in through `login --start` / `--finish` and returns the stored profile id. */
+export async function loginVia(
+  idp: SandboxIdp,
+  state: TempState,
+  extra: string[] = [],
+): Promise<string> {
+  const started = await state.run([
+    "login",
+    "--provider",
+    "openai-codex",
+    "--start",
+    "--json",
+    ...extra,
+  ]);
+  if (started.code !== 0) throw new Error(started.stderr);
+  const finished = await state.run([
+    "login",
+    "--finish",
+    await idp.approve(JSON.parse(started.stdout).url),
+    "--json",
+  ]);
+  if (finished.code !== 0) throw new Error(finished.stderr);
+  return JSON.parse(finished.stdout).profile;
+}
+
+/** Moves a stored profile's expiry (e.g. into the past) without touching anything else. */
+export function setExpires(state: TempState, id: string, expires: number): void {
+  const store = state.store() as { profiles: Record<string, Record<string, unknown>> };
+  store.profiles[id].expires = expires;
+  state.writeStore(store);
+}
