@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { tempState } from "./helpers.ts";
 import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 
-const URL_LINE = /\n  (http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
+const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
 
 Deno.test("login: the browser's redirect to the loopback listener stores the OAuth profile", async () => {
   await using state = await tempState();

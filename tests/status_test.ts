@@ -84,7 +84,7 @@ Deno.test("status prints a human table with each profile and its state, plain wh
   }));
   const result = await state.run(["status"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.doesNotMatch(result.stdout, /\x1b\[/);
+  assert.ok(!result.stdout.includes("\x1b["), "no ANSI escapes");
   assert.match(result.stdout, /^anthropic:work\s+token\s+expiring\b/m);
   assert.match(result.stdout, /^anthropic:old\s+token\s+expired\b/m);
 });
