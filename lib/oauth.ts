@@ -73,6 +73,33 @@ function endpoint(
   return url.href;
 }
 
+/**
+ * A fetch for providers that bend OAuth: JSON token requests (Anthropic) and
+ * errors answered with HTTP 200 (GitHub), turned back into what
+ * oauth4webapi's checks expect.
+ */
+function quirkFetch(settings: OAuthSettings): typeof fetch {
+  return async (input, init) => {
+    let request = init;
+    if (settings.tokenEncoding === "json" && init?.body instanceof URLSearchParams) {
+      const headers = new Headers(init.headers);
+      headers.set("content-type", "application/json");
+      request = { ...init, headers, body: JSON.stringify(Object.fromEntries(init.body)) };
+    }
+    const response = await fetch(input, request);
+    if (!settings.errorsWithStatus200 || response.status !== 200) return response;
+    const body = await response.text();
+    let error = false;
+    try {
+      const data: unknown = JSON.parse(body);
+      error = isObject(data) && typeof data.error === "string";
+    } catch {
+      // Not JSON: leave the verdict to oauth4webapi.
+    }
+    return new Response(body, { status: error ? 400 : 200, headers: response.headers });
+  };
+}
+
 /** Builds the oauth4webapi view of a provider, discovering endpoints from its issuer when needed. */
 export async function oauthTarget(
   ctx: Context,
@@ -89,12 +116,17 @@ export async function oauthTarget(
   const timeout = httpTimeoutMs(ctx);
   const insecure = [settings.issuer, settings.tokenUrl, settings.authorizeUrl]
     .some((u) => u !== undefined && URL.canParse(u) && new URL(u).protocol === "http:");
-  const options = {
+  const options: oauth.TokenEndpointRequestOptions = {
     signal: () => AbortSignal.timeout(timeout),
     [oauth.allowInsecureRequests]: insecure,
+    ...(settings.tokenEncoding === "json" || settings.errorsWithStatus200
+      ? { [oauth.customFetch]: quirkFetch(settings) }
+      : {}),
   };
   let as: oauth.AuthorizationServer;
-  if (settings.issuer && (!settings.authorizeUrl || !settings.tokenUrl)) {
+  const incomplete = !settings.tokenUrl ||
+    (!settings.authorizeUrl && !settings.deviceAuthorizationUrl);
+  if (settings.issuer && incomplete) {
     const issuer = new URL(endpoint(provider.id, "issuer", settings.issuer)!);
     as = await protocolStep(
       provider.id,
@@ -102,7 +134,10 @@ export async function oauthTarget(
       async () =>
         oauth.processDiscoveryResponse(
           issuer,
-          await oauth.discoveryRequest(issuer, options),
+          await oauth.discoveryRequest(issuer, {
+            signal: options.signal,
+            [oauth.allowInsecureRequests]: insecure,
+          }),
         ),
     );
   } else {
@@ -287,10 +322,7 @@ function jwtPayload(token: string): JsonObject | undefined {
   }
 }
 
-function claimAt(
-  payload: JsonObject | undefined,
-  path: readonly string[],
-): string | undefined {
+function claimAt(payload: unknown, path: readonly string[]): string | undefined {
   let value: unknown = payload;
   for (const key of path) {
     value = isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
@@ -318,11 +350,12 @@ export function tokenSet(
     );
   }
   const claims = oauth.getValidatedIdTokenClaims(response);
-  const accountPath = target.settings.accountIdClaim;
-  const accountId = accountPath
-    ? claimAt(jwtPayload(response.access_token), accountPath)
-    : undefined;
-  const email = typeof claims?.email === "string" ? claims.email : undefined;
+  const { accountIdClaim, accountFromResponse: fromBody } = target.settings;
+  const accountId =
+    (accountIdClaim && claimAt(jwtPayload(response.access_token), accountIdClaim)) ||
+    (fromBody?.accountId && claimAt(response, fromBody.accountId)) || undefined;
+  const email = (typeof claims?.email === "string" ? claims.email : undefined) ||
+    (fromBody?.email && claimAt(response, fromBody.email)) || undefined;
   return {
     access: response.access_token,
     ...(response.refresh_token ? { refresh: response.refresh_token } : {}),
@@ -347,6 +380,7 @@ export function exchangeCode(
       callback,
       oauth.skipStateCheck,
     );
+    const state = callback.get("state");
     const response = await oauth.authorizationCodeGrantRequest(
       target.as,
       target.client,
@@ -354,7 +388,9 @@ export function exchangeCode(
       params,
       redirectUri,
       verifier,
-      target.options,
+      target.settings.exchangeSendsState && state
+        ? { ...target.options, additionalParameters: { state } }
+        : target.options,
     );
     return tokenSet(
       target,
@@ -391,5 +427,107 @@ export function refreshTokens(
       ),
       ctx.now(),
     );
+  });
+}
+
+/** What the person must do to approve a device login (RFC 8628 §3.2). */
+export interface DevicePrompt {
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  expiresIn: number;
+}
+
+const DEVICE_REFUSALS: Record<string, string> = {
+  expired_token: "The device code expired before it was approved",
+  access_denied: "The login was denied at the provider",
+};
+
+/**
+ * The device authorization grant (RFC 8628): asks for a user code, shows it,
+ * then polls at the server's interval (slower after `slow_down`) until the
+ * person approves, denies, or the code expires.
+ */
+export async function deviceLogin(
+  ctx: Context,
+  target: OAuthTarget,
+  show: (prompt: DevicePrompt) => void,
+): Promise<TokenSet> {
+  const { as, client, options, providerId } = target;
+  if (!as.device_authorization_endpoint) {
+    throw new ClawauthError(
+      `Provider ${providerId} has no device authorization endpoint.`,
+      Exit.usage,
+      "Log in without --device, or set deviceAuthorizationUrl in clawauth.json.",
+    );
+  }
+  const grant = await protocolStep(
+    providerId,
+    "device authorization",
+    async () =>
+      oauth.processDeviceAuthorizationResponse(
+        as,
+        client,
+        await oauth.deviceAuthorizationRequest(as, client, oauth.None(), {
+          scope: target.settings.scopes ?? "openid",
+        }, options),
+      ),
+  );
+  show({
+    userCode: grant.user_code,
+    verificationUri: grant.verification_uri,
+    verificationUriComplete: grant.verification_uri_complete,
+    expiresIn: grant.expires_in,
+  });
+  let interval = grant.interval ?? 5;
+  const deadline = ctx.now() + grant.expires_in * 1000;
+  while (ctx.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, interval * 1000));
+    try {
+      const response = await oauth.deviceCodeGrantRequest(
+        as,
+        client,
+        oauth.None(),
+        grant.device_code,
+        options,
+      );
+      return tokenSet(
+        target,
+        await oauth.processDeviceCodeResponse(as, client, response),
+        ctx.now(),
+      );
+    } catch (error) {
+      if (!(error instanceof oauth.ResponseBodyError)) {
+        throw describeError(providerId, "device login", error);
+      }
+      if (error.error === "authorization_pending") continue;
+      if (error.error === "slow_down") {
+        interval += 5; // RFC 8628 §3.5
+        continue;
+      }
+      const refusal = DEVICE_REFUSALS[error.error];
+      if (refusal) throw new ClawauthError(`${refusal}.`, Exit.failure, "Start the login again.");
+      throw describeError(providerId, "device login", error);
+    }
+  }
+  throw new ClawauthError(
+    DEVICE_REFUSALS.expired_token + ".",
+    Exit.failure,
+    "Start the login again.",
+  );
+}
+
+/** Revokes a token at the provider (RFC 7009); revoking the refresh token ends the grant. */
+export function revokeToken(
+  target: OAuthTarget,
+  token: string,
+  hint: "refresh_token" | "access_token",
+): Promise<void> {
+  return protocolStep(target.providerId, "revocation", async () => {
+    const response = await oauth.revocationRequest(target.as, target.client, oauth.None(), token, {
+      ...target.options,
+      additionalParameters: { token_type_hint: hint },
+    });
+    await oauth.processRevocationResponse(response);
   });
 }

@@ -12,7 +12,7 @@ export const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Profile names as SPEC §1 allows them. */
 export const PROFILE_NAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 /** Largest `expires` a JavaScript Date can hold. */
-const MAX_EXPIRES = 8.64e15;
+export const MAX_EXPIRES = 8.64e15;
 /** `expiring` means: cannot be refreshed and expires within this span. */
 export const EXPIRING_WINDOW_MS = 24 * 3_600_000;
 

@@ -28,6 +28,16 @@ export interface OAuthSettings {
   extraAuthorizeParams?: Record<string, string>;
   /** Path of the account id inside the access token's JWT payload. */
   accountIdClaim?: readonly string[];
+  /** Paths of the account e-mail and id inside the token response (e.g. Anthropic's `account`). */
+  accountFromResponse?: { email?: readonly string[]; accountId?: readonly string[] };
+  /** How to log in when no flag says otherwise: PKCE in a browser, or the device flow. */
+  defaultFlow?: "pkce" | "device";
+  /** Token requests as JSON instead of a form (Anthropic's token endpoint). */
+  tokenEncoding?: "form" | "json";
+  /** The code exchange also carries `state` (Anthropic's token endpoint wants it). */
+  exchangeSendsState?: boolean;
+  /** The provider answers OAuth errors with HTTP 200 (GitHub's device flow). */
+  errorsWithStatus200?: boolean;
 }
 
 /** The override names `clawauth.json` may set for a provider (SPEC §3). */

@@ -65,7 +65,8 @@ export function orderFor(
 ): string[] | undefined {
   const list = isObject(order) ? own(order, provider) : undefined;
   if (!Array.isArray(list)) return undefined;
-  const ids = list.filter((id): id is string => typeof id === "string");
+  // A hand-edited order may repeat an id; a profile is tried once.
+  const ids = [...new Set(list.filter((id): id is string => typeof id === "string"))];
   return ids.length > 0 ? ids : undefined;
 }
 

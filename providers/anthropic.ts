@@ -1,5 +1,6 @@
 /**
- * Anthropic: Claude setup-tokens, API keys, and Claude Pro/Max OAuth.
+ * Anthropic: Claude setup-tokens, API keys, and the Claude Pro/Max OAuth
+ * flow (PKCE; the person pastes `code#state`; JSON token requests).
  *
  * @module
  */
@@ -18,4 +19,16 @@ export const anthropic: ProviderDefinition = {
   },
   prefixes: { token: ["sk-ant-oat01-"], api_key: ["sk-ant-api03-"] },
   pasteTypes: ["token", "api_key"],
+  oauth: {
+    authorizeUrl: "https://claude.ai/oauth/authorize",
+    tokenUrl: "https://console.anthropic.com/v1/oauth/token",
+    clientId: "9d1c250a-e61b-44d9-88ed-5944d1962f5e",
+    scopes: "org:create_api_key user:profile user:inference",
+    // Not loopback: the page shows `code#state` for the person to paste.
+    redirectUri: "https://console.anthropic.com/oauth/code/callback",
+    extraAuthorizeParams: { code: "true" },
+    accountFromResponse: { email: ["account", "email_address"], accountId: ["account", "uuid"] },
+    tokenEncoding: "json",
+    exchangeSendsState: true,
+  },
 };

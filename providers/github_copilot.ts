@@ -1,5 +1,6 @@
 /**
- * GitHub Copilot via the OAuth device authorization grant.
+ * GitHub Copilot: the OAuth device authorization grant (RFC 8628) with the
+ * Copilot editor client, as Copilot's own plugins log in.
  *
  * @module
  */
@@ -13,4 +14,13 @@ export const githubCopilot: ProviderDefinition = {
   login: "oauth",
   env: { oauth: "COPILOT_GITHUB_TOKEN", token: "COPILOT_GITHUB_TOKEN" },
   prefixes: { token: ["ghu_", "gho_"] },
+  oauth: {
+    issuer: "https://github.com",
+    deviceAuthorizationUrl: "https://github.com/login/device/code",
+    tokenUrl: "https://github.com/login/oauth/access_token",
+    clientId: "Iv1.b507a08c87ecfe98",
+    scopes: "read:user",
+    defaultFlow: "device",
+    errorsWithStatus200: true,
+  },
 };

@@ -110,7 +110,7 @@ Deno.test("paste-token --expires-in 365d stores expires as epoch ms a year ahead
   assert.equal(view.state, "ok");
 });
 
-Deno.test("paste-token --expires-in with an API key is a usage error", async () => {
+Deno.test("paste-token --expires-in with an API key, or not a duration a Date can hold, is a usage error", async () => {
   await using state = await tempState();
   const results = await Promise.all([
     state.run(
@@ -132,6 +132,11 @@ Deno.test("paste-token --expires-in with an API key is a usage error", async () 
     ),
     state.run(
       ["paste-token", "--provider", "anthropic", "--expires-in", "soon"],
+      { stdin: fakeSecret() },
+    ),
+    // Beyond 8.64e15 ms the stored profile would be invalid at once.
+    state.run(
+      ["paste-token", "--provider", "anthropic", "--expires-in", "999999999999d"],
       { stdin: fakeSecret() },
     ),
   ]);

@@ -113,13 +113,15 @@ Deno.test("the store's order beats openclaw.json's, which beats round robin; unl
   assert.deepEqual(ids(empty), ["anthropic:a", "anthropic:b", "anthropic:c"]);
 });
 
-Deno.test("an order naming unknown ids or another provider's profiles only uses this provider's known ones", () => {
+Deno.test("an order naming unknown ids, another provider's profiles or an id twice uses this provider's known ones once", () => {
   const ranking = rankProvider(
     store({
       "anthropic:a": token(),
       "anthropic:b": token(),
       "openai:x": { type: "api_key", provider: "openai", key: "K" },
-    }, { order: { anthropic: ["anthropic:ghost", "openai:x", "anthropic:b", 7] } }),
+    }, {
+      order: { anthropic: ["anthropic:ghost", "openai:x", "anthropic:b", 7, "anthropic:b"] },
+    }),
     "anthropic",
     NOW,
   );
@@ -192,7 +194,7 @@ Deno.test("ranking only considers the requested provider", () => {
 });
 
 Deno.test("orderFor and availableAt read junk safely", () => {
-  assert.deepEqual(orderFor({ a: ["x", 1, "y"] }, "a"), ["x", "y"]);
+  assert.deepEqual(orderFor({ a: ["x", 1, "y", "x"] }, "a"), ["x", "y"]);
   assert.equal(orderFor({ a: "x" }, "a"), undefined);
   assert.equal(orderFor([], "a"), undefined);
   assert.equal(orderFor({}, "constructor"), undefined);

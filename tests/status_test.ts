@@ -82,7 +82,10 @@ Deno.test("status prints a human table with each profile and its state, plain wh
     "anthropic:work": token(Date.now() + 2 * HOUR),
     "anthropic:old": token(Date.now() - HOUR),
   }));
-  const result = await state.run(["status"]);
+  // NO_COLOR unset: only the pipe keeps the output plain.
+  const result = await state.run(["status"], {
+    env: { NO_COLOR: "", TERM: "xterm-256color" },
+  });
   assert.equal(result.code, 0, result.stderr);
   assert.ok(!result.stdout.includes("\x1b["), "no ANSI escapes");
   assert.match(result.stdout, /^anthropic:work\s+token\s+expiring\b/m);

@@ -21,6 +21,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "log in with OAuth (browser, pasted code, or --start/--finish)",
     load: () => import("./login.ts"),
   },
+  "setup-token": {
+    summary: "store a Claude setup-token (runs claude setup-token when installed)",
+    load: () => import("./setup_token.ts"),
+  },
   "paste-token": {
     summary: "store a setup-token or API key read from stdin",
     load: () => import("./paste_token.ts"),

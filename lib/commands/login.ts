@@ -14,7 +14,14 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { authorizeUrl, exchangeCode, newPkce, oauthTarget, type TokenSet } from "../oauth.ts";
+import {
+  authorizeUrl,
+  deviceLogin,
+  exchangeCode,
+  newPkce,
+  oauthTarget,
+  type TokenSet,
+} from "../oauth.ts";
 import { loginProfileName, saveOAuthProfile } from "../oauth_profile.ts";
 import { printJson } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
@@ -284,6 +291,7 @@ export const command: Command = {
     provider: { type: "string" },
     profile: { type: "string" },
     "no-browser": { type: "boolean" },
+    device: { type: "boolean" },
     port: { type: "string" },
     timeout: { type: "string" },
     start: { type: "boolean" },
@@ -291,7 +299,7 @@ export const command: Command = {
     json: { type: "boolean" },
   },
   help:
-    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--port N] [--timeout SEC] [--json]
+    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--device] [--port N] [--timeout SEC] [--json]
        clawauth login --provider ID --start [--profile NAME] [--json]
        clawauth login --finish INPUT|-
 
@@ -308,6 +316,8 @@ Flags:
   --provider ID    openai-codex, or a provider declared in clawauth.json
   --profile NAME   profile name (default: the account e-mail, else default)
   --no-browser     do not open a browser (also off over SSH, in CI, without a display)
+  --device         use the device flow (RFC 8628): enter a code on any device;
+                   github-copilot always does
   --port N         listen on this port instead of the provider's
   --timeout SEC    give up after SEC seconds (default ${DEFAULT_TIMEOUT_S})
   --start          step 1: print the URL (--json: {"url","state","redirectUri","expiresAt"})
@@ -327,6 +337,23 @@ Examples:
     const provider = oauthProvider(paths, args.string("provider"));
     const name = profileFlag(args);
     const target = await oauthTarget(ctx, provider);
+    if (args.bool("device") || provider.oauth?.defaultFlow === "device") {
+      if (args.bool("start")) {
+        throw usageError("--start is for browser logins, not the device flow.", "login");
+      }
+      const tokens = await deviceLogin(ctx, target, (prompt) => {
+        ctx.err(
+          `To sign in to ${provider.name}, open ${prompt.verificationUri} and enter the code:\n\n  ${prompt.userCode}\n\n` +
+            `Waiting for approval (the code expires in ${
+              Math.round(prompt.expiresIn / 60)
+            } min) …\n`,
+        );
+        if (!args.bool("no-browser")) {
+          openBrowser(ctx, prompt.verificationUriComplete ?? prompt.verificationUri);
+        }
+      });
+      return stored(ctx, args, paths, provider, name, tokens);
+    }
     const redirectUri = redirectFor(provider, args.string("port"));
     const pkce = await newPkce();
     const url = authorizeUrl(target, {

@@ -4,13 +4,13 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { type Args, printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
 import { usageError } from "../errors.ts";
 import { printJson, warn } from "../output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
-import { PROFILE_NAME, type ProfileType, PROVIDER_ID } from "../profiles.ts";
+import { MAX_EXPIRES, PROFILE_NAME, type ProfileType, PROVIDER_ID } from "../profiles.ts";
 import { readSecret } from "../secret_input.ts";
 import { putProfile, updateStore } from "../store.ts";
 import { findProvider } from "../../providers/index.ts";
@@ -100,6 +100,65 @@ export async function storePasted(
   return 0;
 }
 
+/** How `paste-token` and `setup-token` differ. */
+export interface PasteOptions {
+  /** The command name, for usage errors. */
+  command: string;
+  /** Runs before the secret is read (e.g. `claude setup-token`). */
+  beforeRead?: (provider: string) => Promise<void>;
+  /** The expiry of a token when `--expires-in` is not given. */
+  defaultExpiresMs?: number;
+}
+
+/** Validates the flags, reads one secret from stdin and stores it. */
+export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Promise<number> {
+  const { command } = opts;
+  if (args.positionals.length > 0) {
+    // Never echo it: the extra argument may well be the secret itself.
+    throw usageError(
+      `${command} takes no arguments: a secret on the command line leaks into shell history and ps; pipe it on stdin.`,
+      command,
+    );
+  }
+  const provider = args.string("provider");
+  if (!provider) throw usageError(`${command} needs --provider ID.`, command);
+  if (!PROVIDER_ID.test(provider)) {
+    throw usageError(`${printable(provider)} is not a provider id.`, command);
+  }
+  const name = args.string("profile") ?? "default";
+  if (!PROFILE_NAME.test(name)) {
+    throw usageError("A profile name is 1-128 characters of A-Z a-z 0-9 . _ @ + -.", command);
+  }
+  const typeFlag = args.string("type");
+  if (typeFlag !== undefined && !Object.hasOwn(TYPES, typeFlag)) {
+    throw usageError("--type is token or api-key.", command);
+  }
+  const span = args.string("expires-in");
+  const spanMs = span === undefined ? opts.defaultExpiresMs : parseDuration(span);
+  if (span !== undefined && (!spanMs || ctx.now() + spanMs > MAX_EXPIRES)) {
+    throw usageError(`--expires-in ${printable(span)} is not a duration such as 365d.`, command);
+  }
+  if (span !== undefined && typeFlag === "api-key") {
+    throw usageError("API keys do not expire; drop --expires-in.", command);
+  }
+  const paths = resolvePaths(args, ctx); // a bad --agent fails before the secret is asked for
+  await opts.beforeRead?.(provider);
+  const secret = await readSecret(ctx, `Paste the ${provider} secret (input hidden): `);
+  const type = typeFor(provider, secret, typeFlag);
+  if (span !== undefined && type === "api_key") {
+    throw usageError("API keys do not expire; drop --expires-in.", command);
+  }
+  return storePasted(ctx, {
+    provider,
+    name,
+    type,
+    secret,
+    json: args.bool("json"),
+    paths,
+    expires: spanMs && type !== "api_key" ? ctx.now() + spanMs : undefined,
+  });
+}
+
 /** The `paste-token` command. */
 export const command: Command = {
   flags: {
@@ -127,69 +186,5 @@ ${GLOBAL_HELP}
 Examples:
   claude setup-token | clawauth paste-token --provider anthropic --profile work
   printf %s "$OPENAI_API_KEY" | clawauth paste-token --provider openai --type api-key`,
-  async run(ctx, args) {
-    if (args.positionals.length > 0) {
-      // Never echo it: the extra argument may well be the secret itself.
-      throw usageError(
-        "paste-token takes no arguments: a secret on the command line leaks into shell history and ps; pipe it on stdin.",
-        "paste-token",
-      );
-    }
-    const provider = args.string("provider");
-    if (!provider) {
-      throw usageError("paste-token needs --provider ID.", "paste-token");
-    }
-    if (!PROVIDER_ID.test(provider)) {
-      throw usageError(
-        `${printable(provider)} is not a provider id.`,
-        "paste-token",
-      );
-    }
-    const name = args.string("profile") ?? "default";
-    if (!PROFILE_NAME.test(name)) {
-      throw usageError(
-        "A profile name is 1-128 characters of A-Z a-z 0-9 . _ @ + -.",
-        "paste-token",
-      );
-    }
-    const typeFlag = args.string("type");
-    if (typeFlag !== undefined && !Object.hasOwn(TYPES, typeFlag)) {
-      throw usageError("--type is token or api-key.", "paste-token");
-    }
-    const span = args.string("expires-in");
-    const spanMs = span === undefined ? undefined : parseDuration(span);
-    if (span !== undefined && !spanMs) {
-      throw usageError(
-        `--expires-in ${printable(span)} is not a duration such as 365d.`,
-        "paste-token",
-      );
-    }
-    if (spanMs && typeFlag === "api-key") {
-      throw usageError(
-        "API keys do not expire; drop --expires-in.",
-        "paste-token",
-      );
-    }
-    const paths = resolvePaths(args, ctx); // a bad --agent fails before the secret is asked for
-    const secret = await readSecret(
-      ctx,
-      `Paste the ${provider} secret (input hidden): `,
-    );
-    const type = typeFor(provider, secret, typeFlag);
-    if (spanMs && type === "api_key") {
-      throw usageError(
-        "API keys do not expire; drop --expires-in.",
-        "paste-token",
-      );
-    }
-    return storePasted(ctx, {
-      provider,
-      name,
-      type,
-      secret,
-      json: args.bool("json"),
-      paths,
-      expires: spanMs ? ctx.now() + spanMs : undefined,
-    });
-  },
+  run: (ctx, args) => runPaste(ctx, args, { command: "paste-token" }),
 };

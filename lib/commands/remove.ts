@@ -8,11 +8,13 @@
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, type JsonObject, own, stringAt } from "../json.ts";
 import { warn } from "../output.ts";
-import { resolvePaths } from "../paths.ts";
-import type { StoreData } from "../store.ts";
-import { updateStore } from "../store.ts";
+import { type Paths, resolvePaths } from "../paths.ts";
+import { type Profile, readProfile } from "../profiles.ts";
+import { resolveProvider } from "../config.ts";
+import type { Context } from "../context.ts";
+import { openStore, type StoreData, updateStore } from "../store.ts";
 
 /** Removes `id` and the references to it; returns whether it existed. */
 export function removeProfile(store: StoreData, id: string): boolean {
@@ -37,6 +39,36 @@ export function removeProfile(store: StoreData, id: string): boolean {
   return true;
 }
 
+/**
+ * Revokes an OAuth profile's refresh (else access) token where the provider
+ * has a revocation endpoint; returns whether a revocation was made.
+ */
+async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boolean> {
+  if (profile.type !== "oauth") return false;
+  const provider = resolveProvider(profile.provider, paths.config);
+  if (!provider?.oauth?.clientId) return false;
+  const { oauthTarget, revokeToken } = await import("../oauth.ts");
+  const target = await oauthTarget(ctx, provider);
+  if (!target.as.revocation_endpoint) return false;
+  const refresh = stringAt(profile.raw, "refresh");
+  const access = stringAt(profile.raw, "access");
+  try {
+    if (refresh) await revokeToken(target, refresh, "refresh_token");
+    else if (access) await revokeToken(target, access, "access_token");
+  } catch (error) {
+    if (error instanceof ClawauthError) {
+      throw new ClawauthError(
+        `${error.message.replace(/\.$/, "")}; ${profile.id} was kept.`,
+        error.exitCode,
+        `Retry later, or remove it locally only: clawauth remove ${profile.id}`,
+      );
+    }
+    throw error;
+  }
+  ctx.err(`Revoked ${profile.id} at ${provider.name}.\n`);
+  return true;
+}
+
 /** The `remove` command. */
 export const command: Command = {
   flags: { revoke: { type: "boolean" } },
@@ -46,36 +78,36 @@ Deletes a profile from the agent's store, with its routing order entry and
 failover state.
 
 Flags:
-  --revoke   also revoke the credential at the provider (RFC 7009) where the
-             provider supports it
+  --revoke   first revoke the credential at the provider (RFC 7009) where the
+             provider supports it; if revocation fails, nothing is removed
 ${GLOBAL_HELP}
 
 Example:
   clawauth remove anthropic:work`,
   async run(ctx, args) {
     const [id, ...extra] = args.positionals;
-    if (!id || extra.length > 0) {
-      throw usageError("remove takes exactly one PROFILE_ID.", "remove");
-    }
+    if (!id || extra.length > 0) throw usageError("remove takes exactly one PROFILE_ID.", "remove");
     const paths = resolvePaths(args, ctx);
-    const existed = await updateStore(
-      ctx,
-      paths,
-      (store) => removeProfile(store, id),
-    );
-    if (!existed) {
-      throw new ClawauthError(
+    const notFound = () =>
+      new ClawauthError(
         `No profile ${printable(id)} in agent ${paths.agent}.`,
         Exit.failure,
         "See the profiles: clawauth list",
       );
-    }
     if (args.bool("revoke")) {
-      warn(
-        ctx,
-        `${printable(id)} was removed locally; its provider offers no revocation to clawauth.`,
-      );
+      const store = await openStore(ctx, paths);
+      if (!Object.hasOwn(store.profiles, id)) throw notFound();
+      // Revoke first: if it fails the profile stays, with the token needed to retry.
+      const revoked = await revoke(ctx, paths, readProfile(id, own(store.profiles, id)));
+      if (!revoked) {
+        warn(
+          ctx,
+          `${printable(id)} cannot be revoked by clawauth; revoke it in the provider's console.`,
+        );
+      }
     }
+    const existed = await updateStore(ctx, paths, (store) => removeProfile(store, id));
+    if (!existed) throw notFound();
     ctx.out(`Removed ${id} from agent ${paths.agent}.\n`);
     return 0;
   },
