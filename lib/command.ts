@@ -12,6 +12,8 @@ import type { Context } from "./context.ts";
 export interface Command {
   /** The flags it accepts beyond the global ones. */
   flags: FlagSpecs;
+  /** Whether it takes positional arguments; others refuse them (without echoing: one may be a secret). */
+  positionals?: boolean;
   /** The full `--help` text. */
   help: string;
   /** Does the work; returns the process exit code. */

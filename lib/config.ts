@@ -8,7 +8,7 @@
 import { findProvider } from "../providers/index.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists } from "./files.ts";
-import { isObject, type JsonObject, own } from "./json.ts";
+import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
 import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
 
 function badConfig(path: string, reason: string): ClawauthError {
@@ -29,7 +29,7 @@ export function readProviderConfig(path: string): JsonObject {
   } catch (error) {
     throw badConfig(
       path,
-      error instanceof Error ? error.message : String(error),
+      jsonErrorText(error),
     );
   }
   if (!isObject(data)) {

@@ -6,6 +6,8 @@
  */
 
 import type { Context } from "./context.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import { loginCommand } from "./hints.ts";
 import { child } from "./json.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
@@ -49,12 +51,19 @@ export async function obtainCredential(
     );
   }
   let profile = chosen.profile;
-  if (
-    profile.type === "oauth" && profile.expires !== null &&
-    profile.expires - ctx.now() < opts.minValidMs
-  ) {
+  const due = profile.expires !== null && profile.expires - ctx.now() < opts.minValidMs;
+  if (profile.type === "oauth" && (due || secretOf(profile) === undefined)) {
     const { refreshProfile } = await import("./refresh.ts");
     profile = await refreshProfile(ctx, paths, profile, opts.minValidMs);
+  }
+  const secret = secretOf(profile);
+  if (secret === undefined) {
+    // e.g. an OAuth entry holding only a refresh token: never hand out "".
+    throw new ClawauthError(
+      `Profile ${profile.id} holds no usable secret.`,
+      Exit.noCredential,
+      `Run: ${loginCommand(profile.provider, profile)}`,
+    );
   }
   if (siblings(store, profile.provider) > 1) {
     await updateStore(ctx, paths, (fresh) => {
@@ -63,5 +72,5 @@ export async function obtainCredential(
       }
     });
   }
-  return { profile, secret: secretOf(profile) ?? "" };
+  return { profile, secret };
 }

@@ -99,3 +99,14 @@ function syncDir(dir: string): void {
     // Some filesystems refuse fsync on directories; the rename is still atomic.
   }
 }
+
+/** Whether `path` exists (any kind of entry). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

@@ -46,3 +46,14 @@ export function stringAt(
   const value = own(obj, key);
   return typeof value === "string" && value !== "" ? value : undefined;
 }
+
+/**
+ * Why JSON did not parse, without the excerpt of the text that engines quote
+ * (it may be part of a secret): the position, or the kind of error.
+ */
+export function jsonErrorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const where = /(at position \d+(?: \(line \d+ column \d+\))?|at \d+:\d+)/.exec(message)?.[1];
+  if (where) return `invalid JSON ${where}`;
+  return /end of (JSON|input)/i.test(message) ? "invalid JSON: it ends too early" : "invalid JSON";
+}

@@ -10,8 +10,9 @@ import * as oauth from "oauth4webapi";
 import { printable } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { isObject } from "./json.ts";
 import { parseDuration } from "./duration.ts";
+import { jwtClaims } from "./jwt.ts";
 import type { OAuthSettings, ProviderDefinition } from "./provider.ts";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -308,20 +309,6 @@ export function authorizeUrl(
   return url.href;
 }
 
-function jwtPayload(token: string): JsonObject | undefined {
-  const part = token.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const json = atob(part.replace(/-/g, "+").replace(/_/g, "/"));
-    const payload: unknown = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0))),
-    );
-    return isObject(payload) ? payload : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function claimAt(payload: unknown, path: readonly string[]): string | undefined {
   let value: unknown = payload;
   for (const key of path) {
@@ -351,8 +338,7 @@ export function tokenSet(
   }
   const claims = oauth.getValidatedIdTokenClaims(response);
   const { accountIdClaim, accountFromResponse: fromBody } = target.settings;
-  const accountId =
-    (accountIdClaim && claimAt(jwtPayload(response.access_token), accountIdClaim)) ||
+  const accountId = (accountIdClaim && claimAt(jwtClaims(response.access_token), accountIdClaim)) ||
     (fromBody?.accountId && claimAt(response, fromBody.accountId)) || undefined;
   const email = (typeof claims?.email === "string" ? claims.email : undefined) ||
     (fromBody?.email && claimAt(response, fromBody.email)) || undefined;

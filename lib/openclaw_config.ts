@@ -7,7 +7,7 @@
 
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists } from "./files.ts";
-import { isObject, own } from "./json.ts";
+import { isObject, jsonErrorText, own } from "./json.ts";
 
 /** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
 export async function readOpenclawOrder(path: string): Promise<unknown> {
@@ -23,9 +23,7 @@ export async function readOpenclawOrder(path: string): Promise<unknown> {
       data = JSON5.parse(text);
     } catch (error) {
       throw new ClawauthError(
-        `OpenClaw's config ${path} cannot be read: ${
-          error instanceof Error ? error.message : error
-        }.`,
+        `OpenClaw's config ${path} cannot be read: ${jsonErrorText(error)}.`,
         Exit.data,
         "Fix the file with OpenClaw (openclaw doctor) or move it aside.",
       );

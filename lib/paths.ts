@@ -8,6 +8,7 @@
 import type { Args } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
+import { exists } from "./files.ts";
 
 /** Agent ids as SPEC §1 allows them. */
 export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -86,4 +87,18 @@ export function resolvePaths(args: Args, ctx: Context): Paths {
     config: ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json"),
     openclawConfig: join(stateDir, "openclaw.json"),
   };
+}
+
+/** The agents of a state dir: `agents/<id>/agent` directories with a valid id, sorted. */
+export function agentIds(stateDir: string): string[] {
+  try {
+    return [...Deno.readDirSync(join(stateDir, "agents"))]
+      .filter((entry) => entry.isDirectory && AGENT_ID.test(entry.name))
+      .map((entry) => entry.name)
+      .filter((id) => exists(join(stateDir, "agents", id, "agent")))
+      .sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
 }

@@ -110,6 +110,8 @@ export function readProfile(id: string, raw: unknown): Profile {
     ? "profile id is not <provider>:<name>"
     : !PROVIDER_ID.test(provider)
     ? "provider is missing or malformed"
+    : provider !== parts.provider
+    ? `provider ${provider} does not match the profile id`
     : !type
     ? "type is not oauth, token or api_key"
     : rawExpires !== undefined && rawExpires !== null &&

@@ -1,7 +1,9 @@
 /**
- * Refreshing an OAuth profile exactly once (SPEC §4): take the store lock,
- * re-read, reuse a token another process already refreshed, else make one
- * token request and write the rotated tokens before releasing the lock.
+ * Refreshing an OAuth login exactly once, across every copy of it (SPEC §4
+ * and the lineage rules): under the login's state-wide lineage lock and the
+ * store lock, re-read; use a token another process (or a sibling copy)
+ * already refreshed; else make one token request, write the rotated tokens
+ * atomically, then into every other copy and linked file.
  *
  * @module
  */
@@ -9,60 +11,108 @@
 import { resolveProvider } from "./config.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
+import { readTextIfExists, writeFileAtomic } from "./files.ts";
 import { loginCommand } from "./hints.ts";
-import { child, type JsonObject, own, stringAt } from "./json.ts";
-import { isRejectedGrant, oauthTarget, refreshTokens } from "./oauth.ts";
+import { child, isObject, type JsonObject, own, stringAt } from "./json.ts";
+import {
+  copyEntry,
+  findCopies,
+  lineageId,
+  lineageKey,
+  lineageLockPath,
+  type LinkCopy,
+  type StoreCopy,
+} from "./lineage.ts";
+import { lockTimeoutMs, withLock } from "./lock.ts";
+import { isRejectedGrant, oauthTarget, refreshTokens, type TokenSet } from "./oauth.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
-import { canRefresh, type Profile, readProfile, usageOf } from "./profiles.ts";
-import { updateStore } from "./store.ts";
+import { type Profile, readProfile, usageOf } from "./profiles.ts";
+import { SOURCES } from "./sources.ts";
+import { type StoreData, updateStore } from "./store.ts";
 
 type Outcome =
-  | { kind: "fresh"; profile: Profile }
+  | { kind: "fresh"; profile: Profile; rotated?: TokenSet }
   | { kind: "gone" }
   | { kind: "needs_login"; profile: Profile; reason: string }
   | { kind: "failed"; profile: Profile; error: ClawauthError };
 
+type Copy = StoreCopy | LinkCopy;
+
+/** The credential fields a refresh or an adoption replaces. */
+const ROTATING = ["access", "refresh", "expires"] as const;
+
+function credentialOf(entry: JsonObject): JsonObject {
+  return Object.fromEntries(
+    ROTATING.flatMap((key) => own(entry, key) === undefined ? [] : [[key, entry[key]]]),
+  );
+}
+
+/** Writes credential fields into a store's profile and clears its `needs_login` verdict. */
+function install(store: StoreData, id: string, fields: JsonObject): Profile {
+  const raw: JsonObject = { ...(own(store.profiles, id) as JsonObject), ...fields };
+  store.profiles[id] = raw;
+  const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
+  if (isObject(stats)) delete stats.needsLogin;
+  return readProfile(id, raw);
+}
+
+function isSelf(copy: Copy, paths: Paths, id: string): boolean {
+  return copy.kind === "store" && copy.agent === paths.agent && copy.profile.id === id;
+}
+
+/** Sibling credentials, freshest first. */
+function siblings(copies: Copy[], paths: Paths, id: string): JsonObject[] {
+  return copies.filter((copy) => !isSelf(copy, paths, id)).map(copyEntry)
+    .sort((a, b) => (Number(b.expires) || 0) - (Number(a.expires) || 0));
+}
+
 /**
- * Returns `profile` with an access token valid for at least `minValidMs`,
- * refreshing it under the lock when needed.
+ * Inside the store lock: decide, adopt or refresh. Refresh tokens are tried
+ * once each, freshest copy first; a dead one is never retried.
  */
-export async function refreshProfile(
+async function decide(
   ctx: Context,
   paths: Paths,
-  profile: Profile,
+  store: StoreData,
+  seen: Profile,
   minValidMs: number,
-): Promise<Profile> {
-  const outcome = await updateStore(
-    ctx,
-    paths,
-    async (store): Promise<Outcome> => {
-      if (!Object.hasOwn(store.profiles, profile.id)) return { kind: "gone" };
-      const current = readProfile(profile.id, own(store.profiles, profile.id));
-      if (usageOf(store.usageStats, profile.id).needsLogin) {
-        return {
-          kind: "needs_login",
-          profile: current,
-          reason: "its refresh token was rejected earlier",
-        };
-      }
-      // Another process may have refreshed while this one waited for the
-      // lock; its token is as fresh as the provider makes them: use it.
-      const rotated = stringAt(current.raw, "access") !== stringAt(profile.raw, "access");
-      if (
-        rotated || current.expires === null ||
-        current.expires - ctx.now() >= minValidMs
-      ) {
-        return { kind: "fresh", profile: current };
-      }
-      const refresh = stringAt(current.raw, "refresh");
-      if (!canRefresh(current) || !refresh) {
-        return {
-          kind: "needs_login",
-          profile: current,
-          reason: "it has no refresh token",
-        };
-      }
+  key: string | undefined,
+): Promise<Outcome> {
+  if (!Object.hasOwn(store.profiles, seen.id)) return { kind: "gone" };
+  const current = readProfile(seen.id, own(store.profiles, seen.id));
+  const dead = usageOf(store.usageStats, seen.id).needsLogin !== undefined;
+  const validFor = (p: Profile) =>
+    stringAt(p.raw, "access") !== undefined &&
+    (p.expires === null || p.expires - ctx.now() >= minValidMs);
+  // Another process refreshed while this one waited for the lock: its token
+  // is as fresh as the provider makes them.
+  if (
+    !dead && (stringAt(current.raw, "access") !== stringAt(seen.raw, "access") || validFor(current))
+  ) {
+    return { kind: "fresh", profile: current };
+  }
+  const tried = new Set<string>();
+  let lastError: ClawauthError | undefined;
+  for (let round = 0; round < 2; round++) {
+    // Round two re-reads the copies: a linked tool may have refreshed meanwhile.
+    const others = key ? siblings(findCopies(paths.stateDir, key), paths, seen.id) : [];
+    const adoptable = others.find((entry) =>
+      stringAt(entry, "access") !== stringAt(current.raw, "access") &&
+      validFor(readProfile(seen.id, { ...current.raw, ...credentialOf(entry) }))
+    );
+    if (adoptable) {
+      return { kind: "fresh", profile: install(store, seen.id, credentialOf(adoptable)) };
+    }
+    // The copy that expires last was refreshed last: its refresh token is
+    // the one most likely alive (trying a dead one first may make the
+    // provider revoke the whole grant).
+    const refreshTokensToTry = [...(dead ? [] : [current.raw]), ...others]
+      .sort((a, b) => (Number(b.expires) || 0) - (Number(a.expires) || 0))
+      .map((entry) => stringAt(entry, "refresh"))
+      .filter((token): token is string => token !== undefined && !tried.has(token));
+    for (const refresh of new Set(refreshTokensToTry)) {
+      tried.add(refresh);
       try {
         const provider = resolveProvider(current.provider, paths.config);
         if (!provider) {
@@ -72,35 +122,94 @@ export async function refreshProfile(
             `Declare it in ${paths.config}.`,
           );
         }
-        const tokens = await refreshTokens(
-          ctx,
-          await oauthTarget(ctx, provider),
-          refresh,
-        );
-        const raw: JsonObject = { ...current.raw, ...tokens };
-        store.profiles[profile.id] = raw;
-        return { kind: "fresh", profile: readProfile(profile.id, raw) };
+        const tokens = await refreshTokens(ctx, await oauthTarget(ctx, provider), refresh);
+        const rotated = { refresh, ...tokens };
+        return {
+          kind: "fresh",
+          profile: install(store, seen.id, { ...tokens, refresh: rotated.refresh }),
+          rotated,
+        };
       } catch (error) {
-        if (isRejectedGrant(error)) {
-          // Keep the data (another copy may still be adopted); mark the verdict.
-          child(child(store, "usageStats"), profile.id).needsLogin = ctx.now();
-          return {
-            kind: "needs_login",
-            profile: current,
-            reason: (error as ClawauthError).message,
-          };
+        if (!isRejectedGrant(error)) {
+          if (error instanceof ClawauthError) return { kind: "failed", profile: current, error };
+          throw error;
         }
-        if (error instanceof ClawauthError) {
-          return {
-            kind: "failed",
-            profile: current,
-            error,
-          };
-        }
-        throw error;
+        lastError = error as ClawauthError;
       }
-    },
-  );
+    }
+  }
+  // Keep the data (a copy may still be adopted later); mark the verdict.
+  child(child(store, "usageStats"), seen.id).needsLogin = ctx.now();
+  const reason = lastError?.message ??
+    (dead ? "its refresh token was rejected earlier" : "it has no refresh token");
+  return { kind: "needs_login", profile: current, reason };
+}
+
+/** Writes rotated tokens into every other copy of the lineage, each atomically. */
+async function propagate(
+  ctx: Context,
+  paths: Paths,
+  key: string,
+  id: string,
+  tokens: TokenSet,
+): Promise<void> {
+  const fields = credentialOf({ ...tokens });
+  for (const copy of findCopies(paths.stateDir, key)) {
+    if (isSelf(copy, paths, id)) continue;
+    try {
+      if (copy.kind === "store") {
+        await updateStore(ctx, copy.paths, (store) => {
+          const entry = own(store.profiles, copy.profile.id);
+          const now = isObject(entry) ? readProfile(copy.profile.id, entry) : undefined;
+          if (now && lineageKey(now) === key) install(store, copy.profile.id, fields);
+        });
+      } else {
+        const source = SOURCES.get(copy.link.source);
+        const data: unknown = JSON.parse(readTextIfExists(copy.link.path) ?? "null");
+        if (!source || !isObject(data)) continue;
+        source.writeBack(data, id, tokens, ctx.now());
+        writeFileAtomic(copy.link.path, `${JSON.stringify(data, null, 2)}\n`);
+      }
+    } catch (error) {
+      // This copy stays behind; it adopts the fresh tokens on its next refresh.
+      const where = copy.kind === "store" ? `agent ${copy.agent}` : copy.link.path;
+      warn(
+        ctx,
+        `could not update the copy in ${where}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+}
+
+/**
+ * Returns `profile` with an access token valid for at least `minValidMs`,
+ * refreshing it (once for its whole lineage) when needed.
+ */
+export async function refreshProfile(
+  ctx: Context,
+  paths: Paths,
+  profile: Profile,
+  minValidMs: number,
+): Promise<Profile> {
+  const key = lineageKey(profile);
+  const work = async () => {
+    const outcome = await updateStore(
+      ctx,
+      paths,
+      (store) => decide(ctx, paths, store, profile, minValidMs, key),
+    );
+    if (outcome.kind === "fresh" && outcome.rotated && key) {
+      await propagate(ctx, paths, key, profile.id, outcome.rotated);
+    }
+    return outcome;
+  };
+  const outcome = key
+    ? await withLock(
+      lineageLockPath(paths.stateDir, await lineageId(key)),
+      lockTimeoutMs(ctx),
+      work,
+    )
+    : await work();
   switch (outcome.kind) {
     case "fresh":
       return outcome.profile;
@@ -118,16 +227,14 @@ export async function refreshProfile(
       );
     case "failed": {
       const { expires } = outcome.profile;
-      if (expires !== null && expires > ctx.now()) {
-        warn(
-          ctx,
-          `${outcome.error.message} Using the current token, valid for ${
-            Math.round((expires - ctx.now()) / 1000)
-          } s more.`,
-        );
-        return outcome.profile;
-      }
-      throw outcome.error;
+      if (expires === null || expires <= ctx.now()) throw outcome.error;
+      warn(
+        ctx,
+        `${outcome.error.message} Using the current token, valid for ${
+          Math.round((expires - ctx.now()) / 1000)
+        } s more.`,
+      );
+      return outcome.profile;
     }
   }
 }

@@ -9,10 +9,11 @@
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists, writeFileAtomic } from "./files.ts";
-import { isObject, type JsonObject, own } from "./json.ts";
+import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
 import { lockTimeoutMs, withLock } from "./lock.ts";
 import type { AgentPaths, Paths } from "./paths.ts";
 import { writeCache } from "./cache.ts";
+import { SOURCES } from "./sources.ts";
 
 /** The store document; keys beyond these are kept as they are. */
 export interface StoreData extends JsonObject {
@@ -33,19 +34,28 @@ export function parseStore(text: string, path: string): StoreData {
   } catch (error) {
     throw badStore(
       path,
-      error instanceof Error ? error.message : String(error),
+      jsonErrorText(error),
     );
   }
   if (!isObject(data)) {
     throw badStore(path, "the top level is not a JSON object");
   }
   if (data.version !== 1) {
-    throw badStore(path, `version is ${String(data.version)}, expected 1`);
+    throw badStore(path, `version is ${versionText(data.version)}, expected 1`);
   }
   if (!isObject(data.profiles)) {
     throw badStore(path, '"profiles" is not an object');
   }
   return data as StoreData;
+}
+
+/** Names a wrong `version` without printing what it holds (it may be huge, deep or hostile). */
+function versionText(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (typeof value === "number" || typeof value === "boolean" || value === null) {
+    return String(value);
+  }
+  return typeof value === "string" ? "a string" : Array.isArray(value) ? "an array" : "an object";
 }
 
 function badStore(path: string, reason: string): ClawauthError {
@@ -76,19 +86,34 @@ export function updateStore<T>(
   return withLock(paths.lock, lockTimeoutMs(ctx), async () => {
     const text = readTextIfExists(paths.store);
     const store = text === undefined ? emptyStore() : parseStore(text, paths.store);
-    const before = JSON.stringify(store);
+    const before = serialize(store, paths.store);
     const legacy = text === undefined && paths.agent === "main" ? paths.legacy : undefined;
     const legacyText = legacy && readTextIfExists(legacy);
     if (legacy && legacyText !== undefined) {
       importLegacy(store, legacyText, legacy);
     }
     const result = await change(store);
-    if (JSON.stringify(store) !== before) {
-      writeFileAtomic(paths.store, `${JSON.stringify(store, null, 2)}\n`);
+    const after = serialize(store, paths.store);
+    if (after !== before) {
+      writeFileAtomic(paths.store, `${after}\n`);
       writeCache(paths, store, JSON.parse(before), ctx.now());
     }
     return result;
   });
+}
+
+/** The store as written; one nested too deeply to serialize is exit 65, never a crash. */
+function serialize(store: StoreData, path: string): string {
+  try {
+    return JSON.stringify(store, null, 2);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new ClawauthError(
+      `The store ${path} is nested too deeply to be rewritten safely.`,
+      Exit.data,
+      "Fix or move the file aside; clawauth never overwrites a store it cannot parse.",
+    );
+  }
 }
 
 /**
@@ -120,21 +145,33 @@ export function importLegacy(
     data = JSON.parse(text);
   } catch (error) {
     throw new ClawauthError(
-      `The legacy file ${path} cannot be read: ${error instanceof Error ? error.message : error}.`,
+      `The legacy file ${path} cannot be read: ${jsonErrorText(error)}.`,
       Exit.data,
       "Fix or move it aside; it is imported once, when the main agent has no store yet.",
     );
   }
   if (!isObject(data)) return [];
   const added: string[] = [];
-  for (const [provider, entry] of Object.entries(data)) {
-    const id = `${provider}:default`;
-    if (!isObject(entry) || Object.hasOwn(store.profiles, id)) continue;
-    store.profiles[id] = { ...entry, type: "oauth", provider };
+  for (const { id, entry } of SOURCES.get("openclaw-legacy")?.read(data) ?? []) {
+    if (Object.hasOwn(store.profiles, id)) continue;
+    store.profiles[id] = entry;
     added.push(id);
   }
   return added;
 }
+
+/** Keys that describe a credential; a new credential replaces all of them. */
+const CREDENTIAL_KEYS = new Set([
+  "type",
+  "provider",
+  "access",
+  "refresh",
+  "expires",
+  "accountId",
+  "email",
+  "token",
+  "key",
+]);
 
 /**
  * Puts a new credential at `id` (replacing the old one) and clears the
@@ -145,9 +182,13 @@ export function putProfile(
   id: string,
   entry: JsonObject,
 ): boolean {
-  const existed = Object.hasOwn(store.profiles, id);
-  store.profiles[id] = entry;
+  const previous = own(store.profiles, id);
+  // Keys another tool added to this profile survive; the credential is replaced whole.
+  const kept = isObject(previous)
+    ? Object.fromEntries(Object.entries(previous).filter(([key]) => !CREDENTIAL_KEYS.has(key)))
+    : {};
+  store.profiles[id] = { ...kept, ...entry };
   const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
   if (isObject(stats)) delete stats.needsLogin;
-  return existed;
+  return previous !== undefined;
 }

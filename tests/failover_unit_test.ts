@@ -379,17 +379,20 @@ const RESET_CASES: {
 ];
 
 for (const { label, gap, reason, span, count } of RESET_CASES) {
-  Deno.test(`failover: a ${reason} failure ${label} after the last ${
-    count === 1 ? "starts the ladder again" : "keeps climbing"
-  }`, () => {
-    const entry: JsonObject = {};
-    recordFailure(entry, "timeout", NOW - MIN);
-    recordFailure(entry, reason, NOW);
-    recordFailure(entry, reason, NOW + gap);
-    assert.equal(entry.errorCount, count);
-    const until = reason === "billing" ? entry.disabledUntil : entry.cooldownUntil;
-    assert.equal(until, NOW + gap + span);
-  });
+  Deno.test(
+    `failover: a ${reason} failure ${label} after the last ${
+      count === 1 ? "starts the ladder again" : "keeps climbing"
+    }`,
+    () => {
+      const entry: JsonObject = {};
+      recordFailure(entry, "timeout", NOW - MIN);
+      recordFailure(entry, reason, NOW);
+      recordFailure(entry, reason, NOW + gap);
+      assert.equal(entry.errorCount, count);
+      const until = reason === "billing" ? entry.disabledUntil : entry.cooldownUntil;
+      assert.equal(until, NOW + gap + span);
+    },
+  );
 }
 
 Deno.test("failover: recordSuccess clears counters and sidelining, sets lastUsed, keeps unknown keys", () => {

@@ -120,12 +120,12 @@ Deno.test("the provider comes from the entry, else from the id", () => {
 });
 
 Deno.test("state: expiring within 24 h, expired at or after expires, ok beyond; no expiry is ok", () => {
-  assert.equal(state("a:a", token({ expires: NOW + 24 * HOUR - 1 })), "expiring");
-  assert.equal(state("a:a", token({ expires: NOW + 25 * HOUR })), "ok");
-  assert.equal(state("a:a", token({ expires: NOW + 1 })), "expiring");
-  assert.equal(state("a:a", token({ expires: NOW })), "expired");
-  assert.equal(state("a:a", token({ expires: NOW - HOUR })), "expired");
-  assert.equal(state("a:a", token()), "ok");
+  assert.equal(state("anthropic:a", token({ expires: NOW + 24 * HOUR - 1 })), "expiring");
+  assert.equal(state("anthropic:a", token({ expires: NOW + 25 * HOUR })), "ok");
+  assert.equal(state("anthropic:a", token({ expires: NOW + 1 })), "expiring");
+  assert.equal(state("anthropic:a", token({ expires: NOW })), "expired");
+  assert.equal(state("anthropic:a", token({ expires: NOW - HOUR })), "expired");
+  assert.equal(state("anthropic:a", token()), "ok");
 });
 
 Deno.test("state: an OAuth profile with a refresh token is ok even when its access token has expired", () => {
@@ -144,27 +144,27 @@ Deno.test("state: an OAuth profile with a refresh token is ok even when its acce
 });
 
 Deno.test("state: cooldownUntil and disabledUntil in the future sideline; in the past they do not", () => {
-  assert.equal(state("a:a", token(), { cooldownUntil: NOW + 1 }), "cooldown");
-  assert.equal(state("a:a", token(), { disabledUntil: NOW + 1 }), "disabled");
+  assert.equal(state("anthropic:a", token(), { cooldownUntil: NOW + 1 }), "cooldown");
+  assert.equal(state("anthropic:a", token(), { disabledUntil: NOW + 1 }), "disabled");
   assert.equal(
-    state("a:a", token(), { cooldownUntil: NOW + HOUR, disabledUntil: NOW + 1 }),
+    state("anthropic:a", token(), { cooldownUntil: NOW + HOUR, disabledUntil: NOW + 1 }),
     "disabled",
     "disabled outranks cooldown",
   );
-  assert.equal(state("a:a", token(), { cooldownUntil: NOW, disabledUntil: NOW - 1 }), "ok");
+  assert.equal(state("anthropic:a", token(), { cooldownUntil: NOW, disabledUntil: NOW - 1 }), "ok");
 });
 
 Deno.test("state: needs_login outranks expiry; invalid outranks everything", () => {
   assert.equal(
-    state("a:a", token({ expires: NOW - 1 }), { needsLogin: NOW - 5 }),
+    state("anthropic:a", token({ expires: NOW - 1 }), { needsLogin: NOW - 5 }),
     "needs_login",
   );
   assert.equal(
-    state("a:a", token({ expires: "x" }), { needsLogin: 1, cooldownUntil: NOW + 1 }),
+    state("anthropic:a", token({ expires: "x" }), { needsLogin: 1, cooldownUntil: NOW + 1 }),
     "invalid",
   );
   assert.equal(
-    state("a:a", token({ expires: NOW - 1 }), { cooldownUntil: NOW + HOUR }),
+    state("anthropic:a", token({ expires: NOW - 1 }), { cooldownUntil: NOW + HOUR }),
     "expired",
     "an expired token is expired, not merely cooling down",
   );

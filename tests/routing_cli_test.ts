@@ -277,7 +277,10 @@ Deno.test("resolve PROVIDER --json: the chosen profile, the order's source and e
   });
   const ranked = out.candidates.filter((c) => c.rank !== null).sort((x, y) => x.rank! - y.rank!);
   assert.deepEqual(ranked.map((c) => c.id), ["anthropic:work", "anthropic:next", "anthropic:cool"]);
-  assert.ok(!out.candidates.some((c) => c.id.startsWith("openai:")), "other providers are not candidates");
+  assert.ok(
+    !out.candidates.some((c) => c.id.startsWith("openai:")),
+    "other providers are not candidates",
+  );
   for (const [id, profile] of Object.entries(mixedStore().profiles)) {
     const secret = (profile as Json).token ?? (profile as Json).key;
     if (typeof secret === "string") assert.ok(!result.stdout.includes(secret), id);
@@ -310,6 +313,18 @@ Deno.test("resolve: a profile id or Model@provider:profile is explicit; Model@pr
     { profile: JSON.parse(robin.stdout).profile, source: JSON.parse(robin.stdout).source },
     { profile: "openai:k", source: "round_robin" },
   );
+});
+
+Deno.test("resolve of a pinned profile the order excludes: it is chosen, and not reported as passed over", async () => {
+  await using state = await tempState();
+  state.writeStore(mixedStore());
+  const result = await state.run(["resolve", "anthropic:spare", "--json"]);
+  assert.equal(result.code, 0, result.stderr);
+  const out = JSON.parse(result.stdout) as ResolveJson;
+  assert.equal(out.profile, "anthropic:spare");
+  assert.equal(out.source, "explicit");
+  assert.equal(reasons(out)["anthropic:spare"], null, "the chosen profile has no reason");
+  assert.equal(reasons(out)["anthropic:old"], "expired", "the others keep their codes");
 });
 
 Deno.test("resolve exits 77 naming the login command when nothing is usable, and when a pinned profile is sidelined", async () => {

@@ -52,7 +52,9 @@ Deno.test("status --json lists agent, stateDir, order and each profile's id, pro
   assert.deepEqual(json.order, { openai: ["openai:ci"] });
   assert.equal(json.profiles.length, 2);
   const [oauth, key] = json.profiles;
-  const { expiresInMs, ...rest } = oauth;
+  const { expiresInMs, lineage, ...rest } = oauth;
+  assert.match(lineage.id, /^[0-9a-f]{24}$/);
+  assert.deepEqual(lineage.copies, [{ agent: "main", profile: "openai-codex:me@example.com" }]);
   assert.deepEqual(rest, {
     id: "openai-codex:me@example.com",
     provider: "openai-codex",

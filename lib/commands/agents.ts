@@ -8,35 +8,13 @@
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { ensurePrivateDir, writeFileAtomic } from "../files.ts";
+import { ensurePrivateDir, exists, writeFileAtomic } from "../files.ts";
 import { lockTimeoutMs, withLock } from "../lock.ts";
 import { printJson, table } from "../output.ts";
-import { AGENT_ID, agentPaths, join, stateDirOf } from "../paths.ts";
-import { readStore } from "../store.ts";
+import { AGENT_ID, agentIds, agentPaths, join, stateDirOf } from "../paths.ts";
+import { emptyStore, readStore, type StoreData, updateStore } from "../store.ts";
+import { isObject } from "../json.ts";
 import type { Context } from "../context.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-function agentIds(stateDir: string): string[] {
-  try {
-    return [...Deno.readDirSync(join(stateDir, "agents"))]
-      .filter((entry) => entry.isDirectory && AGENT_ID.test(entry.name))
-      .map((entry) => entry.name)
-      .filter((id) => exists(join(stateDir, "agents", id, "agent")))
-      .sort();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-}
 
 function profileCount(stateDir: string, id: string): number | null {
   try {
@@ -78,10 +56,23 @@ function list(
   return 0;
 }
 
+/** The store of an existing agent to copy from. */
+function copySource(stateDir: string, from: string): StoreData {
+  if (!AGENT_ID.test(from) || !exists(agentPaths(stateDir, from).dir)) {
+    throw new ClawauthError(
+      `No agent ${printable(from)} to copy from.`,
+      Exit.failure,
+      "See: clawauth agents list",
+    );
+  }
+  return readStore(agentPaths(stateDir, from));
+}
+
 /** The `agents` command. */
 export const command: Command = {
-  flags: { json: { type: "boolean" } },
-  help: `Usage: clawauth agents add ID
+  positionals: true,
+  flags: { json: { type: "boolean" }, from: { type: "string" } },
+  help: `Usage: clawauth agents add ID [--from AGENT]
        clawauth agents list [--json]
        clawauth agents remove ID
 
@@ -89,7 +80,9 @@ Agents are separate credential stores (<state>/agents/<id>/agent/). Use one
 per machine role or person; select one with --agent ID or $CLAWAUTH_AGENT.
 
 Flags:
-  --json   (list) print {"stateDir","agents":[{"id","dir","profiles","current"}]}
+  --from AGENT   (add) copy AGENT's profiles and order; the copies stay one
+                 login each, refreshed once for all holders
+  --json         (list) print {"stateDir","agents":[{"id","dir","profiles","current"}]}
 ${GLOBAL_HELP}
 
 Examples:
@@ -127,16 +120,26 @@ Examples:
           "See: clawauth agents list",
         );
       }
+      const from = args.string("from");
+      const source = from === undefined ? undefined : copySource(stateDir, from);
       ensurePrivateDir(paths.dir);
       await withLock(paths.lock, lockTimeoutMs(ctx), () => {
         if (!exists(paths.store)) {
-          writeFileAtomic(
-            paths.store,
-            `${JSON.stringify({ version: 1, profiles: {} }, null, 2)}\n`,
-          );
+          writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
         }
       });
-      ctx.out(`Added agent ${id} (${paths.dir}).\n`);
+      if (source) {
+        // The copies share their logins' lineage: each is refreshed once for all.
+        await updateStore(ctx, paths, (store) => {
+          store.profiles = structuredClone(source.profiles);
+          if (isObject(source.order)) store.order = structuredClone(source.order);
+        });
+      }
+      ctx.out(
+        `Added agent ${id} (${paths.dir})${
+          source ? ` with ${Object.keys(source.profiles).length} profiles of ${from}` : ""
+        }.\n`,
+      );
       return 0;
     }
     if (id === "main") {

@@ -15,6 +15,7 @@ import { printable } from "../args.ts";
 
 /** The `channels` command. */
 export const command: Command = {
+  positionals: true,
   flags: { json: { type: "boolean" } },
   help: `Usage: clawauth channels list [--json]
 

@@ -13,9 +13,10 @@ import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { FAILURE_REASONS, type FailureReason } from "../failover.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
+import { warn } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
-import type { Profile } from "../profiles.ts";
-import type { RouteRequest } from "../routing.ts";
+import { type Profile, PROVIDER_ID, splitProfileId } from "../profiles.ts";
+import { parseModelSpec, type RouteRequest } from "../routing.ts";
 import { requestOf } from "../select.ts";
 import { openStore } from "../store.ts";
 import { recordOutcome } from "./report.ts";
@@ -50,12 +51,28 @@ function reportCodes(specs: string[]): Map<number, FailureReason> {
 }
 
 function requests(args: Parameters<Command["run"]>[1]): RouteRequest[] {
+  const list: RouteRequest[] = [];
+  for (const provider of args.list("provider")) {
+    if (!PROVIDER_ID.test(provider)) {
+      throw usageError(`${printable(provider)} is not a provider id.`, "exec");
+    }
+    list.push({ provider });
+  }
+  for (const profileId of args.list("profile")) {
+    const parts = splitProfileId(profileId);
+    if (!parts) throw usageError(`${printable(profileId)} is not a profile id.`, "exec");
+    list.push({ provider: parts.provider, profileId });
+  }
+  // The model spec is a request of its own, beside any --provider (SPEC §2).
   const model = args.string("model");
-  const list: RouteRequest[] = [
-    ...args.list("provider").map((provider) => ({ provider })),
-    ...args.list("profile").map((profileId) => ({ provider: profileId.split(":")[0], profileId })),
-  ];
-  if (model !== undefined || list.length === 0) list.push(requestOf(args, "exec"));
+  if (model !== undefined) {
+    const fromModel = parseModelSpec(model);
+    if (!fromModel) {
+      throw usageError(`--model ${printable(model)} is not Model@provider[:profile].`, "exec");
+    }
+    list.push(fromModel);
+  }
+  if (list.length === 0) list.push(requestOf(args, "exec"));
   return list;
 }
 
@@ -145,7 +162,13 @@ Examples:
     const code = await run(cmd, { ...Deno.env.toObject(), ...env });
     const outcome = code === 0 ? "ok" : codes.get(code);
     if (args.bool("report") && outcome) {
-      for (const profile of used) await recordOutcome(ctx, paths, profile.id, outcome);
+      for (const profile of used) {
+        // The child's exit code is the result; a report that cannot land only warns.
+        await recordOutcome(ctx, paths, profile.id, outcome).catch((error) => {
+          if (!(error instanceof ClawauthError)) throw error;
+          warn(ctx, `${error.message} The outcome was not recorded.`);
+        });
+      }
     }
     return code;
   },

@@ -65,9 +65,17 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "OpenClaw's channels list: profiles per provider, no secrets",
     load: () => import("./channels.ts"),
   },
+  import: {
+    summary: "adopt logins from Claude Code, Codex CLI or OpenClaw's legacy file",
+    load: () => import("./import.ts"),
+  },
   agents: {
     summary: "add, list or remove agents (separate stores)",
     load: () => import("./agents.ts"),
+  },
+  doctor: {
+    summary: "check permissions, file validity, stale logins, lock and clock; --fix",
+    load: () => import("./doctor.ts"),
   },
 };
 

@@ -18,6 +18,7 @@ import { openStore, updateStore } from "../store.ts";
 
 /** The `order` command. */
 export const command: Command = {
+  positionals: true,
   flags: { provider: { type: "string" }, json: { type: "boolean" } },
   help: `Usage: clawauth order get [--provider ID] [--json]
        clawauth order set --provider ID PROFILE_ID…

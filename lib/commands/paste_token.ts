@@ -45,9 +45,9 @@ function prefixWarning(
   if (expected && !expected.some((prefix) => secret.startsWith(prefix))) {
     warn(
       ctx,
-      `this does not look like a ${provider} ${type} (expected ${
-        expected.join(" or ")
-      }…); stored anyway.`,
+      `this does not look like ${
+        type === "api_key" ? "an API key" : "a token"
+      } for ${provider} (expected ${expected.join(" or ")}…); stored anyway.`,
     );
   }
 }
@@ -161,6 +161,7 @@ export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Pr
 
 /** The `paste-token` command. */
 export const command: Command = {
+  positionals: true,
   flags: {
     provider: { type: "string" },
     profile: { type: "string" },

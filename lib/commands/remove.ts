@@ -71,6 +71,7 @@ async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boo
 
 /** The `remove` command. */
 export const command: Command = {
+  positionals: true,
   flags: { revoke: { type: "boolean" } },
   help: `Usage: clawauth remove PROFILE_ID [--revoke]      (alias: logout)
 

@@ -49,6 +49,7 @@ export function recordOutcome(
 
 /** The `report` command. */
 export const command: Command = {
+  positionals: true,
   flags: { reason: { type: "string" }, ok: { type: "boolean" }, json: { type: "boolean" } },
   help: `Usage: clawauth report PROFILE_ID --reason ${FAILURE_REASONS.join("|")} [--json]
        clawauth report PROFILE_ID --ok

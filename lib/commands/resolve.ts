@@ -35,6 +35,7 @@ function sidelinedReason(candidate: Candidate): string | null {
 
 /** The `resolve` command. */
 export const command: Command = {
+  positionals: true,
   flags: { json: { type: "boolean" } },
   help: `Usage: clawauth resolve SPEC [--json]
 
@@ -88,7 +89,8 @@ Example:
         id: s.candidate.profile.id,
         state: s.candidate.state,
         rank: null,
-        reason: s.reason,
+        // A pin beats the order: the pinned profile is chosen, not passed over.
+        reason: s.candidate.profile.id === chosen ? null : s.reason,
       })),
     ];
     const source = request.profileId ? "explicit" : ranking.source;

@@ -61,6 +61,7 @@ async function runClaude(ctx: Context): Promise<void> {
 
 /** The `setup-token` command. */
 export const command: Command = {
+  positionals: true,
   flags: {
     provider: { type: "string" },
     profile: { type: "string" },

@@ -14,6 +14,7 @@ import { resolvePaths } from "../paths.ts";
 import { type ProfileState, PROVIDER_ID } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing.ts";
 import { openStore } from "../store.ts";
+import { collectCopies, lineageId, lineageKey, type LinkCopy, type StoreCopy } from "../lineage.ts";
 import { accountText, profileJson, type ProfileRow, profileRows, whenText } from "../views.ts";
 import type { Context } from "../context.ts";
 
@@ -54,6 +55,23 @@ function expiresText(ctx: Context, row: ProfileRow): string {
   }
   return whenText(ctx, row.profile.expires) +
     (row.profile.type === "oauth" && row.state === "ok" ? " (refreshable)" : "");
+}
+
+function copyLabel(copy: StoreCopy | LinkCopy): string {
+  return copy.kind === "store" ? `${copy.agent}/${copy.profile.id}` : copy.link.path;
+}
+
+/** `lineage: {id, copies: [{agent, profile}]}` for an OAuth profile. */
+async function lineageView(
+  row: ProfileRow,
+  lineages: Map<string, (StoreCopy | LinkCopy)[]>,
+): Promise<{ lineage?: { id: string; copies: { agent: string; profile: string }[] } }> {
+  const key = lineageKey(row.profile);
+  if (!key) return {};
+  const copies = (lineages.get(key) ?? []).flatMap((c) =>
+    c.kind === "store" ? [{ agent: c.agent, profile: c.profile.id }] : []
+  );
+  return { lineage: { id: await lineageId(key), copies } };
 }
 
 /** The `status` command. */
@@ -99,11 +117,17 @@ Examples:
         return ids ? [[p, ids]] : [];
       }),
     );
+    const lineages = rows.some((row) => row.profile.type === "oauth")
+      ? collectCopies(paths.stateDir, false)
+      : new Map<string, (StoreCopy | LinkCopy)[]>();
     if (args.bool("json")) {
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
-        profiles: rows.map((row) => profileJson(row, now)),
+        profiles: await Promise.all(rows.map(async (row) => ({
+          ...profileJson(row, now),
+          ...await lineageView(row, lineages),
+        }))),
         order,
       });
     } else if (rows.length === 0) {
@@ -124,6 +148,18 @@ Examples:
           printable(row.profile.invalid ?? accountText(row.profile), 60),
         ]),
       ));
+      const shared = rows.flatMap((row) => {
+        const key = lineageKey(row.profile);
+        const others = (key && lineages.get(key)?.filter((c) =>
+          c.kind === "store" && (c.agent !== paths.agent || c.profile.id !== row.profile.id)
+        )) || [];
+        return others.length > 0
+          ? [`  ${row.profile.id} is one login with ${others.map(copyLabel).join(", ")}`]
+          : [];
+      });
+      if (shared.length > 0) {
+        ctx.out(`\nShared logins (refreshed once for all copies):\n${shared.join("\n")}\n`);
+      }
       const lines = Object.entries(order).map(([p, ids]) => `  ${p}: ${ids.join(", ")}`);
       if (lines.length > 0) ctx.out(`\nOrder:\n${lines.join("\n")}\n`);
     }

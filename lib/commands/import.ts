@@ -1,0 +1,147 @@
+/**
+ * `clawauth import`: adopt credentials other tools already hold, and with
+ * `--link` keep their copy working after clawauth refreshes.
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { type Command, GLOBAL_HELP } from "../command.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { readTextIfExists } from "../files.ts";
+import { isObject, jsonErrorText, own, stringAt } from "../json.ts";
+import { printJson, warn } from "../output.ts";
+import { type Paths, resolvePaths } from "../paths.ts";
+import { type Found, LINK_KEY, type Source, SOURCES } from "../sources.ts";
+import { putProfile, readStore, type StoreData, updateStore } from "../store.ts";
+
+interface Candidate extends Found {
+  source: Source;
+  path: string;
+}
+
+function readSource(ctx: Context, paths: Paths, source: Source): Candidate[] {
+  const path = source.path(ctx, paths);
+  const text = readTextIfExists(path);
+  if (text === undefined) return [];
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ClawauthError(
+      `${source.tool}'s file ${path} cannot be read: ${jsonErrorText(error)}.`,
+      Exit.data,
+      `Fix it with ${source.tool}, or import from another source with --from.`,
+    );
+  }
+  return isObject(data) ? source.read(data).map((found) => ({ ...found, source, path })) : [];
+}
+
+/** The `import` command. */
+export const command: Command = {
+  flags: {
+    from: { type: "string" },
+    "dry-run": { type: "boolean" },
+    link: { type: "boolean" },
+    json: { type: "boolean" },
+  },
+  help:
+    `Usage: clawauth import [--from openclaw-legacy|claude-code|codex-cli] [--dry-run] [--link] [--json]
+
+Adopts credentials other tools hold: OpenClaw's legacy credentials/oauth.json
+(each provider → <provider>:default), Claude Code's ~/.claude/.credentials.json
+(→ anthropic:claude-code; $CLAUDE_CONFIG_DIR honoured) and Codex CLI's
+~/.codex/auth.json (→ openai-codex:codex-cli, and openai:codex-cli for an API
+key; $CODEX_HOME honoured). Without --from, every source found. Profiles that
+already exist are left alone.
+
+A token sink refreshes a shared OAuth login, which rotates the refresh token:
+the other tool's copy then stops working. --link has clawauth write every
+refreshed token back into that tool's file (atomically, in its own format), so
+both keep working, and adopt the tool's newer tokens when its own copy was
+rotated elsewhere.
+
+Flags:
+  --from SOURCE   only this source
+  --dry-run       show what would be imported; change nothing
+  --link          keep the source file in step after each refresh
+  --json          print {"imported":[{"id","source","linked"}],"skipped":[{"id","reason"}]}
+${GLOBAL_HELP}
+
+Examples:
+  clawauth import --from claude-code --link
+  clawauth import --dry-run`,
+  async run(ctx, args) {
+    const from = args.string("from");
+    if (from !== undefined && !SOURCES.has(from)) {
+      throw usageError(`--from is one of ${[...SOURCES.keys()].join(", ")}.`, "import");
+    }
+    const paths = resolvePaths(args, ctx);
+    const sources = from ? [SOURCES.get(from)!] : [...SOURCES.values()];
+    const candidates = sources.flatMap((source) => readSource(ctx, paths, source));
+    const link = args.bool("link");
+    const dryRun = args.bool("dry-run");
+    const outcome = {
+      imported: [] as { id: string; source: string; linked: boolean }[],
+      skipped: [] as { id: string; reason: string }[],
+    };
+    const apply = (store: StoreData) => {
+      for (const c of candidates) {
+        const linked = link && c.entry.type === "oauth";
+        const existing = own(store.profiles, c.id);
+        if (existing !== undefined) {
+          // Linking an already imported copy of the same login is an upgrade, not a clash.
+          const same = isObject(existing) &&
+            stringAt(existing, "refresh") === stringAt(c.entry, "refresh");
+          if (!linked || !same) {
+            outcome.skipped.push({ id: c.id, reason: "exists" });
+            continue;
+          }
+        }
+        const entry = linked
+          ? { ...c.entry, [LINK_KEY]: { source: c.source.id, path: c.path } }
+          : c.entry;
+        if (!dryRun) putProfile(store, c.id, entry);
+        outcome.imported.push({ id: c.id, source: c.source.id, linked });
+      }
+    };
+    if (dryRun) apply(readStore(paths));
+    else {
+      await updateStore(ctx, paths, apply);
+    }
+    if (args.bool("json")) {
+      printJson(ctx, { dryRun, ...outcome });
+      return 0;
+    }
+    if (candidates.length === 0) {
+      ctx.out(
+        `Nothing to import: no ${sources.map((s) => s.tool).join(", ")} credentials found.\n`,
+      );
+      return 0;
+    }
+    const verb = dryRun ? "Would import" : "Imported";
+    for (const item of outcome.imported) {
+      ctx.out(
+        `${verb} ${printable(item.id)} from ${item.source}${item.linked ? " (linked)" : ""}.\n`,
+      );
+    }
+    for (const item of outcome.skipped) {
+      ctx.out(`Skipped ${printable(item.id)}: it already exists.\n`);
+    }
+    const shared = outcome.imported.filter((i) =>
+      !i.linked && candidates.find((c) => c.id === i.id)?.entry.type === "oauth"
+    );
+    if (shared.length > 0) {
+      const tools = [...new Set(shared.map((i) => SOURCES.get(i.source)?.tool))].join(" and ");
+      warn(
+        ctx,
+        `once clawauth refreshes ${
+          shared.map((i) => i.id).join(", ")
+        }, ${tools}'s copy is rotated out and it must log in again. ` +
+          "Run the import again with --link to keep both working.",
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * Lineages: copies of one OAuth login held in several places (agents of the
+ * state dir, and `--link`ed files of other tools). Profiles are the same
+ * login when provider and account match: `accountId`, else the e-mail, else
+ * the same refresh token. Nothing is stored: the lineage is computed.
+ *
+ * @module
+ */
+
+import { readTextIfExists } from "./files.ts";
+import { isObject, type JsonObject, stringAt } from "./json.ts";
+import { agentIds, type AgentPaths, agentPaths, join } from "./paths.ts";
+import { listProfiles, type Profile, readProfile } from "./profiles.ts";
+import { type Link, linkOf, SOURCES } from "./sources.ts";
+import { parseStore } from "./store.ts";
+
+/** What identifies a login: provider plus account, e-mail or refresh token. */
+export function lineageKey(profile: Profile): string | undefined {
+  if (profile.type !== "oauth") return undefined;
+  const account = stringAt(profile.raw, "accountId");
+  const email = stringAt(profile.raw, "email");
+  const refresh = stringAt(profile.raw, "refresh");
+  const who = account
+    ? `account:${account}`
+    : email
+    ? `email:${email}`
+    : refresh
+    ? `refresh:${refresh}`
+    : undefined;
+  return who && `${profile.provider}\n${who}`;
+}
+
+/** A short, file-name-safe digest of a lineage key (it may hold a refresh token). */
+export async function lineageId(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return [...new Uint8Array(digest).slice(0, 12)].map((b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+}
+
+/** The state-wide lock file of a lineage. */
+export function lineageLockPath(stateDir: string, id: string): string {
+  return join(stateDir, "locks", `${id}.lock`);
+}
+
+/** One copy of a login: a profile in an agent's store. */
+export interface StoreCopy {
+  kind: "store";
+  agent: string;
+  paths: AgentPaths;
+  profile: Profile;
+}
+
+/** One copy of a login: another tool's file that a profile is linked to. */
+export interface LinkCopy {
+  kind: "link";
+  link: Link;
+  /** The credential as that tool holds it now. */
+  entry: JsonObject;
+}
+
+/** The credential a linked tool holds now, if its file still has one for `provider`. */
+export function readLink(link: Link, provider: string): JsonObject | undefined {
+  const source = SOURCES.get(link.source);
+  const text = readTextIfExists(link.path);
+  if (!source || text === undefined) return undefined;
+  try {
+    const data: unknown = JSON.parse(text);
+    if (!isObject(data)) return undefined;
+    return source.read(data).find((found) =>
+      found.entry.provider === provider && found.entry.type === "oauth"
+    )
+      ?.entry;
+  } catch {
+    return undefined; // a damaged source is not a copy
+  }
+}
+
+/**
+ * Every OAuth login of the state dir, by lineage key: its copies in each
+ * agent's store (stores that do not parse are skipped) and, when `withLinks`,
+ * in the files those copies are linked to. One pass over all stores.
+ */
+export function collectCopies(
+  stateDir: string,
+  withLinks = true,
+): Map<string, (StoreCopy | LinkCopy)[]> {
+  const byKey = new Map<string, (StoreCopy | LinkCopy)[]>();
+  const links = new Map<string, { key: string; link: Link }>();
+  for (const agent of agentIds(stateDir)) {
+    const paths = agentPaths(stateDir, agent);
+    const text = readTextIfExists(paths.store);
+    if (text === undefined) continue;
+    let profiles: JsonObject;
+    try {
+      profiles = parseStore(text, paths.store).profiles;
+    } catch {
+      continue;
+    }
+    for (const profile of listProfiles(profiles)) {
+      const key = profile.invalid ? undefined : lineageKey(profile);
+      if (!key) continue;
+      byKey.set(key, [...byKey.get(key) ?? [], { kind: "store", agent, paths, profile }]);
+      const link = linkOf(profile.raw);
+      if (link) links.set(`${key}\n${link.source}\n${link.path}`, { key, link });
+    }
+  }
+  if (!withLinks) return byKey;
+  for (const { key, link } of links.values()) {
+    const entry = readLink(link, key.split("\n")[0]);
+    if (entry) byKey.get(key)?.push({ kind: "link", link, entry });
+  }
+  return byKey;
+}
+
+/** Every copy of the lineage `key`, in stores and linked files. */
+export function findCopies(stateDir: string, key: string): (StoreCopy | LinkCopy)[] {
+  return collectCopies(stateDir).get(key) ?? [];
+}
+
+/** The credential fields of a copy, as a profile entry. */
+export function copyEntry(copy: StoreCopy | LinkCopy): JsonObject {
+  return copy.kind === "store" ? copy.profile.raw : copy.entry;
+}
+
+/** The copy whose access token lives longest, with a valid profile view. */
+export function freshest(copies: (StoreCopy | LinkCopy)[], id: string): Profile | undefined {
+  let best: Profile | undefined;
+  for (const copy of copies) {
+    const profile = readProfile(id, { ...copyEntry(copy), type: "oauth" });
+    if (profile.invalid || profile.expires === null) continue;
+    if (!best || profile.expires > (best.expires ?? 0)) best = profile;
+  }
+  return best;
+}

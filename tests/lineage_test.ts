@@ -1,0 +1,120 @@
+import assert from "node:assert/strict";
+import { tempState } from "./helpers.ts";
+import { idpFor, loginVia, profilesOf, setExpires } from "./oauth_helpers.ts";
+
+type Entry = Record<string, unknown>;
+
+function expireIn(state: Awaited<ReturnType<typeof tempState>>, agent: string, id: string): void {
+  const store = state.store(agent) as { profiles: Record<string, Entry> };
+  store.profiles[id].expires = Date.now() - 1000;
+  state.writeStore(store, agent);
+}
+
+Deno.test("lineage: one login copied into three agents refreshes once for all, and every copy gets the rotated tokens", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    for (const agent of ["work", "ci"]) {
+      const added = await state.run(["agents", "add", agent, "--from", "main"]);
+      assert.equal(added.code, 0, added.stderr);
+    }
+    const old = profilesOf(state)[id];
+    for (const agent of ["main", "work", "ci"]) expireIn(state, agent, id);
+    const runs = ["main", "work", "ci"].flatMap((agent) =>
+      Array.from(
+        { length: 6 },
+        () => state.run(["token", "--agent", agent, "--provider", "openai-codex"]),
+      )
+    );
+    const results = await Promise.all(runs);
+    assert.deepEqual(
+      results.map((r) => r.code),
+      Array(18).fill(0),
+      results.find((r) => r.code)?.stderr ?? "",
+    );
+    assert.equal(idp.counts().refresh_token, 1, "one refresh for the whole lineage");
+    assert.equal(new Set(results.map((r) => r.stdout)).size, 1);
+    const copies = ["main", "work", "ci"].map((agent) => profilesOf(state, agent)[id]);
+    for (const copy of copies) {
+      assert.equal(copy.refresh, copies[0].refresh);
+      assert.notEqual(copy.refresh, old.refresh);
+    }
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("lineage: a stale copy adopts a sibling's fresher tokens without a network call", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    assert.equal((await state.run(["agents", "add", "work", "--from", "main"])).code, 0);
+    const stale = profilesOf(state, "work")[id];
+    // main refreshes (and updates work); then work's copy is put back to the
+    // old, now expired tokens, as if that update had been missed.
+    setExpires(state, id, Date.now() - 1000);
+    assert.equal((await state.run(["token", "--profile", id])).code, 0);
+    assert.equal(idp.counts().refresh_token, 1);
+    const work = state.store("work") as { profiles: Record<string, Entry> };
+    work.profiles[id] = { ...stale, expires: Date.now() - 1000 };
+    state.writeStore(work, "work");
+    const result = await state.run(["token", "--agent", "work", "--profile", id]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `${profilesOf(state, "main")[id].access}\n`);
+    assert.equal(idp.counts().refresh_token, 1, "no second refresh");
+    assert.equal(profilesOf(state, "work")[id].access, profilesOf(state, "main")[id].access);
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("lineage: status --json lists every copy of a login", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    await state.run(["agents", "add", "work", "--from", "main"]);
+    const status = JSON.parse((await state.run(["status", "--json"])).stdout);
+    const lineage = status.profiles.find((p: Entry) => p.id === id).lineage;
+    assert.match(lineage.id, /^[0-9a-f]{24}$/);
+    assert.deepEqual(lineage.copies, [{ agent: "main", profile: id }, {
+      agent: "work",
+      profile: id,
+    }]);
+    assert.ok(!JSON.stringify(status).includes(String(profilesOf(state)[id].refresh)));
+    const human = await state.run(["status"]);
+    assert.match(human.stdout, new RegExp(`one login with work/${id.replace(/[.+]/g, "\\$&")}`));
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("lineage: with every copy expired, the freshest copy's refresh token is used, never a dead one first", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    await state.run(["agents", "add", "work", "--from", "main"]);
+    const dead = profilesOf(state)[id];
+    // main refreshes: the original refresh token is now dead at the provider.
+    setExpires(state, id, Date.now() - 1000);
+    assert.equal((await state.run(["token", "--profile", id])).code, 0);
+    // "work" is put back to the dead token, and "main" expires again.
+    const work = state.store("work") as { profiles: Record<string, Entry> };
+    work.profiles[id] = { ...dead, expires: Date.now() - 20 * 60_000 }; // older than main's
+    state.writeStore(work, "work");
+    setExpires(state, id, Date.now() - 1000);
+    const result = await state.run(["token", "--agent", "work", "--profile", id]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      idp.counts().refreshErrors,
+      0,
+      "the freshest copy's refresh token was tried first",
+    );
+    assert.equal(idp.counts().refresh_token, 2);
+  } finally {
+    await idp.close();
+  }
+});
