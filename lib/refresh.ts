@@ -227,7 +227,14 @@ export async function refreshProfile(
       );
     case "failed": {
       const { expires } = outcome.profile;
-      if (expires === null || expires <= ctx.now()) throw outcome.error;
+      if (expires === null || expires <= ctx.now() || !stringAt(outcome.profile.raw, "access")) {
+        const { message, exitCode, hint } = outcome.error;
+        throw new ClawauthError(
+          `${profile.id} was not refreshed: ${message[0].toLowerCase()}${message.slice(1)}`,
+          exitCode,
+          hint,
+        );
+      }
       warn(
         ctx,
         `${outcome.error.message} Using the current token, valid for ${
