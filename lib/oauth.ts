@@ -209,9 +209,17 @@ function describeError(
       `${error.error}${error.error_description ? `: ${error.error_description}` : ""}`,
       200,
     );
-    const rejected = error.status < 500 &&
-      ["invalid_grant", "refresh_token_reused", "refresh_token_expired"]
-        .includes(error.error);
+    const invalidGrant = error.status < 500 &&
+      ["invalid_grant", "refresh_token_reused", "refresh_token_expired"].includes(error.error);
+    if (invalidGrant && step !== "token refresh") {
+      // A code that expired or was used already: the pasted answer is unusable.
+      return new ClawauthError(
+        `${providerId} refused the ${step} (HTTP ${error.status}, ${detail}).`,
+        Exit.data,
+        "Codes are single-use and short-lived: start the login again.",
+      );
+    }
+    const rejected = invalidGrant;
     const result = new ClawauthError(
       `${providerId} refused the ${step} (HTTP ${error.status}, ${detail}).`,
       rejected ? Exit.noCredential : Exit.unavailable,

@@ -11,9 +11,8 @@
 import { resolveProvider } from "./config.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
 import { loginCommand } from "./hints.ts";
-import { child, isObject, type JsonObject, own, stringAt } from "./json.ts";
+import { child, type JsonObject, own, stringAt } from "./json.ts";
 import {
   copyEntry,
   findCopies,
@@ -28,8 +27,8 @@ import { isRejectedGrant, oauthTarget, refreshTokens, type TokenSet } from "./oa
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
-import { SOURCES } from "./sources.ts";
 import { type StoreData, updateStore } from "./store.ts";
+import { copyLabel, credentialOf, install, writeToCopies } from "./lineage_sync.ts";
 
 type Outcome =
   | { kind: "fresh"; profile: Profile; rotated?: TokenSet }
@@ -38,24 +37,6 @@ type Outcome =
   | { kind: "failed"; profile: Profile; error: ClawauthError };
 
 type Copy = StoreCopy | LinkCopy;
-
-/** The credential fields a refresh or an adoption replaces. */
-const ROTATING = ["access", "refresh", "expires"] as const;
-
-function credentialOf(entry: JsonObject): JsonObject {
-  return Object.fromEntries(
-    ROTATING.flatMap((key) => own(entry, key) === undefined ? [] : [[key, entry[key]]]),
-  );
-}
-
-/** Writes credential fields into a store's profile and clears its `needs_login` verdict. */
-function install(store: StoreData, id: string, fields: JsonObject): Profile {
-  const raw: JsonObject = { ...(own(store.profiles, id) as JsonObject), ...fields };
-  store.profiles[id] = raw;
-  const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
-  if (isObject(stats)) delete stats.needsLogin;
-  return readProfile(id, raw);
-}
 
 function isSelf(copy: Copy, paths: Paths, id: string): boolean {
   return copy.kind === "store" && copy.agent === paths.agent && copy.profile.id === id;
@@ -145,7 +126,7 @@ async function decide(
   return { kind: "needs_login", profile: current, reason };
 }
 
-/** Writes rotated tokens into every other copy of the lineage, each atomically. */
+/** Writes rotated tokens into every other copy of the lineage. */
 async function propagate(
   ctx: Context,
   paths: Paths,
@@ -153,31 +134,12 @@ async function propagate(
   id: string,
   tokens: TokenSet,
 ): Promise<void> {
-  const fields = credentialOf({ ...tokens });
-  for (const copy of findCopies(paths.stateDir, key)) {
-    if (isSelf(copy, paths, id)) continue;
-    try {
-      if (copy.kind === "store") {
-        await updateStore(ctx, copy.paths, (store) => {
-          const entry = own(store.profiles, copy.profile.id);
-          const now = isObject(entry) ? readProfile(copy.profile.id, entry) : undefined;
-          if (now && lineageKey(now) === key) install(store, copy.profile.id, fields);
-        });
-      } else {
-        const source = SOURCES.get(copy.link.source);
-        const data: unknown = JSON.parse(readTextIfExists(copy.link.path) ?? "null");
-        if (!source || !isObject(data)) continue;
-        source.writeBack(data, id, tokens, ctx.now());
-        writeFileAtomic(copy.link.path, `${JSON.stringify(data, null, 2)}\n`);
-      }
-    } catch (error) {
-      // This copy stays behind; it adopts the fresh tokens on its next refresh.
-      const where = copy.kind === "store" ? `agent ${copy.agent}` : copy.link.path;
-      warn(
-        ctx,
-        `could not update the copy in ${where}: ${error instanceof Error ? error.message : error}`,
-      );
-    }
+  const others = findCopies(paths.stateDir, key).filter((copy) => !isSelf(copy, paths, id));
+  for (
+    const { copy, error } of await writeToCopies(ctx, others, key, credentialOf({ ...tokens }))
+  ) {
+    // That copy stays behind; it adopts the fresh tokens on its next refresh.
+    warn(ctx, `could not update the copy in ${copyLabel(copy)}: ${error}`);
   }
 }
 

@@ -11,11 +11,13 @@ import { ClawauthError, Exit } from "./errors.ts";
 /** The largest secret clawauth accepts. */
 export const MAX_SECRET_BYTES = 16 * 1024;
 
-function bad(reason: string): ClawauthError {
+function bad(reason: string, what = "secret"): ClawauthError {
   return new ClawauthError(
-    `The pasted secret ${reason}.`,
+    `The pasted ${what} ${reason}.`,
     Exit.data,
-    "Paste exactly one token on one line, e.g.: pbpaste | clawauth paste-token --provider ID",
+    what === "secret"
+      ? "Paste exactly one token on one line, e.g.: pbpaste | clawauth paste-token --provider ID"
+      : "Paste the redirect URL or code of one login, e.g.: clawauth login --finish - < answer.txt",
   );
 }
 
@@ -23,6 +25,7 @@ function bad(reason: string): ClawauthError {
 export async function readLimited(
   stream: ReadableStream<Uint8Array>,
   limit: number,
+  what = "secret",
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -33,7 +36,7 @@ export async function readLimited(
       if (done) break;
       size += value.length;
       if (size > limit) {
-        throw bad(`is longer than ${MAX_SECRET_BYTES / 1024} KiB`);
+        throw bad(`is longer than ${MAX_SECRET_BYTES / 1024} KiB`, what);
       }
       chunks.push(value);
     }

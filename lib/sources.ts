@@ -38,8 +38,8 @@ export interface Source {
   path(ctx: Context, paths: Paths): string;
   /** The credentials in its parsed file. */
   read(data: JsonObject): Found[];
-  /** Puts rotated tokens of `id` into its parsed file, in place. */
-  writeBack(data: JsonObject, id: string, tokens: Rotated, now: number): void;
+  /** Puts rotated tokens of `provider`'s login into its parsed file, in place. */
+  writeBack(data: JsonObject, provider: string, tokens: Rotated, now: number): void;
 }
 
 function home(ctx: Context): string {
@@ -65,8 +65,8 @@ const openclawLegacy: Source = {
         ? [{ id: `${provider}:default`, entry: { ...entry, type: "oauth", provider } }]
         : []
     ),
-  writeBack(data, id, tokens) {
-    Object.assign(child(data, id.split(":")[0]), defined({ ...tokens }));
+  writeBack(data, provider, tokens) {
+    Object.assign(child(data, provider), defined({ ...tokens }));
   },
 };
 
@@ -90,7 +90,7 @@ const claudeCode: Source = {
       }),
     }];
   },
-  writeBack(data, _id, tokens) {
+  writeBack(data, _provider, tokens) {
     Object.assign(
       child(data, "claudeAiOauth"),
       defined({
@@ -131,7 +131,7 @@ const codexCli: Source = {
     }
     return found;
   },
-  writeBack(data, _id, tokens, now) {
+  writeBack(data, _provider, tokens, now) {
     Object.assign(
       child(data, "tokens"),
       defined({ access_token: tokens.access, refresh_token: tokens.refresh }),

@@ -118,3 +118,36 @@ Deno.test("lineage: with every copy expired, the freshest copy's refresh token i
     await idp.close();
   }
 });
+
+Deno.test("lineage: doctor reports copies of one login that diverge, and doctor --fix reconciles them to the freshest", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    await state.run(["agents", "add", "work", "--from", "main"]);
+    const work = state.store("work") as { profiles: Record<string, Entry> };
+    work.profiles[id] = {
+      ...work.profiles[id],
+      access: "old-access",
+      refresh: "old-refresh",
+      expires: Date.now() - 1,
+    };
+    state.writeStore(work, "work");
+    const report = JSON.parse((await state.run(["doctor", "--json"])).stdout);
+    const finding = report.findings.find((f: Entry) => f.check === "lineage");
+    assert.equal(finding.severity, "warning");
+    assert.match(String(finding.message), new RegExp(`freshest is main/`));
+    assert.ok(!JSON.stringify(report).includes("old-refresh"), "no token in doctor output");
+    const fixed = await state.run(["doctor", "--fix", "--json"]);
+    assert.equal(
+      JSON.parse(fixed.stdout).fixed.filter((f: Entry) => f.check === "lineage").length,
+      1,
+    );
+    assert.equal(profilesOf(state, "work")[id].refresh, profilesOf(state)[id].refresh);
+    const again = JSON.parse((await state.run(["doctor", "--json"])).stdout);
+    assert.equal(again.findings.find((f: Entry) => f.check === "lineage").severity, "ok");
+    assert.equal(idp.counts().refresh_token, 0, "reconciling makes no network call");
+  } finally {
+    await idp.close();
+  }
+});

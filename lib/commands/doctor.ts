@@ -19,12 +19,14 @@ import { readTextIfExists } from "../files.ts";
 import { isObject, type JsonObject, numberAt } from "../json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { paint, printJson } from "../output.ts";
-import { AGENT_ID, type AgentPaths, agentPaths, join, stateDirOf } from "../paths.ts";
+import { agentIds, type AgentPaths, agentPaths, join, stateDirOf } from "../paths.ts";
 import { pendingDir } from "../pending.ts";
 import { loginCommand } from "../hints.ts";
 import { splitProfileId } from "../profiles.ts";
 import { parseStore, type StoreData } from "../store.ts";
 import { profileRows } from "../views.ts";
+import { collectCopies, copyEntry, type LinkCopy, type StoreCopy } from "../lineage.ts";
+import { copyLabel, credentialOf, writeToCopies } from "../lineage_sync.ts";
 
 const POSIX = Deno.build.os !== "windows";
 /** Clock skew beyond this is a warning: tokens look expired, or not yet valid. */
@@ -144,15 +146,6 @@ function listDir(dir: string): Deno.DirEntry[] {
     if (error instanceof Deno.errors.NotFound) return [];
     throw error;
   }
-}
-
-/** The agents of a state dir, as `clawauth agents list` shows them. */
-function agentIds(stateDir: string): string[] {
-  return listDir(join(stateDir, "agents"))
-    .filter((entry) => entry.isDirectory && AGENT_ID.test(entry.name))
-    .map((entry) => entry.name)
-    .filter((id) => statOrUndefined(join(stateDir, "agents", id, "agent"))?.isDirectory)
-    .sort();
 }
 
 /** A shell-safe spelling of a profile id for a suggested command, if it has one. */
@@ -601,13 +594,56 @@ async function checkClock(doc: Doctor, targets: URL[]): Promise<void> {
 // --- the run ----------------------------------------------------------------
 
 /** Runs every check and, with `fix`, the safe repairs. */
+/**
+ * Copies of one login (agents, linked files) that hold different tokens:
+ * `--fix` writes the freshest copy's credential into the others.
+ */
+async function checkLineages(doc: Doctor, stateDir: string, agents: string[]): Promise<void> {
+  for (const [key, copies] of collectCopies(stateDir)) {
+    if (copies.length < 2) continue;
+    if (!copies.some((c) => c.kind === "store" && agents.includes(c.agent))) continue;
+    const label = copies.map(copyLabel).join(", ");
+    const fingerprint = (c: StoreCopy | LinkCopy) => {
+      const entry = copyEntry(c);
+      return `${entry.access}\n${entry.refresh}`;
+    };
+    if (new Set(copies.map(fingerprint)).size === 1) {
+      doc.add({
+        check: "lineage",
+        severity: "ok",
+        message: `one login, ${copies.length} copies in step: ${label}`,
+      });
+      continue;
+    }
+    const best = copies.reduce((a, b) =>
+      (Number(copyEntry(b).expires) || 0) > (Number(copyEntry(a).expires) || 0) ? b : a
+    );
+    const message = `copies of one login differ: ${label}; the freshest is ${copyLabel(best)}`;
+    if (!doc.fix) {
+      doc.add({ check: "lineage", severity: "warning", message, fix: "clawauth doctor --fix" });
+      continue;
+    }
+    const stale = copies.filter((c) => c !== best && fingerprint(c) !== fingerprint(best));
+    const failed = await writeToCopies(doc.ctx, stale, key, credentialOf(copyEntry(best)));
+    if (failed.length > 0) {
+      const why = failed.map((f) => `${copyLabel(f.copy)} (${f.error})`).join(", ");
+      doc.add({
+        check: "lineage",
+        severity: "warning",
+        message: `${message}; --fix failed for ${why}`,
+      });
+      continue;
+    }
+    const done = `copied the freshest tokens into ${stale.map(copyLabel).join(", ")}`;
+    doc.fixed.push({ check: "lineage", message: done, path: copyLabel(best) });
+    doc.add({ check: "lineage", severity: "ok", message: `${message}; fixed: ${done}` });
+  }
+}
+
 export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<DoctorReport> {
   const doc = new Doctor(ctx, opts.fix);
-  const agents = opts.agent !== undefined
-    ? [opts.agent]
-    : agentIds(opts.stateDir).length > 0
-    ? agentIds(opts.stateDir)
-    : ["main"];
+  const found = agentIds(opts.stateDir);
+  const agents = opts.agent !== undefined ? [opts.agent] : found.length > 0 ? found : ["main"];
   const all = agents.map((agent) => agentPaths(opts.stateDir, agent));
   checkStatePermissions(doc, opts.stateDir);
   const oauthProviders = new Set<string>();
@@ -623,6 +659,7 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     checkPending(doc, paths);
     checkLock(doc, paths);
   }
+  await checkLineages(doc, opts.stateDir, agents);
   const declared = checkConfig(doc, opts.configPath);
   await checkOpenclawConfig(doc, opts.stateDir);
   if (opts.online) {

@@ -233,7 +233,7 @@ async function finish(
   input: string,
 ): Promise<number> {
   const text = input === "-"
-    ? new TextDecoder().decode(await readLimited(ctx.stdin, MAX_SECRET_BYTES))
+    ? new TextDecoder().decode(await readLimited(ctx.stdin, MAX_SECRET_BYTES, "answer"))
     : input;
   const params = parseCallbackInput(text);
   const login = await claimPending(paths.dir, params.get("state"), ctx.now());

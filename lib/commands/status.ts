@@ -14,6 +14,7 @@ import { resolvePaths } from "../paths.ts";
 import { type ProfileState, PROVIDER_ID } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing.ts";
 import { openStore } from "../store.ts";
+import { copyLabel } from "../lineage_sync.ts";
 import { collectCopies, lineageId, lineageKey, type LinkCopy, type StoreCopy } from "../lineage.ts";
 import { accountText, profileJson, type ProfileRow, profileRows, whenText } from "../views.ts";
 import type { Context } from "../context.ts";
@@ -55,10 +56,6 @@ function expiresText(ctx: Context, row: ProfileRow): string {
   }
   return whenText(ctx, row.profile.expires) +
     (row.profile.type === "oauth" && row.state === "ok" ? " (refreshable)" : "");
-}
-
-function copyLabel(copy: StoreCopy | LinkCopy): string {
-  return copy.kind === "store" ? `${copy.agent}/${copy.profile.id}` : copy.link.path;
 }
 
 /** `lineage: {id, copies: [{agent, profile}]}` for an OAuth profile. */
