@@ -44,21 +44,41 @@ export function cliEnv(env: Record<string, string>): Record<string, string> {
   };
 }
 
+/** How {@linkcode spawnCli} connects the child. */
+export interface SpawnOptions {
+  stdin?: "piped" | "null" | "inherit";
+  stdout?: "piped" | "null" | "inherit";
+  stderr?: "piped" | "null" | "inherit";
+  /** A command the CLI is started through, which must `exec "$@"` (e.g. to set a umask). */
+  wrap?: readonly string[];
+}
+
+/** Starts the CLI with a clean environment (see {@linkcode cliEnv}); all pipes by default. */
+export function spawnCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  opts: SpawnOptions = {},
+): Deno.ChildProcess {
+  const [program, ...rest] = [...opts.wrap ?? [], ...CLI_COMMAND, ...args];
+  return new Deno.Command(program, {
+    args: rest,
+    cwd: ROOT,
+    clearEnv: true,
+    env: cliEnv(env),
+    stdin: opts.stdin ?? "piped",
+    stdout: opts.stdout ?? "piped",
+    stderr: opts.stderr ?? "piped",
+  }).spawn();
+}
+
 /** Runs the CLI once with a clean environment, feeding `stdin` (then closing it). */
 export async function runCli(
   args: readonly string[],
   env: Record<string, string>,
   stdin?: string | Uint8Array,
+  wrap?: readonly string[],
 ): Promise<RunResult> {
-  const child = new Deno.Command(CLI_COMMAND[0], {
-    args: [...CLI_COMMAND.slice(1), ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: cliEnv(env),
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnCli(args, env, { wrap });
   const writer = child.stdin.getWriter();
   if (stdin !== undefined) {
     const bytes = typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin;
@@ -67,9 +87,5 @@ export async function runCli(
   await writer.close().catch(() => {});
   const out = await child.output();
   const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-  };
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }

@@ -7,7 +7,7 @@
  */
 
 import { runCli } from "./cli_runner.ts";
-import { startSandboxIdp } from "./sandbox_idp.ts";
+import { providerOverride, startSandboxIdp } from "./sandbox_idp.ts";
 
 const bold = (text: string) => Deno.stdout.isTerminal() ? `\x1b[1m${text}\x1b[0m` : text;
 const mask = (secret: string) => `${secret.slice(0, 8)}…${secret.slice(-8)}`;
@@ -56,13 +56,7 @@ try {
     `${stateDir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        "openai-codex": {
-          issuer: idp.issuer,
-          authorizeUrl: idp.authorizeUrl,
-          tokenUrl: idp.tokenUrl,
-          clientId: idp.clientId,
-          redirectUri: "http://127.0.0.1:1455/auth/callback",
-        },
+        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback"),
       },
     }),
   );

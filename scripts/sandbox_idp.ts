@@ -938,3 +938,19 @@ async function main(args: string[]): Promise<void> {
 if (import.meta.main) {
   await main(Deno.args);
 }
+
+/**
+ * The `clawauth.json` provider entry (SPEC §3 overrides) that points a
+ * provider at this sandbox, with the given redirect URI.
+ */
+export function providerOverride(idp: SandboxIdp, redirectUri: string): Record<string, string> {
+  return {
+    issuer: idp.issuer,
+    authorizeUrl: idp.authorizeUrl,
+    tokenUrl: idp.tokenUrl,
+    revocationUrl: idp.revocationUrl,
+    deviceAuthorizationUrl: idp.deviceAuthorizationUrl,
+    clientId: idp.clientId,
+    redirectUri,
+  };
+}

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_COMMAND, fakeSecret, ROOT, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, type TempState, tempState } from "./helpers.ts";
 import { idpFor, loginVia, profilesOf, setExpires } from "./oauth_helpers.ts";
 
 const MIN = 60_000;
@@ -238,21 +238,10 @@ Deno.test("exec forwards SIGTERM to the child, whose own exit code then becomes 
   oneKey(state);
   // The child traps TERM and exits 7; `wait` returns as soon as a trapped signal arrives.
   const script = 'trap "kill $!; exit 7" TERM; sleep 30 >/dev/null 2>&1 & echo ready; wait $!';
-  const child = new Deno.Command(CLI_COMMAND[0], {
-    args: [...CLI_COMMAND.slice(1), "exec", "--provider", "openai", "--", "sh", "-c", script],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
-      HOME: `${state.dir}/../home`,
-      OPENCLAW_STATE_DIR: state.dir,
-      NO_COLOR: "1",
-    },
+  const child = state.spawn(["exec", "--provider", "openai", "--", "sh", "-c", script], {
     stdin: "null",
-    stdout: "piped",
     stderr: "null",
-  }).spawn();
+  });
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   while (!seen.includes("ready\n")) {

@@ -5,35 +5,11 @@
  * @module
  */
 
-import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
+import { runCli, type RunResult, spawnCli, type SpawnOptions } from "../scripts/cli_runner.ts";
 
-/** The repository root. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(
-  /\/$/,
-  "",
-);
+export { CLI_COMMAND, ROOT, runCli, type RunResult } from "../scripts/cli_runner.ts";
 
-/** Where the spawned CLI keeps Deno's cache (the caller's, so nothing is re-downloaded). */
-const DENO_DIR = Deno.env.get("DENO_DIR") ??
-  `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`;
-
-/** The command line that runs the CLI as the binary would. */
-export const CLI_COMMAND: readonly string[] = [
-  Deno.execPath(),
-  "run",
-  "--quiet",
-  ...CLI_PERMISSIONS,
-  `${ROOT}/main.ts`,
-];
-
-/** What a CLI run printed and how it exited. */
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Options of {@linkcode clawauth}. */
+/** Options of {@linkcode TempState.run}. */
 export interface RunOptions {
   /** Text (or bytes) given on stdin; stdin is closed either way. */
   stdin?: string | Uint8Array;
@@ -52,6 +28,8 @@ export interface TempState extends AsyncDisposable {
   dir: string;
   /** Runs the CLI with this state dir as `$OPENCLAW_STATE_DIR`. */
   run(args: string[], opts?: RunOptions): Promise<RunResult>;
+  /** Starts the CLI with this state dir, without waiting for it. */
+  spawn(args: string[], opts?: SpawnOptions & { env?: Record<string, string> }): Deno.ChildProcess;
   /** The parsed store of an agent (default main). */
   store(agent?: string): Record<string, unknown>;
   /** The raw text of an agent's store. */
@@ -62,44 +40,6 @@ export interface TempState extends AsyncDisposable {
   agentDir(agent?: string): string;
   /** Writes a file under the state dir (parents created), e.g. `openclaw.json`. */
   writeFile(relative: string, text: string): void;
-}
-
-/** Runs the CLI once. */
-export async function runCli(
-  args: string[],
-  env: Record<string, string>,
-  stdin?: string | Uint8Array,
-  wrap: readonly string[] = [],
-): Promise<RunResult> {
-  const [program, ...rest] = [...wrap, ...CLI_COMMAND, ...args];
-  const child = new Deno.Command(program, {
-    args: rest,
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR,
-      NO_COLOR: "1",
-      ...env,
-    },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  if (stdin !== undefined) {
-    await writer.write(
-      typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin,
-    ).catch(() => {});
-  }
-  await writer.close().catch(() => {});
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: decoder.decode(out.stdout),
-    stderr: decoder.decode(out.stderr),
-  };
 }
 
 /** Makes a temp state dir with a private fake HOME beside it. */
@@ -118,6 +58,8 @@ export async function tempState(): Promise<TempState> {
     );
   return {
     dir,
+    spawn: (args, opts = {}) =>
+      spawnCli(args, { HOME: home, OPENCLAW_STATE_DIR: dir, ...opts.env }, opts),
     run,
     store: (agent) =>
       JSON.parse(

@@ -6,11 +6,12 @@
  */
 
 import {
+  providerOverride,
   type SandboxIdp,
   type SandboxIdpOptions,
   startSandboxIdp,
 } from "../scripts/sandbox_idp.ts";
-import { CLI_COMMAND, ROOT, type RunResult, type TempState } from "./helpers.ts";
+import type { RunResult, TempState } from "./helpers.ts";
 
 /** A free TCP port on 127.0.0.1 (released before it is returned). */
 export function freePort(): number {
@@ -33,15 +34,7 @@ export async function idpFor(
     `${state.dir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        [provider]: {
-          issuer: idp.issuer,
-          authorizeUrl: idp.authorizeUrl,
-          tokenUrl: idp.tokenUrl,
-          revocationUrl: idp.revocationUrl,
-          deviceAuthorizationUrl: idp.deviceAuthorizationUrl,
-          clientId: idp.clientId,
-          redirectUri: `http://127.0.0.1:${callbackPort}/auth/callback`,
-        },
+        [provider]: providerOverride(idp, `http://127.0.0.1:${callbackPort}/auth/callback`),
       },
     }),
   );
@@ -64,23 +57,7 @@ export function startCli(
   args: string[],
   env: Record<string, string> = {},
 ): LiveCli {
-  const child = new Deno.Command(CLI_COMMAND[0], {
-    args: [...CLI_COMMAND.slice(1), ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ??
-        `${Deno.env.get("HOME")}/.cache/deno`,
-      NO_COLOR: "1",
-      HOME: `${state.dir}/../home`,
-      OPENCLAW_STATE_DIR: state.dir,
-      ...env,
-    },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = state.spawn(args, { env });
   const writer = child.stdin.getWriter();
   let stderr = "";
   const waiters: { pattern: RegExp; resolve: (s: string) => void }[] = [];

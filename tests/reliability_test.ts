@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_COMMAND, fakeSecret, ROOT, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, type TempState, tempState } from "./helpers.ts";
 
 const UMASK_000 = ["sh", "-c", 'umask 000; exec "$@"', "sh"] as const;
 
@@ -15,22 +15,7 @@ function spawnCli(
   args: string[],
   stdin?: string,
 ): { child: Deno.ChildProcess; done: Promise<{ status: Deno.CommandStatus; stderr: string }> } {
-  const child = new Deno.Command(CLI_COMMAND[0], {
-    args: [...CLI_COMMAND.slice(1), ...args],
-    cwd: ROOT,
-    clearEnv: true,
-    env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ??
-        `${Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`}/deno`,
-      NO_COLOR: "1",
-      HOME: `${state.dir}/../home`,
-      OPENCLAW_STATE_DIR: state.dir,
-    },
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const child = state.spawn(args, { stdout: "null" });
   const writer = child.stdin.getWriter();
   const fed = (async () => {
     if (stdin !== undefined) await writer.write(new TextEncoder().encode(stdin)).catch(() => {});
