@@ -54,10 +54,11 @@ export async function readLimited(
 
 /** Reads a line from the terminal without echo (raw mode), with backspace and Ctrl-C. */
 async function readHidden(ctx: Context, prompt: string): Promise<Uint8Array> {
-  ctx.err(prompt);
   const bytes: number[] = [];
   const buffer = new Uint8Array(1024);
+  // Echo is off before the prompt shows, so nothing typed after it is echoed.
   Deno.stdin.setRaw(true);
+  ctx.err(prompt);
   try {
     while (true) {
       const n = await Deno.stdin.read(buffer);
