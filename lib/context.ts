@@ -45,6 +45,10 @@ export function processContext(): Context {
     stdoutIsTTY,
     stdinIsTTY: Deno.stdin.isTerminal(),
     color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
-    stdin: Deno.stdin.readable,
+    // A getter: creating the stream loads Deno's streams code, which costs
+    // the `token` hot path ~2 ms and which only commands reading stdin need.
+    get stdin() {
+      return Deno.stdin.readable;
+    },
   };
 }

@@ -8,6 +8,7 @@
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists } from "./files.ts";
 import { isObject, jsonErrorText, own } from "./json.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
 export async function readOpenclawOrder(path: string): Promise<unknown> {
@@ -18,9 +19,12 @@ export async function readOpenclawOrder(path: string): Promise<unknown> {
     data = JSON.parse(text);
   } catch {
     // Most files are plain JSON; only JSON5 ones pay for loading the parser.
-    const { default: JSON5 } = await import("json5");
+    const { parseJson5 } = await lazyImport<typeof import("./json5.ts")>(
+      "./json5.ts",
+      import.meta.url,
+    );
     try {
-      data = JSON5.parse(text);
+      data = parseJson5(text);
     } catch (error) {
       throw new ClawauthError(
         `OpenClaw's config ${path} cannot be read: ${jsonErrorText(error)}.`,

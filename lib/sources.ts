@@ -9,7 +9,16 @@
  */
 
 import type { Context } from "./context.ts";
-import { child, isObject, type JsonObject, numberAt, own, stringAt } from "./json.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import {
+  child,
+  isObject,
+  jsonErrorText,
+  type JsonObject,
+  numberAt,
+  own,
+  stringAt,
+} from "./json.ts";
 import { jwtClaims } from "./jwt.ts";
 import { join, type Paths } from "./paths.ts";
 
@@ -161,4 +170,30 @@ export function linkOf(entry: JsonObject): Link | undefined {
   const source = stringAt(link, "source");
   const path = stringAt(link, "path");
   return source && path && SOURCES.has(source) ? { source, path } : undefined;
+}
+
+/** Adds each legacy `{provider: {access, refresh, expires…}}` entry as `<provider>:default`. */
+export function importLegacy(
+  store: { profiles: JsonObject },
+  text: string,
+  path: string,
+): string[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ClawauthError(
+      `The legacy file ${path} cannot be read: ${jsonErrorText(error)}.`,
+      Exit.data,
+      "Fix or move it aside; it is imported once, when the main agent has no store yet.",
+    );
+  }
+  if (!isObject(data)) return [];
+  const added: string[] = [];
+  for (const { id, entry } of openclawLegacy.read(data)) {
+    if (Object.hasOwn(store.profiles, id)) continue;
+    store.profiles[id] = entry;
+    added.push(id);
+  }
+  return added;
 }

@@ -10,10 +10,8 @@ import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists, writeFileAtomic } from "./files.ts";
 import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
-import { lockTimeoutMs, withLock } from "./lock.ts";
 import type { AgentPaths, Paths } from "./paths.ts";
-import { writeCache } from "./cache.ts";
-import { SOURCES } from "./sources.ts";
+import { lazyImport } from "./lazy.ts";
 
 /** The store document; keys beyond these are kept as they are. */
 export interface StoreData extends JsonObject {
@@ -78,12 +76,18 @@ export function readStore(paths: AgentPaths): StoreData {
  * main agent has no store yet and `paths.legacy` is given, the legacy
  * `credentials/oauth.json` is adopted first, whatever the first use is.
  */
-export function updateStore<T>(
+export async function updateStore<T>(
   ctx: Context,
   paths: AgentPaths & { legacy?: string },
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  return withLock(paths.lock, lockTimeoutMs(ctx), async () => {
+  // The write path's modules load only when a command writes (lib/lazy.ts).
+  const [{ lockTimeoutMs, withLock }, { writeCache }, { importLegacy }] = await Promise.all([
+    lazyImport<typeof import("./lock.ts")>("./lock.ts", import.meta.url),
+    lazyImport<typeof import("./cache.ts")>("./cache.ts", import.meta.url),
+    lazyImport<typeof import("./sources.ts")>("./sources.ts", import.meta.url),
+  ]);
+  return await withLock(paths.lock, lockTimeoutMs(ctx), async () => {
     const text = readTextIfExists(paths.store);
     const store = text === undefined ? emptyStore() : parseStore(text, paths.store);
     const before = serialize(store, paths.store);
@@ -132,32 +136,6 @@ export async function openStore(
   if (readTextIfExists(paths.legacy) === undefined) return store;
   // updateStore adopts the legacy file while the store is still missing.
   return await updateStore(ctx, paths, (fresh) => fresh);
-}
-
-/** Adds each legacy `{provider: {access, refresh, expires…}}` entry as `<provider>:default`. */
-export function importLegacy(
-  store: StoreData,
-  text: string,
-  path: string,
-): string[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ClawauthError(
-      `The legacy file ${path} cannot be read: ${jsonErrorText(error)}.`,
-      Exit.data,
-      "Fix or move it aside; it is imported once, when the main agent has no store yet.",
-    );
-  }
-  if (!isObject(data)) return [];
-  const added: string[] = [];
-  for (const { id, entry } of SOURCES.get("openclaw-legacy")?.read(data) ?? []) {
-    if (Object.hasOwn(store.profiles, id)) continue;
-    store.profiles[id] = entry;
-    added.push(id);
-  }
-  return added;
 }
 
 /** Keys that describe a credential; a new credential replaces all of them. */

@@ -31,6 +31,9 @@ export function compileArgs(target: string, outDir: string): string[] {
   return [
     "compile",
     ...CLI_PERMISSIONS,
+    // lib/lazy.ts imports commands and the OAuth code by computed paths.
+    "--include",
+    new URL("../lib/", import.meta.url).pathname,
     "--target",
     target,
     "--output",

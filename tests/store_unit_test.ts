@@ -12,7 +12,8 @@ import { ClawauthError } from "../lib/errors.ts";
 import { lockTimeoutMs } from "../lib/lock.ts";
 import { readProfile } from "../lib/profiles.ts";
 import { cleanSecret, readLimited } from "../lib/secret_input.ts";
-import { importLegacy, parseStore, type StoreData } from "../lib/store.ts";
+import { parseStore, type StoreData } from "../lib/store.ts";
+import { importLegacy } from "../lib/sources.ts";
 import { profileRows } from "../lib/views.ts";
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -6,6 +6,7 @@
  */
 
 import type { Command } from "../command.ts";
+import { lazyImport } from "../lazy.ts";
 
 /** A command's entry in the table. */
 export interface CommandEntry {
@@ -19,63 +20,63 @@ export interface CommandEntry {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   login: {
     summary: "log in with OAuth (browser, pasted code, or --start/--finish)",
-    load: () => import("./login.ts"),
+    load: () => lazyImport("./login.ts", import.meta.url),
   },
   "setup-token": {
     summary: "store a Claude setup-token (runs claude setup-token when installed)",
-    load: () => import("./setup_token.ts"),
+    load: () => lazyImport("./setup_token.ts", import.meta.url),
   },
   "paste-token": {
     summary: "store a setup-token or API key read from stdin",
-    load: () => import("./paste_token.ts"),
+    load: () => lazyImport("./paste_token.ts", import.meta.url),
   },
   status: {
     summary: "every profile with its state; --check for CI",
-    load: () => import("./status.ts"),
+    load: () => lazyImport("./status.ts", import.meta.url),
   },
   token: {
     summary: "print a usable secret (refreshing OAuth first)",
-    load: () => import("./token.ts"),
+    load: () => lazyImport("./token.ts", import.meta.url),
   },
   list: {
     summary: "profiles without secrets",
-    load: () => import("./list.ts"),
+    load: () => lazyImport("./list.ts", import.meta.url),
   },
   remove: {
     summary: "delete a profile (alias: logout)",
-    load: () => import("./remove.ts"),
+    load: () => lazyImport("./remove.ts", import.meta.url),
   },
   order: {
     summary: "get, set or clear a provider's routing order",
-    load: () => import("./order.ts"),
+    load: () => lazyImport("./order.ts", import.meta.url),
   },
   resolve: {
     summary: "which profile a request would use, and why not the others",
-    load: () => import("./resolve.ts"),
+    load: () => lazyImport("./resolve.ts", import.meta.url),
   },
   report: {
     summary: "feed a failure (or --ok) back into rotation",
-    load: () => import("./report.ts"),
+    load: () => lazyImport("./report.ts", import.meta.url),
   },
   exec: {
     summary: "run a command with fresh secrets in its environment",
-    load: () => import("./exec.ts"),
+    load: () => lazyImport("./exec.ts", import.meta.url),
   },
   channels: {
     summary: "OpenClaw's channels list: profiles per provider, no secrets",
-    load: () => import("./channels.ts"),
+    load: () => lazyImport("./channels.ts", import.meta.url),
   },
   import: {
     summary: "adopt logins from Claude Code, Codex CLI or OpenClaw's legacy file",
-    load: () => import("./import.ts"),
+    load: () => lazyImport("./import.ts", import.meta.url),
   },
   agents: {
     summary: "add, list or remove agents (separate stores)",
-    load: () => import("./agents.ts"),
+    load: () => lazyImport("./agents.ts", import.meta.url),
   },
   doctor: {
     summary: "check permissions, file validity, stale logins, lock and clock; --fix",
-    load: () => import("./doctor.ts"),
+    load: () => lazyImport("./doctor.ts", import.meta.url),
   },
 };
 

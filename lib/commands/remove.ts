@@ -14,6 +14,7 @@ import { type Paths, resolvePaths } from "../paths.ts";
 import { type Profile, readProfile } from "../profiles.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
+import { lazyImport } from "../lazy.ts";
 import { openStore, type StoreData, updateStore } from "../store.ts";
 
 /** Removes `id` and the references to it; returns whether it existed. */
@@ -47,7 +48,10 @@ async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boo
   if (profile.type !== "oauth") return false;
   const provider = resolveProvider(profile.provider, paths.config);
   if (!provider?.oauth?.clientId) return false;
-  const { oauthTarget, revokeToken } = await import("../oauth.ts");
+  const { oauthTarget, revokeToken } = await lazyImport<typeof import("../oauth.ts")>(
+    "../oauth.ts",
+    import.meta.url,
+  );
   const target = await oauthTarget(ctx, provider);
   if (!target.as.revocation_endpoint) return false;
   const refresh = stringAt(profile.raw, "refresh");
