@@ -1,134 +1,805 @@
 /**
- * `deno task bench`: start-up and contention figures as ratios against
- * baselines measured in the same run (never as timed tests).
+ * `deno task bench`: clawauth's speed claims as ratios against baselines
+ * measured in the same run (never as timed tests).
  *
- * - hot path: `clawauth token` and `status --json` on a valid token vs a
- *   minimal Deno script reading the same file (the runtime floor) vs `cat`;
- * - contention: N concurrent `token` calls on one expired OAuth profile
- *   against the sandbox identity provider: refreshes seen (must be 1),
- *   distinct tokens (must be 1), wall time vs a single refresh.
+ * 1. Hot path: `token` (api_key and valid OAuth) and `status --json` vs a
+ *    minimal Deno script that reads the same store and prints the key (the
+ *    runtime floor, placed inside the repository so Deno's config discovery
+ *    costs the same), `cat` (the physical floor) and `gh auth token` when
+ *    `gh` is on PATH. Median and p90 of BENCH_RUNS (default 30) runs after
+ *    warm-up, all commands interleaved round-robin. Target: `token` ≤ 1.3×
+ *    the Deno floor (PASS/MISS is reported, a MISS is not an error).
+ * 2. Contention: 8, 32 and 64 concurrent `token` calls on one expired OAuth
+ *    profile against the sandbox identity provider: refreshes it saw (must
+ *    be 1), distinct tokens (must be 1), failures, wall time vs one refresh
+ *    and vs N concurrent runs of the Deno floor.
+ * 3. Scale: `status --json`, `token --profile` and one locked store write
+ *    (`report --ok`) with 1, 100 and 1,000 profiles.
+ * 4. Memory: peak RSS (and CPU time) under GNU `/usr/bin/time` vs the floor.
  *
- * Writes a table to stdout and `bench/results.json`.
+ * Prints Markdown tables on stdout (progress on stderr) and writes
+ * `bench/results.json`. Exits 1 only when a correctness claim fails
+ * (a second refresh, differing tokens, a failed call). Only 127.0.0.1 is
+ * contacted.
  *
  * @module
  */
 
-import { CLI_COMMAND, cliEnv, ROOT, runCli } from "./cli_runner.ts";
-import { startSandboxIdp } from "./sandbox_idp.ts";
+import { CLI_COMMAND, cliEnv, ROOT } from "./cli_runner.ts";
+import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
+import {
+  count,
+  kb,
+  markdownTable,
+  mean,
+  median,
+  ms,
+  percentile,
+  round,
+  SCALE_TARGET,
+  SCALE_TARGET_KEY,
+  syntheticStore,
+  times,
+} from "./bench_util.ts";
 
-const RUNS = Number(Deno.env.get("BENCH_RUNS") ?? 30);
+function envInt(name: string, fallback: number, min: number): number {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new Error(`${name}=${raw} must be an integer ≥ ${min}`);
+  }
+  return n;
+}
 
-async function timeCommand(cmd: readonly string[], env: Record<string, string>): Promise<number> {
+const RUNS = envInt("BENCH_RUNS", 30, 1);
+const WARMUP = envInt("BENCH_WARMUP", 2, 1);
+const MEM_RUNS = envInt("BENCH_MEM_RUNS", Math.min(RUNS, 10), 1);
+const CONTENTION_REPS = envInt("BENCH_CONTENTION_REPS", 3, 1);
+const TARGET_RATIO = 1.3;
+const CONTENTION_LEVELS = [8, 32, 64];
+const SCALE_SIZES = [1, 100, 1000];
+const GNU_TIME = "/usr/bin/time";
+const DENO = Deno.execPath();
+const FLOOR_PATH = `${ROOT}/bench/.floor.ts`;
+const GRAPH_FLOOR_PATH = `${ROOT}/bench/.floor_graph.ts`;
+
+const log = (message: string): void => console.error(`bench: ${message}`);
+
+// ---------------------------------------------------------------------------
+// Running commands
+
+/** One command the benchmark runs. */
+interface Probe {
+  /** Key in results.json. */
+  key: string;
+  /** Label in the Markdown table. */
+  label: string;
+  cmd: readonly string[];
+  env: Record<string, string>;
+  /** Checks a run's stdout; returns what is wrong, if anything. */
+  check?: (stdout: string) => string | undefined;
+  /** Exit codes that count as success; default [0]. */
+  okCodes?: readonly number[];
+}
+
+interface Run {
+  ms: number;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `cmd` in the repository with a clean environment; stdout captured only if asked. */
+async function spawn(
+  cmd: readonly string[],
+  env: Record<string, string>,
+  captureStdout: boolean,
+): Promise<Run> {
+  const decoder = new TextDecoder();
   const start = performance.now();
-  const { code } = await new Deno.Command(cmd[0], {
+  const out = await new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: ROOT,
     clearEnv: true,
     env: cliEnv(env),
-    stdout: "null",
-    stderr: "null",
+    stdin: "null",
+    stdout: captureStdout ? "piped" : "null",
+    stderr: "piped",
   }).output();
-  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}`);
-  return performance.now() - start;
+  const elapsed = performance.now() - start;
+  return {
+    ms: elapsed,
+    code: out.code,
+    stdout: captureStdout ? decoder.decode(out.stdout) : "",
+    stderr: decoder.decode(out.stderr),
+  };
 }
 
-async function median(cmd: readonly string[], env: Record<string, string>): Promise<number> {
-  await timeCommand(cmd, env); // warm the module cache
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) times.push(await timeCommand(cmd, env));
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
-
-const root = await Deno.makeTempDir({ prefix: "clawauth-bench-" });
-const env = { HOME: root, OPENCLAW_STATE_DIR: `${root}/state` };
-const idp = await startSandboxIdp();
-const rows: { name: string; ms: number; ratio: number }[] = [];
-const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS };
-try {
-  await runCli(
-    ["paste-token", "--provider", "openai", "--type", "api-key"],
-    env,
-    `sk-${"x".repeat(48)}\n`,
-  );
-  const store = `${root}/state/agents/main/agent/auth-profiles.json`;
-  const floorScript = `${root}/floor.ts`;
-  await Deno.writeTextFile(
-    floorScript,
-    `const s = JSON.parse(Deno.readTextFileSync(${
-      JSON.stringify(store)
-    })); console.log(s.profiles["openai:default"].key);\n`,
-  );
-  const floor = await median([Deno.execPath(), "run", "--quiet", "--allow-read", floorScript], env);
-  const cat = await median(["cat", store], env);
-  const token = await median([...CLI_COMMAND, "token", "--provider", "openai"], env);
-  const status = await median([...CLI_COMMAND, "status", "--json"], env);
-  for (
-    const [name, ms] of [["cat (physical floor)", cat], ["deno script (runtime floor)", floor], [
-      "clawauth token",
-      token,
-    ], ["clawauth status --json", status]] as const
-  ) {
-    rows.push({ name, ms, ratio: ms / floor });
+function failure(probe: Probe, run: Run): string | undefined {
+  if (!(probe.okCodes ?? [0]).includes(run.code)) {
+    return `${probe.label} exited ${run.code}: ${run.stderr.trim().slice(0, 400)}`;
   }
-  results.hotPath = Object.fromEntries(
-    rows.map((r) => [r.name, { ms: r.ms, ratioToDeno: r.ratio }]),
-  );
+  return undefined;
+}
 
+/**
+ * Warm-up (checked) rounds, then `runs` timed rounds over every probe,
+ * round-robin with a rotating start so drifts in machine load hit all alike.
+ */
+async function roundRobin(
+  probes: readonly Probe[],
+  runs: number,
+): Promise<Map<string, number[]>> {
+  for (let w = 0; w < WARMUP; w++) {
+    for (const probe of probes) {
+      const run = await spawn(probe.cmd, probe.env, true);
+      const problem = failure(probe, run) ?? probe.check?.(run.stdout);
+      if (problem) throw new Error(`${probe.label}: ${problem}`);
+    }
+  }
+  const samples = new Map(probes.map((p) => [p.key, [] as number[]]));
+  for (let r = 0; r < runs; r++) {
+    for (let j = 0; j < probes.length; j++) {
+      const probe = probes[(r + j) % probes.length];
+      const run = await spawn(probe.cmd, probe.env, false);
+      const problem = failure(probe, run);
+      if (problem) throw new Error(problem);
+      samples.get(probe.key)!.push(run.ms);
+    }
+  }
+  return samples;
+}
+
+const expectLine = (want: string) => (stdout: string): string | undefined =>
+  stdout.trim() === want ? undefined : `printed ${JSON.stringify(stdout.slice(0, 80))}`;
+
+function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (!dir) continue;
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Stores
+
+function storePath(stateDir: string): string {
+  return `${stateDir}/agents/main/agent/auth-profiles.json`;
+}
+
+function writeStore(stateDir: string, data: unknown): void {
+  const dir = `${stateDir}/agents/main/agent`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (let d = dir; d.startsWith(stateDir); d = d.replace(/\/[^/]*$/, "")) Deno.chmodSync(d, 0o700);
+  const path = storePath(stateDir);
+  Deno.writeTextFileSync(path, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  Deno.chmodSync(path, 0o600);
+}
+
+type Json = Record<string, unknown>;
+const readJson = (path: string): Json => JSON.parse(Deno.readTextFileSync(path));
+
+/** Marks the OAuth profile `id` as expired a second ago (the store is rewritten in place). */
+function backdate(stateDir: string, id: string): string {
+  const data = readJson(storePath(stateDir));
+  const profile = (data.profiles as Record<string, Json>)[id];
+  profile.expires = Date.now() - 1000;
+  Deno.writeTextFileSync(storePath(stateDir), `${JSON.stringify(data, null, 2)}\n`);
+  return String(profile.access);
+}
+
+// ---------------------------------------------------------------------------
+// Sections
+
+interface Stat {
+  medianMs: number;
+  p90Ms: number;
+}
+
+function stat(samples: readonly number[]): Stat {
+  return { medianMs: median(samples), p90Ms: percentile(samples, 90) };
+}
+
+interface Setup {
+  root: string;
+  stateDir: string;
+  env: Record<string, string>;
+  apiKey: string;
+  oauthId: string;
+  oauthAccess: string;
+  probes: Record<"cat" | "floor" | "graphFloor" | "tokenApi" | "tokenOauth" | "status", Probe>;
+}
+
+async function setUp(root: string, idp: SandboxIdp): Promise<Setup> {
+  const stateDir = `${root}/state`;
+  const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
+  const apiKey = `sk-bench-${crypto.randomUUID().replaceAll("-", "")}`;
+  const cli = async (args: string[], stdin?: string): Promise<string> => {
+    const child = new Deno.Command(CLI_COMMAND[0], {
+      args: [...CLI_COMMAND.slice(1), ...args],
+      cwd: ROOT,
+      clearEnv: true,
+      env: cliEnv(env),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    if (stdin !== undefined) await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+    const out = await child.output();
+    const text = new TextDecoder();
+    if (out.code !== 0) {
+      throw new Error(`clawauth ${args.join(" ")} exited ${out.code}: ${text.decode(out.stderr)}`);
+    }
+    return text.decode(out.stdout);
+  };
+  await cli(["paste-token", "--provider", "openai", "--type", "api-key"], `${apiKey}\n`);
   Deno.writeTextFileSync(
-    `${root}/state/clawauth.json`,
+    `${stateDir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        "openai-codex": {
-          issuer: idp.issuer,
-          authorizeUrl: idp.authorizeUrl,
-          tokenUrl: idp.tokenUrl,
-          clientId: idp.clientId,
-          redirectUri: "http://127.0.0.1:1455/auth/callback",
-        },
+        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback"),
       },
     }),
   );
   const started = JSON.parse(
-    (await runCli(["login", "--provider", "openai-codex", "--start", "--json"], env)).stdout,
+    await cli(["login", "--provider", "openai-codex", "--start", "--json"]),
   );
-  await runCli(["login", "--finish", await idp.approve(started.url)], env);
-  const contention: Record<string, unknown> = {};
-  for (const n of [1, 8, 32, 64]) {
-    const data = JSON.parse(Deno.readTextFileSync(store));
-    for (const p of Object.values(data.profiles) as { type: string; expires: number }[]) {
-      if (p.type === "oauth") p.expires = Date.now() - 1000;
-    }
-    Deno.writeTextFileSync(store, JSON.stringify(data));
-    const before = idp.counts().refresh_token;
-    const start = performance.now();
-    const out = await Promise.all(
-      Array.from({ length: n }, () => runCli(["token", "--provider", "openai-codex"], env)),
-    );
-    const wall = performance.now() - start;
-    contention[n] = {
-      refreshes: idp.counts().refresh_token - before,
-      distinctTokens: new Set(out.map((o) => o.stdout)).size,
-      failures: out.filter((o) => o.code !== 0).length,
-      wallMs: Math.round(wall),
+  await cli(["login", "--finish", await idp.approve(started.url)]);
+  const store = readJson(storePath(stateDir));
+  const oauth = Object.entries(store.profiles as Record<string, Json>).find(([, p]) =>
+    p.type === "oauth"
+  );
+  if (!oauth) throw new Error("the login stored no OAuth profile");
+  const [oauthId, oauthProfile] = oauth;
+
+  const path = storePath(stateDir);
+  const floorCode = `// Written by scripts/bench.ts (the runtime floor) and deleted after the run.
+const store = JSON.parse(Deno.readTextFileSync(${JSON.stringify(path)}));
+console.log(store.profiles["openai:default"].key);
+`;
+  Deno.writeTextFileSync(FLOOR_PATH, floorCode);
+  Deno.writeTextFileSync(
+    GRAPH_FLOOR_PATH,
+    `${floorCode}// Makes Deno prepare clawauth's whole module graph without running any of it.
+if (Deno.args[0] === "--never") await import("../main.ts");
+`,
+  );
+  const cli2 = (args: string[]) => [...CLI_COMMAND, ...args];
+  const probes: Setup["probes"] = {
+    cat: {
+      key: "cat",
+      label: "`cat` of the store (physical floor)",
+      cmd: ["cat", path],
+      env,
+      check: (out) => out.includes(apiKey) ? undefined : "did not print the store",
+    },
+    floor: {
+      key: "denoFloor",
+      label: "Deno script reading the store (runtime floor)",
+      cmd: [DENO, "run", "--quiet", "--allow-read", FLOOR_PATH],
+      env,
+      check: expectLine(apiKey),
+    },
+    tokenApi: {
+      key: "tokenApiKey",
+      label: "`clawauth token --provider openai` (api_key)",
+      cmd: cli2(["token", "--provider", "openai"]),
+      env,
+      check: expectLine(apiKey),
+    },
+    tokenOauth: {
+      key: "tokenOauth",
+      label: `\`clawauth token --profile ${oauthId}\` (valid OAuth)`,
+      cmd: cli2(["token", "--profile", oauthId]),
+      env,
+      check: expectLine(String(oauthProfile.access)),
+    },
+    status: {
+      key: "statusJson",
+      label: "`clawauth status --json`",
+      cmd: cli2(["status", "--json"]),
+      env,
+      check: (out) => JSON.parse(out).profiles.length === 2 ? undefined : "wrong profile count",
+    },
+    graphFloor: {
+      key: "denoFloorPlusGraph",
+      label: "↳ runtime floor + clawauth's module graph (prepared, never run)",
+      cmd: [DENO, "run", "--quiet", "--allow-read", GRAPH_FLOOR_PATH],
+      env,
+      check: expectLine(apiKey),
+    },
+  };
+  return {
+    root,
+    stateDir,
+    env,
+    apiKey,
+    oauthId,
+    oauthAccess: String(oauthProfile.access),
+    probes,
+  };
+}
+
+async function hotPath(s: Setup): Promise<{ table: string; json: Json; misses: number }> {
+  const p = s.probes;
+  const version: Probe = {
+    key: "version",
+    label: "↳ `clawauth --version` (graph + main.ts's static imports run)",
+    cmd: [...CLI_COMMAND, "--version"],
+    env: s.env,
+    check: (out) => out.startsWith("clawauth ") ? undefined : "no version line",
+  };
+  const probes: Probe[] = [
+    p.cat,
+    p.floor,
+    p.tokenApi,
+    p.tokenOauth,
+    p.status,
+    p.graphFloor,
+    version,
+  ];
+  const ghPath = onPath("gh");
+  let gh: Probe | undefined;
+  if (ghPath) {
+    gh = {
+      key: "ghAuthToken",
+      label: "`gh auth token` (GitHub CLI, for comparison)",
+      cmd: [ghPath, "auth", "token"],
+      env: {
+        ...s.env,
+        GH_CONFIG_DIR: `${s.root}/gh`,
+        GH_TOKEN: `ghp_${"b".repeat(36)}`,
+        GH_NO_UPDATE_NOTIFIER: "1",
+        GH_PROMPT_DISABLED: "1",
+      },
+      okCodes: [0, 1],
+    };
+    probes.push(gh);
+  }
+  log(`hot path: ${probes.length} commands × ${RUNS} runs, round-robin`);
+  const samples = await roundRobin(probes, RUNS);
+  const floor = stat(samples.get(p.floor.key)!).medianMs;
+  const rows: string[][] = [];
+  const json: Json = {};
+  let misses = 0;
+  const gated = new Set([p.tokenApi.key, p.tokenOauth.key]);
+  const order = [
+    p.cat,
+    p.floor,
+    p.tokenApi,
+    p.tokenOauth,
+    p.status,
+    ...(gh ? [gh] : []),
+    p.graphFloor,
+    version,
+  ];
+  for (const probe of order) {
+    const st = stat(samples.get(probe.key)!);
+    const ratio = st.medianMs / floor;
+    const verdict = gated.has(probe.key) ? (ratio <= TARGET_RATIO ? "PASS" : "MISS") : "";
+    if (verdict === "MISS") misses++;
+    rows.push([probe.label, ms(st.medianMs), ms(st.p90Ms), times(ratio), verdict]);
+    json[probe.key] = {
+      label: probe.label,
+      command: probe.cmd.map((a) =>
+        a.replace(DENO, "deno").replace(s.root, "$TMP").replace(ROOT, ".")
+      ).join(" "),
+      medianMs: round(st.medianMs),
+      p90Ms: round(st.p90Ms),
+      ratioToDenoFloor: round(ratio, 3),
+      ...(verdict ? { targetRatio: TARGET_RATIO, verdict } : {}),
+      samplesMs: samples.get(probe.key)!.map((x) => round(x)),
     };
   }
-  results.contention = contention;
-  results.machine = { os: Deno.build.os, arch: Deno.build.arch, deno: Deno.version.deno };
+  if (!gh) {
+    rows.splice(5, 0, ["`gh auth token`", "skipped: `gh` is not on PATH", "", "", ""]);
+    json.ghAuthToken = { skipped: "gh is not on PATH" };
+  }
+  const table = markdownTable(
+    [
+      "Hot path (valid credential)",
+      "median ms",
+      "p90 ms",
+      "× Deno floor",
+      `token ≤ ${TARGET_RATIO}×`,
+    ],
+    rows,
+    ["l", "r", "r", "r", "l"],
+  );
+  return { table, json, misses };
+}
 
-  console.log(`Hot path, median of ${RUNS} runs (ratio to the Deno floor):`);
-  for (const row of rows) {
+async function memory(s: Setup): Promise<{ table: string; json: Json }> {
+  const note = `${GNU_TIME} -f %M`;
+  const out = `${s.root}/time.out`;
+  const parse = (): { rssKb: number; cpuMs: number } => {
+    const lines = Deno.readTextFileSync(out).trim().split("\n");
+    const [rss, user, sys] = lines[lines.length - 1].trim().split(/\s+/).map(Number);
+    if (![rss, user, sys].every(Number.isFinite) || rss <= 0) {
+      throw new Error(`unexpected ${GNU_TIME} output: ${lines.join(" / ")}`);
+    }
+    return { rssKb: rss, cpuMs: (user + sys) * 1000 };
+  };
+  const timed = async (cmd: readonly string[], env: Record<string, string>) => {
+    const run = await spawn([GNU_TIME, "-f", "%M %U %S", "-o", out, ...cmd], env, false);
+    if (run.code !== 0) throw new Error(`${cmd.join(" ")} exited ${run.code}: ${run.stderr}`);
+    return parse();
+  };
+  let unavailable: string | undefined;
+  try {
+    if (!Deno.statSync(GNU_TIME).isFile) throw new Error("not a file");
+    await timed(["true"], s.env);
+  } catch (error) {
+    unavailable = `${GNU_TIME} (GNU time) is not usable here: ${
+      error instanceof Error ? error.message : String(error)
+    }; nothing was installed`;
+  }
+  const p = s.probes;
+  const probes = [p.cat, p.floor, p.tokenApi, p.tokenOauth, p.status];
+  if (unavailable) {
+    log(`memory: n/a (${unavailable})`);
+    return {
+      table: markdownTable(["Memory (peak RSS)", "result"], [[
+        "all commands",
+        `n/a: ${unavailable}`,
+      ]]),
+      json: { unavailable },
+    };
+  }
+  log(`memory: ${probes.length} commands × ${MEM_RUNS} runs under ${note}`);
+  const rss = new Map(probes.map((x) => [x.key, [] as number[]]));
+  const cpu = new Map(probes.map((x) => [x.key, [] as number[]]));
+  for (let r = 0; r < MEM_RUNS; r++) {
+    for (let j = 0; j < probes.length; j++) {
+      const probe = probes[(r + j) % probes.length];
+      const m = await timed(probe.cmd, probe.env);
+      rss.get(probe.key)!.push(m.rssKb);
+      cpu.get(probe.key)!.push(m.cpuMs);
+    }
+  }
+  const floorRss = median(rss.get(p.floor.key)!);
+  const floorCpu = mean(cpu.get(p.floor.key)!);
+  const rows: string[][] = [];
+  const json: Json = {
+    tool: `${GNU_TIME} -f "%M %U %S"`,
+    runs: MEM_RUNS,
+    note: "peak RSS: median; CPU: mean, as GNU time reports CPU in 10 ms steps",
+  };
+  for (const probe of probes) {
+    const kb = median(rss.get(probe.key)!);
+    const cpuMs = mean(cpu.get(probe.key)!);
+    rows.push([
+      probe.label,
+      (kb / 1024).toFixed(1),
+      times(kb / floorRss),
+      ms(cpuMs),
+      times(cpuMs / floorCpu),
+    ]);
+    json[probe.key] = {
+      peakRssKb: kb,
+      ratioToDenoFloor: round(kb / floorRss, 3),
+      cpuMsMean: round(cpuMs),
+      cpuRatioToDenoFloor: round(cpuMs / floorCpu, 3),
+    };
+  }
+  return {
+    table: markdownTable(
+      [
+        `Memory & CPU (GNU time, ${MEM_RUNS} runs each)`,
+        "peak RSS MB (median)",
+        "× Deno floor",
+        "CPU ms user+sys (mean)",
+        "× Deno floor",
+      ],
+      rows,
+      ["l", "r", "r", "r", "r"],
+    ),
+    json,
+  };
+}
+
+async function scale(root: string): Promise<{ table: string; json: Json }> {
+  const now = Date.now();
+  const probes: Probe[] = [];
+  const bytes: Record<number, number> = {};
+  const kinds = [
+    { key: "statusJson", label: "`status --json`", args: ["status", "--json"] },
+    {
+      key: "tokenProfile",
+      label: `\`token --profile ${SCALE_TARGET}\``,
+      args: ["token", "--profile", SCALE_TARGET],
+    },
+    {
+      key: "reportOk",
+      label: `\`report ${SCALE_TARGET} --ok\` (one store write under the lock)`,
+      args: ["report", SCALE_TARGET, "--ok"],
+    },
+  ];
+  for (const n of SCALE_SIZES) {
+    const stateDir = `${root}/scale-${n}/state`;
+    writeStore(stateDir, syntheticStore(n, now));
+    bytes[n] = Deno.statSync(storePath(stateDir)).size;
+    const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
+    const checks: Record<string, (out: string) => string | undefined> = {
+      statusJson: (out) => {
+        const profiles = JSON.parse(out).profiles as { state: string }[];
+        if (profiles.length !== n) return `listed ${profiles.length} profiles, not ${n}`;
+        const bad = profiles.filter((x) => x.state !== "ok").length;
+        return bad ? `${bad} profiles are not ok` : undefined;
+      },
+      tokenProfile: expectLine(SCALE_TARGET_KEY),
+      reportOk: () => {
+        const data = readJson(storePath(stateDir));
+        const used = ((data.usageStats as Json)[SCALE_TARGET] as Json).lastUsed as number;
+        return used >= now ? undefined : "did not rewrite the store";
+      },
+    };
+    for (const kind of kinds) {
+      probes.push({
+        key: `${kind.key}@${n}`,
+        label: kind.label,
+        cmd: [...CLI_COMMAND, ...kind.args],
+        env,
+        check: checks[kind.key],
+      });
+    }
+  }
+  log(`scale: ${probes.length} commands × ${RUNS} runs, round-robin`);
+  const samples = await roundRobin(probes, RUNS);
+  const first = SCALE_SIZES[0];
+  const last = SCALE_SIZES[SCALE_SIZES.length - 1];
+  const rows: string[][] = [];
+  const json: Json = {
+    sizes: SCALE_SIZES,
+    storeBytes: bytes,
+    target: SCALE_TARGET,
+  };
+  let worstGrowth = 0;
+  for (const kind of kinds) {
+    const med = SCALE_SIZES.map((n) => median(samples.get(`${kind.key}@${n}`)!));
+    const p90 = SCALE_SIZES.map((n) => percentile(samples.get(`${kind.key}@${n}`)!, 90));
+    const growth = med[med.length - 1] / med[0];
+    worstGrowth = Math.max(worstGrowth, growth);
+    const perProfileUs = ((med[med.length - 1] - med[0]) / (last - first)) * 1000;
+    rows.push([kind.label, ...med.map(ms), times(growth), `${perProfileUs.toFixed(1)} µs`]);
+    json[kind.key] = {
+      medianMs: Object.fromEntries(SCALE_SIZES.map((n, i) => [n, round(med[i])])),
+      p90Ms: Object.fromEntries(SCALE_SIZES.map((n, i) => [n, round(p90[i])])),
+      growth: round(growth, 3),
+      usPerExtraProfile: round(perProfileUs, 2),
+    };
+  }
+  const linear = last / first;
+  json.verdict = worstGrowth <= linear
+    ? `sub-linear: ${first} → ${last} profiles multiplies time by at most ${
+      worstGrowth.toFixed(2)
+    }× (linear would be ${linear}×)`
+    : `super-linear: ${worstGrowth.toFixed(0)}× for ${linear}× the profiles`;
+  const table = markdownTable(
+    [
+      "Scale: profiles in the store (median ms)",
+      ...SCALE_SIZES.map((n) => `${count(n)} (${kb(bytes[n])})`),
+      `${count(first)} → ${count(last)}`,
+      "per extra profile",
+    ],
+    rows,
+    ["l", ...SCALE_SIZES.map(() => "r" as const), "r", "r"],
+  );
+  return { table: `${table}\n\n${String(json.verdict)}.`, json };
+}
+
+async function contention(
+  s: Setup,
+  idp: SandboxIdp,
+): Promise<{ table: string; json: Json; ok: boolean }> {
+  const tokenCmd = [...CLI_COMMAND, "token", "--profile", s.oauthId];
+  const floorCmd = s.probes.floor.cmd;
+  interface Trial {
+    refreshes: number;
+    distinctTokens: number;
+    failures: number;
+    staleTokens: number;
+    wallMs: number;
+    floorWallMs?: number;
+    firstError?: string;
+  }
+  const trials = new Map<number, Trial[]>([1, ...CONTENTION_LEVELS].map((n) => [n, []]));
+  const burst = async (n: number): Promise<Trial> => {
+    const stale = backdate(s.stateDir, s.oauthId);
+    const before = idp.counts().refresh_token;
+    const start = performance.now();
+    const runs = await Promise.all(Array.from({ length: n }, () => spawn(tokenCmd, s.env, true)));
+    const wallMs = performance.now() - start;
+    const ok = runs.filter((r) => r.code === 0);
+    const failed = runs.find((r) => r.code !== 0);
+    return {
+      refreshes: idp.counts().refresh_token - before,
+      distinctTokens: new Set(ok.map((r) => r.stdout)).size,
+      failures: runs.length - ok.length,
+      staleTokens: ok.filter((r) => r.stdout.trim() === stale).length,
+      wallMs,
+      ...(failed
+        ? { firstError: `exit ${failed.code}: ${failed.stderr.trim().slice(0, 300)}` }
+        : {}),
+    };
+  };
+  const floors = async (n: number): Promise<number> => {
+    const start = performance.now();
+    const runs = await Promise.all(Array.from({ length: n }, () => spawn(floorCmd, s.env, true)));
+    const bad = runs.find((r) => r.code !== 0);
+    if (bad) throw new Error(`Deno floor exited ${bad.code}: ${bad.stderr}`);
+    return performance.now() - start;
+  };
+  log(`contention: N = 1, ${CONTENTION_LEVELS.join(", ")}; ${CONTENTION_REPS} repetitions`);
+  await burst(1); // warm-up: the refresh path loads modules the hot path does not
+  for (let rep = 0; rep < CONTENTION_REPS; rep++) {
+    trials.get(1)!.push(await burst(1));
+    for (const n of CONTENTION_LEVELS) {
+      const floorWallMs = await floors(n);
+      trials.get(n)!.push({ ...(await burst(n)), floorWallMs });
+    }
+  }
+  const single = median(trials.get(1)!.map((t) => t.wallMs));
+  const rows: string[][] = [];
+  const json: Json = { repetitions: CONTENTION_REPS, singleRefreshMs: round(single) };
+  let allOk = true;
+  for (const [n, list] of trials) {
+    const refreshes = list.map((t) => t.refreshes);
+    const distinct = list.map((t) => t.distinctTokens);
+    const failures = list.reduce((a, t) => a + t.failures, 0);
+    const stale = list.reduce((a, t) => a + t.staleTokens, 0);
+    const ok = refreshes.every((x) => x === 1) && distinct.every((x) => x === 1) &&
+      failures === 0 && stale === 0;
+    allOk &&= ok;
+    const wall = median(list.map((t) => t.wallMs));
+    const floorWall = n === 1 ? NaN : median(list.map((t) => t.floorWallMs ?? NaN));
+    const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
+    rows.push([
+      n === 1 ? "1 (one refresh: the baseline)" : String(n),
+      show(refreshes),
+      show(distinct),
+      failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
+      ms(wall),
+      ms(wall / n),
+      times(wall / single),
+      times(wall / floorWall),
+    ]);
+    json[String(n)] = {
+      refreshes,
+      distinctTokens: distinct,
+      failures,
+      staleTokens: stale,
+      wallMs: round(wall),
+      wallMsPerCall: round(wall / n),
+      ratioToSingleRefresh: round(wall / single, 3),
+      ...(n === 1 ? {} : {
+        concurrentDenoFloorsMs: round(floorWall),
+        ratioToConcurrentDenoFloors: round(wall / floorWall, 3),
+      }),
+      samplesWallMs: list.map((t) => round(t.wallMs)),
+      ok,
+      ...(list.find((t) => t.firstError)
+        ? { firstError: list.find((t) => t.firstError)!.firstError }
+        : {}),
+    };
+  }
+  const table = markdownTable(
+    [
+      `Contention: N concurrent \`token\` on one expired OAuth profile (median of ${CONTENTION_REPS})`,
+      "refreshes at IdP",
+      "distinct tokens",
+      "failures",
+      "wall ms",
+      "ms per call",
+      "× one refresh",
+      "× N Deno floors",
+    ],
+    rows,
+    ["l", "r", "r", "r", "r", "r", "r", "r"],
+  );
+  return { table, json, ok: allOk };
+}
+
+// ---------------------------------------------------------------------------
+// Main
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path, { recursive: true });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) log(`could not remove ${path}: ${error}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const began = performance.now();
+  const date = new Date();
+  const root = await Deno.makeTempDir({ prefix: "clawauth-bench-" });
+  const cleanUp = (): void => {
+    removeQuietly(FLOOR_PATH);
+    removeQuietly(GRAPH_FLOOR_PATH);
+    removeQuietly(root);
+  };
+  const onSignal = (): void => {
+    cleanUp();
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  let idp: SandboxIdp | undefined;
+  try {
+    log("starting the sandbox IdP on 127.0.0.1 and logging in");
+    idp = await startSandboxIdp();
+    const setup = await setUp(root, idp);
+    const hot = await hotPath(setup);
+    const mem = await memory(setup);
+    const sc = await scale(root);
+    const con = await contention(setup, idp);
+
+    const machine = {
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      cores: navigator.hardwareConcurrency,
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      loadAvg: Deno.loadavg().map((x) => round(x)),
+    };
+    const durationSec = round((performance.now() - began) / 1000, 1);
+    const results = {
+      date: date.toISOString(),
+      machine,
+      settings: {
+        runs: RUNS,
+        warmup: WARMUP,
+        memoryRuns: MEM_RUNS,
+        contentionRepetitions: CONTENTION_REPS,
+        tokenTargetRatio: TARGET_RATIO,
+      },
+      hotPath: hot.json,
+      contention: con.json,
+      scale: sc.json,
+      memory: mem.json,
+      durationSec,
+    };
+    await Deno.mkdir(`${ROOT}/bench`, { recursive: true });
+    await Deno.writeTextFile(`${ROOT}/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+
+    const header =
+      `**clawauth bench** — ${machine.os}/${machine.arch}, ${machine.cores} cores, Deno ${machine.deno}, ${
+        date.toISOString().slice(0, 16).replace("T", " ")
+      } UTC (load ${
+        machine.loadAvg.join(" ")
+      }). Wall-clock per process; ${RUNS} runs per command after ${WARMUP} warm-up round(s), ` +
+      `interleaved round-robin; every ratio is against a baseline measured in the same run.`;
     console.log(
-      `  ${row.name.padEnd(30)} ${row.ms.toFixed(1).padStart(7)} ms  ${row.ratio.toFixed(2)}×`,
+      [header, hot.table, con.table, sc.table, mem.table].join("\n\n"),
     );
+    log(
+      `token target ≤ ${TARGET_RATIO}× the Deno floor: ${
+        hot.misses ? `${hot.misses} MISS (reported, not an error)` : "PASS"
+      }; wrote bench/results.json in ${durationSec} s`,
+    );
+    if (!con.ok) {
+      log("FAIL: concurrent token calls did not make exactly one refresh with one token");
+      return 1;
+    }
+    return 0;
+  } finally {
+    await idp?.close();
+    cleanUp();
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
   }
-  console.log("\nContention: N concurrent `token` on one expired OAuth profile:");
-  for (const [n, c] of Object.entries(contention)) {
-    console.log(`  N=${n.padEnd(3)} ${JSON.stringify(c)}`);
-  }
-  await Deno.mkdir(`${ROOT}/bench`, { recursive: true });
-  await Deno.writeTextFile(`${ROOT}/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-} finally {
-  await idp.close();
-  await Deno.remove(root, { recursive: true });
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main();
 }
