@@ -231,3 +231,55 @@ Deno.test("setup-token: a piped setup-token becomes a token profile expiring in 
   const other = await state.run(["setup-token", "--provider", "openai"], { stdin: key });
   assert.equal(other.code, 64);
 });
+
+Deno.test("device flow: slow_down lengthens the polling interval; access_denied and expired_token end the login with exit 1", async () => {
+  await using state = await tempState();
+  const answers: Record<string, Response[]> = {};
+  const times: number[] = [];
+  const server = quirkyServer((request, body) => {
+    if (new URL(request.url).pathname === "/device") {
+      const code = new URLSearchParams(body).get("scope") === "deny" ? "deny" : "slow";
+      return Response.json({
+        device_code: code,
+        user_code: "ABCD-EFGH",
+        verification_uri: "https://example.test/device",
+        expires_in: 600,
+        interval: 1,
+      });
+    }
+    times.push(Date.now());
+    const code = new URLSearchParams(body).get("device_code") ?? "";
+    return answers[code].shift() ?? Response.json({ error: "expired_token" }, { status: 400 });
+  });
+  try {
+    answers.slow = [
+      Response.json({ error: "slow_down" }, { status: 400 }),
+      Response.json({ access_token: "at-1", token_type: "bearer", expires_in: 3600 }),
+    ];
+    answers.deny = [Response.json({ error: "access_denied" }, { status: 400 })];
+    const endpoints = {
+      deviceAuthorizationUrl: `${server.url}/device`,
+      tokenUrl: `${server.url}/token`,
+      clientId: "c",
+    };
+    writeConfig(state.dir, {
+      slowco: { ...endpoints, scopes: "openid" },
+      denyco: { ...endpoints, scopes: "deny" },
+    });
+    const slow = await state.run(["login", "--provider", "slowco", "--device", "--no-browser"]);
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.ok(
+      times[1] - times[0] >= 5500,
+      `slow_down adds 5 s to the interval (waited ${times[1] - times[0]} ms)`,
+    );
+    const denied = await state.run(["login", "--provider", "denyco", "--device", "--no-browser"]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /denied/);
+    answers.slow = [];
+    const expired = await state.run(["login", "--provider", "slowco", "--device", "--no-browser"]);
+    assert.equal(expired.code, 1);
+    assert.match(expired.stderr, /expired/);
+  } finally {
+    await server.close();
+  }
+});

@@ -43,3 +43,42 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "setup-token on a terminal runs `claude setup-token` from PATH, then reads the token hidden",
+  ignore: python === undefined || Deno.build.os === "windows",
+  async fn() {
+    await using state = await tempState();
+    const bin = `${state.dir}/../bin`;
+    Deno.mkdirSync(bin, { recursive: true });
+    // A stand-in for Claude Code that shows it ran, with its arguments.
+    Deno.writeTextFileSync(`${bin}/claude`, '#!/bin/sh\necho "fake claude ran: $*"\n', {
+      mode: 0o755,
+    });
+    const secret = fakeSecret("sk-ant-oat01-");
+    const env = cliEnv({ HOME: `${state.dir}/../home`, OPENCLAW_STATE_DIR: state.dir });
+    const { stdout } = await new Deno.Command(python!, {
+      args: [
+        `${ROOT}/tests/fixtures/pty_run.py`,
+        "input hidden",
+        secret,
+        ...CLI_COMMAND,
+        "setup-token",
+        "--provider",
+        "anthropic",
+      ],
+      cwd: ROOT,
+      clearEnv: true,
+      env: { ...env, PATH: `${bin}:${env.PATH}` },
+      stdout: "piped",
+    }).output();
+    const { output, code } = JSON.parse(new TextDecoder().decode(stdout));
+    assert.equal(code, 0, output);
+    assert.match(output, /fake claude ran: setup-token/);
+    assert.ok(!output.includes(secret.slice(0, 20)));
+    const stored =
+      (state.store() as { profiles: Record<string, { type: string; expires: number }> }).profiles;
+    assert.equal(stored["anthropic:default"].type, "token");
+  },
+});
