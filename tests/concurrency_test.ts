@@ -4,33 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, tempState } from "./helpers.ts";
-
-/** `flock -x` on `path`, held until released; resolves once it holds the lock. */
-async function holdFlock(
-  path: string,
-): Promise<{ release(): Promise<void> }> {
-  const child = new Deno.Command("flock", {
-    args: ["-x", path, "-c", "echo locked; read _ || true"],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let seen = "";
-  while (!seen.includes("locked\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("flock exited before taking the lock");
-    seen += value;
-  }
-  return {
-    async release() {
-      await child.stdin.close();
-      await reader.cancel();
-      assert.equal((await child.status).code, 0);
-    },
-  };
-}
+import { fakeSecret, holdFlock, tempState } from "./helpers.ts";
 
 /**
  * Resolves once `count` processes wait in flock(2) on the file `path`, read

@@ -4,7 +4,14 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, type RunResult, type TempState, tempState } from "./helpers.ts";
+import {
+  fakeSecret,
+  holdFlock,
+  type RunResult,
+  type TempState,
+  tempState,
+  writeLoopbackConfig,
+} from "./helpers.ts";
 import { freePort, idpFor } from "./oauth_helpers.ts";
 
 interface Finding {
@@ -38,45 +45,6 @@ function problems(report: Report, check?: string): Finding[] {
 }
 
 const mode = (path: string): number => Deno.statSync(path).mode! & 0o777;
-
-/** `flock -x` on `path` in a child process, until released. */
-async function holdFlock(path: string): Promise<{ release(): Promise<void> }> {
-  const child = new Deno.Command("flock", {
-    args: ["-x", path, "-c", "echo locked; read _ || true"],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  while (!seen.includes("locked\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("flock exited before taking the lock");
-    seen += value;
-  }
-  return {
-    async release() {
-      await child.stdin.close();
-      await reader.cancel();
-      assert.equal((await child.status).code, 0);
-    },
-  };
-}
-
-/** A clawauth.json whose openai-codex endpoints are on loopback (nothing listens). */
-function loopbackConfig(state: TempState): void {
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl: "http://127.0.0.1:9/token",
-          clientId: "doctor-test",
-        },
-      },
-    }),
-  );
-}
 
 Deno.test("doctor on a healthy state dir exits 0 with only ok findings, one plain line each", async () => {
   await using state = await tempState();
@@ -205,7 +173,7 @@ Deno.test("doctor gives the exact login command for profiles that need a new log
 
 Deno.test("doctor warns about group- or world-readable files and directories; --fix makes them 0600/0700", async () => {
   await using state = await tempState();
-  loopbackConfig(state);
+  writeLoopbackConfig(state);
   assert.equal(
     (await state.run(["paste-token", "--provider", "anthropic"], {
       stdin: fakeSecret(),
@@ -237,7 +205,7 @@ Deno.test("doctor warns about group- or world-readable files and directories; --
 
 Deno.test("doctor reports stale pending logins and --fix deletes only those", async () => {
   await using state = await tempState();
-  loopbackConfig(state);
+  writeLoopbackConfig(state);
   for (let i = 0; i < 2; i++) {
     assert.equal((await state.run(["login", "--provider", "openai-codex", "--start"])).code, 0);
   }
@@ -326,7 +294,7 @@ Deno.test("doctor checks clawauth.json: malformed, and http endpoints off loopba
   assert.equal(found.length, 2, found.join("\n"));
   assert.match(found[0], /openai-codex: tokenUrl must use https/);
   assert.match(found[1], /corp: .*clientId/);
-  loopbackConfig(state);
+  writeLoopbackConfig(state);
   ({ result } = await doctor(state));
   assert.equal(result.code, 0);
 });

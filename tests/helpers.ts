@@ -5,6 +5,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import { runCli, type RunResult, spawnCli, type SpawnOptions } from "../scripts/cli_runner.ts";
 
 export { CLI_COMMAND, ROOT, runCli, type RunResult } from "../scripts/cli_runner.ts";
@@ -100,4 +101,46 @@ export function leaks(text: string, secret: string, prefix: string): boolean {
     if (text.includes(secret.slice(i, i + 9))) return true;
   }
   return false;
+}
+
+/** `flock -x` on `path`, held until released; resolves once it holds the lock. */
+export async function holdFlock(
+  path: string,
+): Promise<{ release(): Promise<void> }> {
+  const child = new Deno.Command("flock", {
+    args: ["-x", path, "-c", "echo locked; read _ || true"],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream())
+    .getReader();
+  let seen = "";
+  while (!seen.includes("locked\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("flock exited before taking the lock");
+    seen += value;
+  }
+  return {
+    async release() {
+      await child.stdin.close();
+      await reader.cancel();
+      assert.equal((await child.status).code, 0);
+    },
+  };
+}
+
+/** A clawauth.json whose openai-codex endpoints are on loopback (nothing listens). */
+export function writeLoopbackConfig(state: TempState): void {
+  state.writeFile(
+    "clawauth.json",
+    JSON.stringify({
+      providers: {
+        "openai-codex": {
+          authorizeUrl: "http://127.0.0.1:9/authorize",
+          tokenUrl: "http://127.0.0.1:9/token",
+          clientId: "loopback-test",
+        },
+      },
+    }),
+  );
 }

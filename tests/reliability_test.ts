@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, type TempState, tempState, writeLoopbackConfig } from "./helpers.ts";
 
 const UMASK_000 = ["sh", "-c", 'umask 000; exec "$@"', "sh"] as const;
 
@@ -259,18 +259,8 @@ Deno.test("lost updates: 40 concurrent reports on one profile count 40 errors", 
 
 Deno.test("permissions: under umask 000 files are 0600 and directories 0700; doctor flags a 0644 store and --fix repairs it", async () => {
   await using state = await tempState();
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl: "http://127.0.0.1:9/token",
-          clientId: "reliability-test",
-        },
-      },
-    }),
-  );
+  writeLoopbackConfig(state);
+
   Deno.chmodSync(state.dir, 0o700);
   const wrap = { wrap: UMASK_000 };
   for (
