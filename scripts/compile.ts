@@ -25,15 +25,26 @@ export function hostTarget(): string {
   return Deno.build.target;
 }
 
+/** Every TypeScript module under lib/, as absolute paths, sorted. */
+export function libModules(dir = new URL("../lib/", import.meta.url).pathname): string[] {
+  return [...Deno.readDirSync(dir)].flatMap((entry) =>
+    entry.isDirectory
+      ? libModules(`${dir}${entry.name}/`)
+      : entry.name.endsWith(".ts")
+      ? [`${dir}${entry.name}`]
+      : []
+  ).sort();
+}
+
 /** The `deno compile` arguments for one target. */
 export function compileArgs(target: string, outDir: string): string[] {
   const exe = target.includes("windows") ? ".exe" : "";
   return [
     "compile",
     ...CLI_PERMISSIONS,
-    // lib/lazy.ts imports commands and the OAuth code by computed paths.
-    "--include",
-    new URL("../lib/", import.meta.url).pathname,
+    // lib/lazy.ts imports commands and the OAuth code by computed paths,
+    // which deno compile cannot follow: every module of lib/ goes in by name.
+    ...libModules().flatMap((path) => ["--include", path]),
     "--target",
     target,
     "--output",

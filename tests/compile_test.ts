@@ -34,6 +34,17 @@ Deno.test("compile --all builds every release target with exactly the CLI's perm
     assert.deepEqual(flags, [...CLI_PERMISSIONS], line);
   }
   assert.match(lines[4], /--output dist\/clawauth-x86_64-pc-windows-msvc\.exe /);
+  // Commands and the OAuth code are imported by computed paths (lib/lazy.ts): each must be included.
+  for (
+    const module of [
+      "lib/commands/token.ts",
+      "lib/commands/login.ts",
+      "lib/oauth.ts",
+      "lib/json5.ts",
+    ]
+  ) {
+    assert.ok(lines.every((line) => line.includes(`--include ${ROOT}/${module} `)), module);
+  }
   assert.ok(lines.every((line) => line.endsWith("/main.ts")));
 });
 
