@@ -23,7 +23,13 @@ import {
   type StoreCopy,
 } from "./lineage.ts";
 import { lockTimeoutMs, withLock } from "./lock.ts";
-import { isRejectedGrant, oauthTarget, refreshTokens, type TokenSet } from "./oauth.ts";
+import {
+  isRejectedGrant,
+  type OAuthTarget,
+  oauthTarget,
+  refreshTokens,
+  type TokenSet,
+} from "./oauth.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
@@ -46,6 +52,18 @@ function isSelf(copy: Copy, paths: Paths, id: string): boolean {
 function siblings(copies: Copy[], paths: Paths, id: string): JsonObject[] {
   return copies.filter((copy) => !isSelf(copy, paths, id)).map(copyEntry)
     .sort((a, b) => (Number(b.expires) || 0) - (Number(a.expires) || 0));
+}
+
+async function targetFor(ctx: Context, paths: Paths, providerId: string): Promise<OAuthTarget> {
+  const provider = resolveProvider(providerId, paths.config);
+  if (!provider) {
+    throw new ClawauthError(
+      `Unknown provider ${providerId}.`,
+      Exit.data,
+      `Declare it in ${paths.config}.`,
+    );
+  }
+  return await oauthTarget(ctx, provider);
 }
 
 /**
@@ -74,6 +92,7 @@ async function decide(
     return { kind: "fresh", profile: current };
   }
   const tried = new Set<string>();
+  let target: OAuthTarget | undefined;
   let lastError: ClawauthError | undefined;
   for (let round = 0; round < 2; round++) {
     // Round two re-reads the copies: a linked tool may have refreshed meanwhile.
@@ -95,21 +114,9 @@ async function decide(
     for (const refresh of new Set(refreshTokensToTry)) {
       tried.add(refresh);
       try {
-        const provider = resolveProvider(current.provider, paths.config);
-        if (!provider) {
-          throw new ClawauthError(
-            `Unknown provider ${current.provider}.`,
-            Exit.data,
-            `Declare it in ${paths.config}.`,
-          );
-        }
-        const tokens = await refreshTokens(ctx, await oauthTarget(ctx, provider), refresh);
-        const rotated = { refresh, ...tokens };
-        return {
-          kind: "fresh",
-          profile: install(store, seen.id, { ...tokens, refresh: rotated.refresh }),
-          rotated,
-        };
+        target ??= await targetFor(ctx, paths, current.provider);
+        const rotated = { refresh, ...await refreshTokens(ctx, target, refresh) };
+        return { kind: "fresh", profile: install(store, seen.id, rotated), rotated };
       } catch (error) {
         if (!isRejectedGrant(error)) {
           if (error instanceof ClawauthError) return { kind: "failed", profile: current, error };
