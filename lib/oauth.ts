@@ -13,16 +13,11 @@ import { ClawauthError, Exit } from "./errors.ts";
 import { isObject } from "./json.ts";
 import { parseDuration } from "./duration.ts";
 import { jwtClaims } from "./jwt.ts";
+import { endpointProblem } from "./endpoints.ts";
 import type { OAuthSettings, ProviderDefinition } from "./provider.ts";
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** Ten years: an `expires_in` beyond this is a provider bug, not a credential. */
 const MAX_EXPIRES_IN_S = 10 * 365 * 86_400;
-
-/** Whether a URL points at this machine (where plain http is allowed). */
-export function isLoopback(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
-}
 
 /** A provider's authorization server and client, ready for oauth4webapi. */
 export interface OAuthTarget {
@@ -46,32 +41,17 @@ function httpTimeoutMs(ctx: Context): number {
   return parseDuration(ctx.env("CLAWAUTH_HTTP_TIMEOUT") ?? "") ?? 30_000;
 }
 
-function endpoint(
-  providerId: string,
-  name: string,
-  value: string | undefined,
-): string | undefined {
+function endpoint(providerId: string, name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  const problem = endpointProblem(value);
+  if (problem) {
     throw new ClawauthError(
-      `The ${name} of ${providerId} is not a URL.`,
+      `The ${name} of ${providerId} ${problem}.`,
       Exit.data,
       "Fix it in clawauth.json.",
     );
   }
-  if (
-    url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url))
-  ) {
-    throw new ClawauthError(
-      `The ${name} of ${providerId} must use https (plain http only on loopback hosts).`,
-      Exit.data,
-      "Fix it in clawauth.json.",
-    );
-  }
-  return url.href;
+  return new URL(value).href;
 }
 
 /**

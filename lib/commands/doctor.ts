@@ -16,6 +16,7 @@ import type { Context } from "../context.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { readTextIfExists } from "../files.ts";
+import { endpointProblem } from "../endpoints.ts";
 import { isObject, type JsonObject, numberAt } from "../json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { paint, printJson } from "../output.ts";
@@ -460,10 +461,6 @@ const URL_KEYS = [
   "deviceTokenUrl",
 ];
 
-function isLoopbackHost(url: URL): boolean {
-  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-}
-
 /** Checks clawauth.json; returns the ids of the providers it declares. */
 function checkConfig(doc: Doctor, configPath: string): string[] {
   const base = { check: "config", path: configPath };
@@ -509,12 +506,8 @@ function providerProblem(id: string, configPath: string, entry: unknown): string
   if (!isObject(entry)) return "not an object";
   for (const key of URL_KEYS) {
     const value = entry[key];
-    if (typeof value !== "string") continue;
-    if (!URL.canParse(value)) return `${key} is not a URL`;
-    const url = new URL(value);
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url))) {
-      return `${key} must use https (plain http only on loopback hosts)`;
-    }
+    const problem = typeof value === "string" ? endpointProblem(value) : undefined;
+    if (problem) return `${key} ${problem}`;
   }
   return undefined;
 }
@@ -548,9 +541,8 @@ function clockTargets(ids: Iterable<string>, configPath: string): URL[] {
     } catch {
       continue; // the config check reports it
     }
-    if (!value || !URL.canParse(value)) continue;
+    if (!value || endpointProblem(value)) continue;
     const url = new URL(value);
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url))) continue;
     if (!byHost.has(url.host)) byHost.set(url.host, url);
   }
   return [...byHost.values()];

@@ -8,6 +8,7 @@
 
 import { type Args, printable } from "../args.ts";
 import { openBrowser } from "../browser.ts";
+import { isLoopback } from "../endpoints.ts";
 import { checkState, parseCallbackInput } from "../callback_input.ts";
 import { type CallbackServer, listenForCallback } from "../callback_server.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
@@ -154,9 +155,7 @@ function tryListen(
 ): CallbackServer | undefined {
   const url = new URL(redirectUri);
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  const local = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) &&
-    url.protocol === "http:";
-  if (!local) return undefined;
+  if (url.protocol !== "http:" || !isLoopback(url)) return undefined;
   try {
     return listenForCallback(port, url.pathname, state);
   } catch (error) {
