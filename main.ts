@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseArgs, printable } from "./lib/args.ts";
+import { hoistGlobalFlags, parseArgs, printable } from "./lib/args.ts";
 import { ALIASES, COMMANDS, findCommand } from "./lib/commands/index.ts";
 import { type Context, processContext } from "./lib/context.ts";
 import { ClawauthError, Exit, usageError } from "./lib/errors.ts";
@@ -34,9 +34,10 @@ Run "clawauth COMMAND --help" for a command's flags and examples.
 /** Runs the CLI for `argv` and returns the exit code. */
 export async function main(
   ctx: Context,
-  argv: readonly string[],
+  rawArgv: readonly string[],
 ): Promise<number> {
   try {
+    const argv = hoistGlobalFlags(rawArgv);
     const [first] = argv;
     if (
       first === undefined || first === "-h" || first === "--help" ||

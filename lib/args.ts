@@ -120,3 +120,25 @@ export function printable(text: string, max = 80): string {
   const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
+
+/**
+ * Moves global flags written before the command (`clawauth --agent ci token`)
+ * behind it, ahead of any `--`, where the command's parser reads them.
+ */
+export function hoistGlobalFlags(argv: readonly string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const name = /^--([a-z-]+)(=|$)/.exec(argv[i]);
+    const spec = name && Object.hasOwn(GLOBAL_FLAGS, name[1]) ? GLOBAL_FLAGS[name[1]] : undefined;
+    if (!spec || spec.type !== "string") break;
+    leading.push(argv[i]);
+    if (name![2] === "" && i + 1 < argv.length) leading.push(argv[++i]);
+  }
+  if (leading.length === 0) return [...argv];
+  const rest = argv.slice(i);
+  const dashes = rest.indexOf("--");
+  return dashes < 0
+    ? [...rest, ...leading]
+    : [...rest.slice(0, dashes), ...leading, ...rest.slice(dashes)];
+}

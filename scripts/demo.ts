@@ -18,13 +18,15 @@ const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
 const idp = await startSandboxIdp({ email: "ada@example.test" });
 
 /** Stands in for an hour passing: the stored access token is made expired. */
-async function backdateCodexToken(): Promise<void> {
-  const path = `${stateDir}/agents/main/agent/auth-profiles.json`;
-  const store = JSON.parse(await Deno.readTextFile(path));
-  for (const profile of Object.values(store.profiles) as { type: string; expires?: number }[]) {
-    if (profile.type === "oauth") profile.expires = Date.now() - 1000;
+async function backdateCodexToken(agents = ["main"]): Promise<void> {
+  for (const agent of agents) {
+    const path = `${stateDir}/agents/${agent}/agent/auth-profiles.json`;
+    const store = JSON.parse(await Deno.readTextFile(path));
+    for (const profile of Object.values(store.profiles) as { type: string; expires?: number }[]) {
+      if (profile.type === "oauth") profile.expires = Date.now() - 1000;
+    }
+    await Deno.writeTextFile(path, JSON.stringify(store, null, 2));
   }
-  await Deno.writeTextFile(path, JSON.stringify(store, null, 2));
   console.log("(the demo backdated the stored expiry by an hour)");
 }
 
@@ -51,7 +53,7 @@ async function clawauth(
 
 try {
   say(`State dir ${stateDir}; sandbox identity provider at ${idp.issuer}`);
-  await Deno.mkdir(stateDir, { recursive: true });
+  await Deno.mkdir(stateDir, { recursive: true, mode: 0o700 });
   await Deno.writeTextFile(
     `${stateDir}/clawauth.json`,
     JSON.stringify({
@@ -122,6 +124,37 @@ try {
   await clawauth(["order", "set", "--provider", "anthropic", "anthropic:work"]);
   await clawauth(["token", "--model", "opus@anthropic:work"], { hide: true });
   await clawauth(["status", "--check"]);
+
+  say("A second agent holds the same login: it is refreshed once for both (one lineage)");
+  await clawauth(["agents", "add", "ci", "--from", "main"]);
+  await backdateCodexToken(["main", "ci"]);
+  const ciBefore = idp.counts().refresh_token;
+  await clawauth(["--agent", "ci", "token", "--provider", "openai-codex"], { hide: true });
+  await clawauth(["token", "--provider", "openai-codex"], { hide: true });
+  console.log(
+    `refresh requests for both agents: ${
+      idp.counts().refresh_token - ciBefore
+    } (ci refreshed and wrote the rotated tokens into main's copy)`,
+  );
+
+  say("Failover: a rate-limited profile goes to the back of the line");
+  await clawauth([
+    "paste-token",
+    "--provider",
+    "anthropic",
+    "--profile",
+    "spare",
+    "--type",
+    "api-key",
+  ], {
+    stdin: `sk-ant-api03-${"f".repeat(40)}\n`,
+  });
+  await clawauth(["order", "clear", "--provider", "anthropic"]);
+  await clawauth(["report", "anthropic:work", "--reason", "rate_limit"]);
+  await clawauth(["resolve", "anthropic"]);
+
+  say("Health check");
+  await clawauth(["doctor"]);
 
   say("Remove a profile");
   await clawauth(["remove", "openai:default"]);

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parseArgs, printable } from "../lib/args.ts";
+import { hoistGlobalFlags, parseArgs, printable } from "../lib/args.ts";
 import { findCommand } from "../lib/commands/index.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { ClawauthError } from "../lib/errors.ts";
@@ -125,4 +125,24 @@ Deno.test("durations: 90s, 5m, 12h, 365d, 2w and bare seconds; anything else is 
   for (const bad of ["", "d", "5x", "-5m", "1.5h", "5 m m", "1e3"]) {
     assert.equal(parseDuration(bad), undefined, bad);
   }
+});
+
+Deno.test("hoistGlobalFlags: global flags before the command move behind it, ahead of --", () => {
+  assert.deepEqual(hoistGlobalFlags(["--agent", "ci", "token", "--provider", "x"]), [
+    "token",
+    "--provider",
+    "x",
+    "--agent",
+    "ci",
+  ]);
+  assert.deepEqual(hoistGlobalFlags(["--state-dir=/s", "exec", "--", "env", "--agent", "x"]), [
+    "exec",
+    "--state-dir=/s",
+    "--",
+    "env",
+    "--agent",
+    "x",
+  ]);
+  assert.deepEqual(hoistGlobalFlags(["--version"]), ["--version"]);
+  assert.deepEqual(hoistGlobalFlags(["status", "--agent", "a"]), ["status", "--agent", "a"]);
 });
