@@ -110,6 +110,19 @@ Examples:
     else {
       await updateStore(ctx, paths, apply);
     }
+    const shared = outcome.imported.filter((i) =>
+      !i.linked && candidates.find((c) => c.id === i.id)?.entry.type === "oauth"
+    );
+    if (shared.length > 0) {
+      const tools = [...new Set(shared.map((i) => SOURCES.get(i.source)?.tool))].join(" and ");
+      warn(
+        ctx,
+        `once clawauth refreshes ${
+          shared.map((i) => i.id).join(", ")
+        }, ${tools}'s copy is rotated out and it must log in again. ` +
+          "Run the import again with --link to keep both working.",
+      );
+    }
     if (args.bool("json")) {
       printJson(ctx, { dryRun, ...outcome });
       return 0;
@@ -128,19 +141,6 @@ Examples:
     }
     for (const item of outcome.skipped) {
       ctx.out(`Skipped ${printable(item.id)}: it already exists.\n`);
-    }
-    const shared = outcome.imported.filter((i) =>
-      !i.linked && candidates.find((c) => c.id === i.id)?.entry.type === "oauth"
-    );
-    if (shared.length > 0) {
-      const tools = [...new Set(shared.map((i) => SOURCES.get(i.source)?.tool))].join(" and ");
-      warn(
-        ctx,
-        `once clawauth refreshes ${
-          shared.map((i) => i.id).join(", ")
-        }, ${tools}'s copy is rotated out and it must log in again. ` +
-          "Run the import again with --link to keep both working.",
-      );
     }
     return 0;
   },
