@@ -47,7 +47,7 @@ export async function main(
       return first === undefined ? Exit.usage : Exit.ok;
     }
     if (first === "--version" || first === "-V") {
-      ctx.out(`clawauth ${VERSION}\n`);
+      ctx.out(`clawauth ${VERSION} (${Deno.build.target})\n`);
       return Exit.ok;
     }
     const found = findCommand(argv);

@@ -252,12 +252,12 @@ Deno.test("--help on every command and alias prints its usage and exits 0", asyn
   }
 });
 
-Deno.test("--version prints the version and exits 0", async () => {
+Deno.test("--version prints the version and the build target and exits 0", async () => {
   await using state = await tempState();
   const result = await state.run(["--version"]);
   assert.deepEqual(result, {
     code: 0,
-    stdout: `clawauth ${VERSION}\n`,
+    stdout: `clawauth ${VERSION} (${Deno.build.target})\n`,
     stderr: "",
   });
 });
