@@ -10,20 +10,21 @@ function expireIn(state: Awaited<ReturnType<typeof tempState>>, agent: string, i
   state.writeStore(store, agent);
 }
 
-Deno.test("lineage: one login copied into three agents refreshes once for all, and every copy gets the rotated tokens", async () => {
+Deno.test("lineage: 6 agents holding byte-identical copies of one expired login, 18 concurrent token calls: 1 refresh, 18 identical tokens, 6 healed stores", async () => {
   await using state = await tempState();
   const idp = await idpFor(state);
   try {
     const id = await loginVia(idp, state);
-    for (const agent of ["work", "ci"]) {
+    const agents = ["main", "a1", "a2", "a3", "a4", "a5"];
+    for (const agent of agents.slice(1)) {
       const added = await state.run(["agents", "add", agent, "--from", "main"]);
       assert.equal(added.code, 0, added.stderr);
     }
     const old = profilesOf(state)[id];
-    for (const agent of ["main", "work", "ci"]) expireIn(state, agent, id);
-    const runs = ["main", "work", "ci"].flatMap((agent) =>
+    for (const agent of agents) expireIn(state, agent, id);
+    const runs = agents.flatMap((agent) =>
       Array.from(
-        { length: 6 },
+        { length: 3 },
         () => state.run(["token", "--agent", agent, "--provider", "openai-codex"]),
       )
     );
@@ -35,10 +36,11 @@ Deno.test("lineage: one login copied into three agents refreshes once for all, a
     );
     assert.equal(idp.counts().refresh_token, 1, "one refresh for the whole lineage");
     assert.equal(new Set(results.map((r) => r.stdout)).size, 1);
-    const copies = ["main", "work", "ci"].map((agent) => profilesOf(state, agent)[id]);
+    const copies = agents.map((agent) => profilesOf(state, agent)[id]);
     for (const copy of copies) {
       assert.equal(copy.refresh, copies[0].refresh);
       assert.notEqual(copy.refresh, old.refresh);
+      assert.equal(`${copy.access}\n`, results[0].stdout);
     }
   } finally {
     await idp.close();
@@ -147,6 +149,98 @@ Deno.test("lineage: doctor reports copies of one login that diverge, and doctor 
     const again = JSON.parse((await state.run(["doctor", "--json"])).stdout);
     assert.equal(again.findings.find((f: Entry) => f.check === "lineage").severity, "ok");
     assert.equal(idp.counts().refresh_token, 0, "reconciling makes no network call");
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("lineage: two accounts of one provider never share a lineage or a lock", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const first = await loginVia(idp, state, ["--profile", "one"]);
+    const second = await loginVia(idp, state, ["--profile", "two"]);
+    // The sandbox has one account; the second login becomes another account's.
+    const store = state.store() as { profiles: Record<string, Entry> };
+    store.profiles[second].accountId = "acct-other";
+    store.profiles[second].email = "other@example.test";
+    state.writeStore(store);
+    const status = JSON.parse((await state.run(["status", "--json"])).stdout);
+    const lineages = status.profiles.map((p: Entry) => (p.lineage as { id: string }).id);
+    assert.equal(new Set(lineages).size, 2);
+    for (const id of [first, second]) setExpires(state, id, Date.now() - 1000);
+    const results = await Promise.all(
+      [first, second, first, second].map((id) => state.run(["token", "--profile", id])),
+    );
+    assert.deepEqual(
+      results.map((r) => r.code),
+      [0, 0, 0, 0],
+      results.map((r) => r.stderr).join(""),
+    );
+    assert.equal(idp.counts().refresh_token, 2, "each account refreshes its own login once");
+    assert.notEqual(results[0].stdout, results[1].stdout);
+    assert.equal(
+      [...Deno.readDirSync(`${state.dir}/locks`)].length,
+      2,
+      "one lineage lock per account",
+    );
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("lineage: 100 mixed token, paste-token and report processes across 3 agents all finish, nothing lost", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const id = await loginVia(idp, state);
+    for (const agent of ["b", "c"]) await state.run(["agents", "add", agent, "--from", "main"]);
+    const agents = ["main", "b", "c"];
+    for (const agent of agents) {
+      // Reports go to a profile of their own: a pinned login in cooldown would (rightly) refuse.
+      await state.run(["paste-token", "--agent", agent, "--provider", "acme", "--profile", "r"], {
+        stdin: "acme-key-0123456789",
+      });
+      expireIn(state, agent, id);
+    }
+    const env = { CLAWAUTH_LOCK_TIMEOUT: "60" };
+    const runs = Array.from({ length: 100 }, (_, i) => {
+      const agent = agents[i % 3];
+      switch (i % 4) {
+        case 0:
+        case 1:
+          return state.run(["token", "--agent", agent, "--profile", id], { env });
+        case 2:
+          return state.run([
+            "paste-token",
+            "--agent",
+            agent,
+            "--provider",
+            "openai",
+            "--profile",
+            `p${i}`,
+          ], {
+            stdin: `sk-proj-${"k".repeat(30)}${i}`,
+            env,
+          });
+        default:
+          return state.run(["report", "--agent", agent, "acme:r", "--reason", "timeout"], { env });
+      }
+    });
+    const results = await Promise.all(runs);
+    const indices = Array.from({ length: 100 }, (_, i) => i);
+    assert.deepEqual(results.filter((r) => r.code !== 0).map((r) => r.stderr), []);
+    assert.equal(idp.counts().refresh_token, 1);
+    for (const agent of agents) {
+      const profiles = profilesOf(state, agent);
+      const pasted = Object.keys(profiles).filter((p) => p.startsWith("openai:"));
+      assert.equal(
+        pasted.length,
+        Array.from({ length: 100 }, (_, i) => i).filter((i) =>
+          i % 4 === 2 && agents[i % 3] === agent
+        ).length,
+      );
+    }
   } finally {
     await idp.close();
   }

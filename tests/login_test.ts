@@ -172,3 +172,75 @@ Deno.test("login --start/--finish: two steps, single use, wrong state refused", 
     await idp.close();
   }
 });
+
+Deno.test("login: a bare code pasted alone completes the login", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, [
+      "login",
+      "--provider",
+      "openai-codex",
+      "--no-browser",
+      "--profile",
+      "bare",
+    ]);
+    const url = await cli.waitForStderr(URL_LINE);
+    const code = new URL(await idp.approve(url)).searchParams.get("code");
+    await cli.write(`${code}\n`);
+    const result = await cli.result();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(profilesOf(state)["openai-codex:bare"].refresh);
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login: an error=access_denied callback ends the login with the provider's message, escaped, and stores nothing", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, ["login", "--provider", "openai-codex"]);
+    const url = new URL(await cli.waitForStderr(URL_LINE));
+    await cli.waitForStderr(/Waiting for the browser/);
+    const hostile = '<script>alert("x")</script>\u001b[31mred';
+    const callback = new URL(`http://127.0.0.1:${idp.callbackPort}/auth/callback`);
+    callback.searchParams.set("error", "access_denied");
+    callback.searchParams.set("error_description", hostile);
+    callback.searchParams.set("state", url.searchParams.get("state")!);
+    const page = await fetch(callback);
+    const html = await page.text();
+    assert.equal(page.headers.get("content-security-policy"), "default-src 'none'");
+    assert.ok(!html.includes("<script>"), html);
+    assert.match(html, /&#60;script&#62;/);
+    const result = await cli.result();
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /access_denied/);
+    assert.ok(!result.stderr.includes("\u001b"), "no terminal escapes reach stderr");
+    assert.throws(() => state.store(), "nothing stored");
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login: the listener answers only its path, and a wrong state on the callback is refused with exit 65", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, ["login", "--provider", "openai-codex"]);
+    await cli.waitForStderr(/Waiting for the browser/);
+    const other = await fetch(`http://127.0.0.1:${idp.callbackPort}/elsewhere?code=x&state=y`);
+    assert.equal(other.status, 404);
+    await other.body?.cancel();
+    const wrong = await fetch(
+      `http://127.0.0.1:${idp.callbackPort}/auth/callback?code=x&state=forged`,
+    );
+    assert.equal(wrong.status, 400);
+    await wrong.body?.cancel();
+    const result = await cli.result();
+    assert.equal(result.code, 65);
+    assert.throws(() => state.store(), "nothing stored");
+  } finally {
+    await idp.close();
+  }
+});
