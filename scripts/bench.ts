@@ -56,6 +56,8 @@ const RUNS = envInt("BENCH_RUNS", 30, 1);
 const WARMUP = envInt("BENCH_WARMUP", 2, 1);
 const MEM_RUNS = envInt("BENCH_MEM_RUNS", Math.min(RUNS, 10), 1);
 const CONTENTION_REPS = envInt("BENCH_CONTENTION_REPS", 3, 1);
+/** Calls in the cross-agent burst: 3 per agent over 6 agents holding copies of one login. */
+const LINEAGE_CALLS = 18;
 const TARGET_RATIO = 1.3;
 const CONTENTION_LEVELS = [8, 32, 64];
 const SCALE_SIZES = [1, 100, 1000];
@@ -169,8 +171,8 @@ function onPath(name: string): string | undefined {
 // ---------------------------------------------------------------------------
 // Stores
 
-function storePath(stateDir: string): string {
-  return `${stateDir}/agents/main/agent/auth-profiles.json`;
+function storePath(stateDir: string, agent = "main"): string {
+  return `${stateDir}/agents/${agent}/agent/auth-profiles.json`;
 }
 
 function writeStore(stateDir: string, data: unknown): void {
@@ -186,11 +188,11 @@ type Json = Record<string, unknown>;
 const readJson = (path: string): Json => JSON.parse(Deno.readTextFileSync(path));
 
 /** Marks the OAuth profile `id` as expired a second ago (the store is rewritten in place). */
-function backdate(stateDir: string, id: string): string {
-  const data = readJson(storePath(stateDir));
+function backdate(stateDir: string, id: string, agent = "main"): string {
+  const data = readJson(storePath(stateDir, agent));
   const profile = (data.profiles as Record<string, Json>)[id];
   profile.expires = Date.now() - 1000;
-  Deno.writeTextFileSync(storePath(stateDir), `${JSON.stringify(data, null, 2)}\n`);
+  Deno.writeTextFileSync(storePath(stateDir, agent), `${JSON.stringify(data, null, 2)}\n`);
   return String(profile.access);
 }
 
@@ -612,11 +614,17 @@ async function contention(
     firstError?: string;
   }
   const trials = new Map<number, Trial[]>([1, ...CONTENTION_LEVELS].map((n) => [n, []]));
-  const burst = async (n: number): Promise<Trial> => {
-    const stale = backdate(s.stateDir, s.oauthId);
+  // Calls are spread over `agents`, each holding a copy of the login (one lineage).
+  const burst = async (n: number, agents = ["main"]): Promise<Trial> => {
+    const stale = agents.map((agent) => backdate(s.stateDir, s.oauthId, agent))[0];
     const before = idp.counts().refresh_token;
     const start = performance.now();
-    const runs = await Promise.all(Array.from({ length: n }, () => spawn(tokenCmd, s.env, true)));
+    const runs = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) => spawn([...tokenCmd, "--agent", agents[i % agents.length]], s.env, true),
+      ),
+    );
     const wallMs = performance.now() - start;
     const ok = runs.filter((r) => r.code === 0);
     const failed = runs.find((r) => r.code !== 0);
@@ -647,11 +655,28 @@ async function contention(
       trials.get(n)!.push({ ...(await burst(n)), floorWallMs });
     }
   }
+  // Cross-agent: the same login copied into 6 agents, 3 calls per agent.
+  const lineageAgents = ["main", "l1", "l2", "l3", "l4", "l5"];
+  for (const agent of lineageAgents.slice(1)) {
+    const added = await spawn(
+      [...CLI_COMMAND, "agents", "add", agent, "--from", "main"],
+      s.env,
+      true,
+    );
+    if (added.code !== 0) throw new Error(`agents add ${agent}: ${added.stderr}`);
+  }
+  const lineageKey = -LINEAGE_CALLS; // a row of its own in `trials`
+  trials.set(lineageKey, []);
+  for (let rep = 0; rep < CONTENTION_REPS; rep++) {
+    const floorWallMs = await floors(LINEAGE_CALLS);
+    trials.get(lineageKey)!.push({ ...(await burst(LINEAGE_CALLS, lineageAgents)), floorWallMs });
+  }
   const single = median(trials.get(1)!.map((t) => t.wallMs));
   const rows: string[][] = [];
   const json: Json = { repetitions: CONTENTION_REPS, singleRefreshMs: round(single) };
   let allOk = true;
-  for (const [n, list] of trials) {
+  for (const [key, list] of trials) {
+    const n = Math.abs(key);
     const refreshes = list.map((t) => t.refreshes);
     const distinct = list.map((t) => t.distinctTokens);
     const failures = list.reduce((a, t) => a + t.failures, 0);
@@ -663,7 +688,11 @@ async function contention(
     const floorWall = n === 1 ? NaN : median(list.map((t) => t.floorWallMs ?? NaN));
     const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
     rows.push([
-      n === 1 ? "1 (one refresh: the baseline)" : String(n),
+      key === 1
+        ? "1 (one refresh: the baseline)"
+        : key < 0
+        ? `${n} across ${lineageAgents.length} agents holding one login`
+        : String(n),
       show(refreshes),
       show(distinct),
       failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
@@ -672,7 +701,7 @@ async function contention(
       times(wall / single),
       times(wall / floorWall),
     ]);
-    json[String(n)] = {
+    json[key < 0 ? `${n}AcrossAgents` : String(n)] = {
       refreshes,
       distinctTokens: distinct,
       failures,
@@ -693,7 +722,7 @@ async function contention(
   }
   const table = markdownTable(
     [
-      `Contention: N concurrent \`token\` on one expired OAuth profile (median of ${CONTENTION_REPS})`,
+      `Contention: N concurrent \`token\` on one expired OAuth login (median of ${CONTENTION_REPS})`,
       "refreshes at IdP",
       "distinct tokens",
       "failures",
