@@ -104,9 +104,11 @@ export interface SandboxIdp {
    * perform the user's browser part headlessly with fetch + a fresh cookie
    * jar (devInteractions login form with any login, consent skipped) and
    * return the final redirect URL (the callback URL with code & state, or
-   * with an OAuth error) WITHOUT fetching it.
+   * with an OAuth error) WITHOUT fetching it. `login` picks the account:
+   * the default one carries the configured `accountId`/`email`; any other
+   * login `x` is a different account, `acct-x` / `x@example.test`.
    */
-  approve(authorizeUrl: string): Promise<string>;
+  approve(authorizeUrl: string, login?: string): Promise<string>;
   /** Approve a device-flow user code as the user would on the verification page. */
   approveDevice(userCode: string): Promise<void>;
   /** Stop listening, drop open connections (including hung requests). Idempotent. */
@@ -115,6 +117,8 @@ export interface SandboxIdp {
 
 const CLIENT_ID = "clawauth-test";
 const SCOPES = ["openid", "profile", "email", "offline_access"];
+/** The login `approve()` uses unless told otherwise: the configured account. */
+const DEFAULT_LOGIN = "sandbox-user";
 const RESOURCE = "https://api.openai.com/v1";
 const AUTH_CLAIM = "https://api.openai.com/auth";
 const PROFILE_CLAIM = "https://api.openai.com/profile";
@@ -586,14 +590,19 @@ export async function startSandboxIdp(
   // the sandbox user has always consented (see loadExistingGrant).
   policy.get("consent")?.checks.remove("native_client_prompt");
 
+  // The default login is the configured account; any other login is another account.
+  const accountOf = (sub: string | undefined) =>
+    sub === undefined || sub === DEFAULT_LOGIN
+      ? { accountId: chatgptAccountId, email }
+      : { accountId: `acct-${sub}`, email: `${sub}@example.test` };
   const findAccount = (_ctx: KoaContextWithOIDC, sub: string): Account => ({
     accountId: sub,
     claims: () => ({
       sub,
-      email,
+      email: accountOf(sub).email,
       email_verified: true,
       name: "Sandbox Developer",
-      [AUTH_CLAIM]: { chatgpt_account_id: chatgptAccountId },
+      [AUTH_CLAIM]: { chatgpt_account_id: accountOf(sub).accountId },
     }),
   });
 
@@ -665,10 +674,13 @@ export async function startSandboxIdp(
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
     rotateRefreshToken: () => true,
     expiresWithSession: () => false,
-    extraTokenClaims: () => ({
-      [AUTH_CLAIM]: { chatgpt_account_id: chatgptAccountId },
-      [PROFILE_CLAIM]: { email, email_verified: true },
-    }),
+    extraTokenClaims: (_ctx, token) => {
+      const account = accountOf((token as { accountId?: string }).accountId);
+      return {
+        [AUTH_CLAIM]: { chatgpt_account_id: account.accountId },
+        [PROFILE_CLAIM]: { email: account.email, email_verified: true },
+      };
+    },
     ttl: {
       AccessToken: ttl,
       AuthorizationCode: 600,
@@ -834,12 +846,8 @@ export async function startSandboxIdp(
       fault = next;
       faultTimes = times;
     },
-    async approve(authorizeUrl): Promise<string> {
-      const result = await browse(
-        new URL(issuer).origin,
-        authorizeUrl,
-        "sandbox-user",
-      );
+    async approve(authorizeUrl, login = DEFAULT_LOGIN): Promise<string> {
+      const result = await browse(new URL(issuer).origin, authorizeUrl, login);
       if (result.kind !== "redirect") {
         throw new Error(
           "sandbox IdP: the authorization flow ended without a redirect to the client",
@@ -853,7 +861,7 @@ export async function startSandboxIdp(
       const result = await browse(
         new URL(issuer).origin,
         start.href,
-        "sandbox-user",
+        DEFAULT_LOGIN,
       );
       if (
         result.kind !== "page" ||

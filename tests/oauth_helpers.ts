@@ -115,6 +115,7 @@ export async function loginVia(
   idp: SandboxIdp,
   state: TempState,
   extra: string[] = [],
+  login?: string,
 ): Promise<string> {
   const started = await state.run([
     "login",
@@ -128,7 +129,7 @@ export async function loginVia(
   const finished = await state.run([
     "login",
     "--finish",
-    await idp.approve(JSON.parse(started.stdout).url),
+    await idp.approve(JSON.parse(started.stdout).url, login),
     "--json",
   ]);
   if (finished.code !== 0) throw new Error(finished.stderr);
