@@ -77,29 +77,35 @@ function requests(args: Parameters<Command["run"]>[1]): RouteRequest[] {
 }
 
 async function run(cmd: readonly string[], env: Record<string, string>): Promise<number> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(cmd[0], {
-      args: cmd.slice(1),
-      env,
-      stdin: "inherit",
-      stdout: "inherit",
-      stderr: "inherit",
-    }).spawn();
-  } catch (error) {
-    const missing = error instanceof Deno.errors.NotFound;
-    throw new ClawauthError(
-      `Cannot run ${printable(cmd[0])}: ${
-        missing ? "command not found" : error instanceof Error ? error.message : error
-      }.`,
-      Exit.failure,
-      "Check the command after --.",
-    );
-  }
-  // Forward signals so Ctrl-C and kill reach the child, which decides how to exit.
-  const forward = new Map(SIGNALS.map((signal) => [signal, () => child.kill(signal)]));
+  // Forward signals so Ctrl-C and kill reach the child, which decides how to
+  // exit. Listening starts before the spawn: a signal that arrives while the
+  // child starts is held and delivered, never left to kill clawauth.
+  let child: Deno.ChildProcess | undefined;
+  const held: Deno.Signal[] = [];
+  const forward = new Map(
+    SIGNALS.map((signal) => [signal, () => child ? child.kill(signal) : held.push(signal)]),
+  );
   for (const [signal, handler] of forward) Deno.addSignalListener(signal, handler);
   try {
+    try {
+      child = new Deno.Command(cmd[0], {
+        args: cmd.slice(1),
+        env,
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+      }).spawn();
+    } catch (error) {
+      const missing = error instanceof Deno.errors.NotFound;
+      throw new ClawauthError(
+        `Cannot run ${printable(cmd[0])}: ${
+          missing ? "command not found" : error instanceof Error ? error.message : error
+        }.`,
+        Exit.failure,
+        "Check the command after --.",
+      );
+    }
+    for (const signal of held) child.kill(signal);
     return (await child.status).code;
   } finally {
     for (const [signal, handler] of forward) Deno.removeSignalListener(signal, handler);
