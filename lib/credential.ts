@@ -12,7 +12,7 @@ import { loginCommand } from "./hints.ts";
 import { child } from "./json.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
-import { type Profile, secretOf } from "./profiles.ts";
+import { listProfiles, type Profile, secretOf } from "./profiles.ts";
 import { availableAt, type RouteRequest } from "./routing.ts";
 import { selectProfile } from "./select.ts";
 import { type StoreData, updateStore } from "./store.ts";
@@ -24,9 +24,7 @@ export interface Credential {
 }
 
 function siblings(store: StoreData, provider: string): number {
-  return Object.values(store.profiles).filter((raw) =>
-    typeof raw === "object" && raw !== null && (raw as { provider?: unknown }).provider === provider
-  ).length;
+  return listProfiles(store.profiles).filter((profile) => profile.provider === provider).length;
 }
 
 /**
