@@ -133,3 +133,8 @@ export function freshest(copies: (StoreCopy | LinkCopy)[], id: string): Profile 
   }
   return best;
 }
+
+/** Where a copy lives, for messages. */
+export function copyLabel(copy: StoreCopy | LinkCopy): string {
+  return copy.kind === "store" ? `${copy.agent}/${copy.profile.id}` : copy.link.path;
+}

@@ -33,11 +33,6 @@ export function install(store: StoreData, id: string, fields: Rotated): Profile 
   return readProfile(id, raw);
 }
 
-/** Where a copy lives, for messages. */
-export function copyLabel(copy: StoreCopy | LinkCopy): string {
-  return copy.kind === "store" ? `${copy.agent}/${copy.profile.id}` : copy.link.path;
-}
-
 /**
  * Writes `fields` into each copy of the lineage `key`; a copy that changed
  * lineage meanwhile is left alone. Returns the copies that could not be

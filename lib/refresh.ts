@@ -15,6 +15,7 @@ import { loginCommand } from "./hints.ts";
 import { child, type JsonObject, own, stringAt } from "./json.ts";
 import {
   copyEntry,
+  copyLabel,
   findCopies,
   lineageId,
   lineageKey,
@@ -34,7 +35,7 @@ import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
 import { type StoreData, updateStore } from "./store.ts";
-import { copyLabel, credentialOf, install, writeToCopies } from "./lineage_sync.ts";
+import { credentialOf, install, writeToCopies } from "./lineage_sync.ts";
 
 type Outcome =
   | { kind: "fresh"; profile: Profile; rotated?: TokenSet }

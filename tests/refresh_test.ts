@@ -128,3 +128,37 @@ Deno.test("token: a provider that never answers times out with exit 69", async (
     await idp.close();
   }
 });
+
+Deno.test("status --refresh refreshes due OAuth logins first; a rejected one shows as needs_login with a warning", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const fresh = await loginVia(idp, state, ["--profile", "due"]);
+    const dead = await loginVia(idp, state, ["--profile", "dead"], "other");
+    const deadCopy = structuredClone(profilesOf(state)[dead]);
+    setExpires(state, dead, Date.now() - 1000);
+    assert.equal((await state.run(["token", "--profile", dead])).code, 0); // rotates deadCopy's token away
+    const store = state.store() as { profiles: Record<string, unknown> };
+    store.profiles[dead] = { ...deadCopy, expires: Date.now() - 1000 };
+    state.writeStore(store);
+    setExpires(state, fresh, Date.now() + 60_000);
+    const before = idp.counts().refresh_token;
+    const result = await state.run(["status", "--refresh", "--json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(idp.counts().refresh_token, before + 1, "only the due, live login was refreshed");
+    assert.match(result.stderr, /warning: .*needs a new login/);
+    const states = Object.fromEntries(
+      JSON.parse(result.stdout).profiles.map((
+        p: { id: string; state: string; expiresInMs: number },
+      ) => [
+        p.id,
+        p,
+      ]),
+    );
+    assert.equal(states[fresh].state, "ok");
+    assert.ok(states[fresh].expiresInMs > 50 * 60_000);
+    assert.equal(states[dead].state, "needs_login");
+  } finally {
+    await idp.close();
+  }
+});

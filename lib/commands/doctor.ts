@@ -26,8 +26,8 @@ import { loginCommand } from "../hints.ts";
 import { splitProfileId } from "../profiles.ts";
 import { parseStore, type StoreData } from "../store.ts";
 import { profileRows } from "../views.ts";
-import { collectCopies, copyEntry, type LinkCopy, type StoreCopy } from "../lineage.ts";
-import { copyLabel, credentialOf, writeToCopies } from "../lineage_sync.ts";
+import { collectCopies, copyEntry, copyLabel, type LinkCopy, type StoreCopy } from "../lineage.ts";
+import { credentialOf, writeToCopies } from "../lineage_sync.ts";
 
 const POSIX = Deno.build.os !== "windows";
 /** Clock skew beyond this is a warning: tokens look expired, or not yet valid. */

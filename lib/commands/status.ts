@@ -6,16 +6,23 @@
 
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
-import { formatSpan } from "../duration.ts";
-import { Exit, usageError } from "../errors.ts";
+import { formatSpan, parseDuration } from "../duration.ts";
+import { lazyImport } from "../lazy.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
-import { paint, printJson, table } from "../output.ts";
-import { resolvePaths } from "../paths.ts";
-import { type ProfileState, PROVIDER_ID } from "../profiles.ts";
+import { paint, printJson, table, warn } from "../output.ts";
+import { type Paths, resolvePaths } from "../paths.ts";
+import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing.ts";
 import { openStore } from "../store.ts";
-import { copyLabel } from "../lineage_sync.ts";
-import { collectCopies, lineageId, lineageKey, type LinkCopy, type StoreCopy } from "../lineage.ts";
+import {
+  collectCopies,
+  copyLabel,
+  lineageId,
+  lineageKey,
+  type LinkCopy,
+  type StoreCopy,
+} from "../lineage.ts";
 import { accountText, profileJson, type ProfileRow, profileRows, whenText } from "../views.ts";
 import type { Context } from "../context.ts";
 
@@ -71,14 +78,44 @@ async function lineageView(
   return { lineage: { id: await lineageId(key), copies } };
 }
 
+/** `status --refresh`: refreshes each due OAuth login in scope; a failure is a warning. */
+async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, provider?: string) {
+  const minValidMs = span === undefined ? 5 * 60_000 : parseDuration(span);
+  if (minValidMs === undefined) {
+    throw usageError(
+      `--min-valid ${printable(span ?? "")} is not a duration such as 5m.`,
+      "status",
+    );
+  }
+  const due = profileRows(await openStore(ctx, paths), ctx.now(), provider).filter((row) =>
+    row.state === "ok" && canRefresh(row.profile) &&
+    (row.profile.expires === null || row.profile.expires - ctx.now() < minValidMs)
+  );
+  if (due.length === 0) return;
+  const { refreshProfile } = await lazyImport<typeof import("../refresh.ts")>(
+    "../refresh.ts",
+    import.meta.url,
+  );
+  for (const { profile } of due) {
+    try {
+      await refreshProfile(ctx, paths, profile, minValidMs);
+    } catch (error) {
+      if (!(error instanceof ClawauthError)) throw error;
+      warn(ctx, error.message);
+    }
+  }
+}
+
 /** The `status` command. */
 export const command: Command = {
   flags: {
     provider: { type: "string" },
     check: { type: "boolean" },
     json: { type: "boolean" },
+    refresh: { type: "boolean" },
+    "min-valid": { type: "string" },
   },
-  help: `Usage: clawauth status [--provider ID] [--check] [--json]
+  help: `Usage: clawauth status [--provider ID] [--check] [--json] [--refresh [--min-valid 5m]]
 
 Shows every profile of the agent with its state: ok, expiring (within 24 h,
 cannot be refreshed), expired, needs_login, cooldown, disabled or invalid.
@@ -89,6 +126,9 @@ Flags:
   --check         exit 1 if a profile is expired, needs_login or invalid (or
                   --provider has none), 2 if one is expiring, else 0
   --json          print {"agent","stateDir","profiles":[…],"order":{…}}
+  --refresh       first refresh every OAuth login that expires within
+                  --min-valid (default 5m), as token would; failures are
+                  warnings and show in the states
 ${GLOBAL_HELP}
 
 Examples:
@@ -103,6 +143,7 @@ Examples:
       );
     }
     const paths = resolvePaths(args, ctx);
+    if (args.bool("refresh")) await refreshAll(ctx, paths, args.string("min-valid"), provider);
     const store = await openStore(ctx, paths);
     const now = ctx.now();
     const rows = profileRows(store, now, provider);
