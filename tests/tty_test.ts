@@ -1,6 +1,11 @@
+/**
+ * Secrets typed on a real terminal (a pty from tests/fixtures/pty_run.py)
+ * are read without echo.
+ */
+
 import assert from "node:assert/strict";
 import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
-import { fakeSecret, tempState } from "./helpers.ts";
+import { fakeSecret, type TempState, tempState } from "./helpers.ts";
 
 const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => {
   try {
@@ -9,45 +14,54 @@ const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => {
     return false;
   }
 });
+const ignore = python === undefined || Deno.build.os === "windows";
+
+/** Runs the CLI on a pty, types `line` once "input hidden" shows, returns what the terminal showed. */
+async function onTerminal(
+  state: TempState,
+  args: string[],
+  line: string,
+  extraPath?: string,
+): Promise<{ output: string; code: number }> {
+  const env = cliEnv({ HOME: `${state.dir}/../home`, OPENCLAW_STATE_DIR: state.dir });
+  const { stdout } = await new Deno.Command(python!, {
+    args: [`${ROOT}/tests/fixtures/pty_run.py`, "input hidden", line, ...CLI_COMMAND, ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: extraPath ? { ...env, PATH: `${extraPath}:${env.PATH}` } : env,
+    stdout: "piped",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+function storedToken(state: TempState, id: string): { type: string; token: string } {
+  return (state.store() as { profiles: Record<string, { type: string; token: string }> })
+    .profiles[id];
+}
 
 Deno.test({
   name: "paste-token on a terminal reads the secret without echoing it",
-  ignore: python === undefined || Deno.build.os === "windows",
+  ignore,
   async fn() {
     await using state = await tempState();
     const secret = fakeSecret("sk-ant-oat01-");
-    const { stdout } = await new Deno.Command(python!, {
-      args: [
-        `${ROOT}/tests/fixtures/pty_run.py`,
-        "input hidden",
-        secret,
-        ...CLI_COMMAND,
-        "paste-token",
-        "--provider",
-        "anthropic",
-      ],
-      cwd: ROOT,
-      clearEnv: true,
-      env: cliEnv({ HOME: `${state.dir}/../home`, OPENCLAW_STATE_DIR: state.dir }),
-      stdout: "piped",
-    }).output();
-    const { output, code } = JSON.parse(new TextDecoder().decode(stdout));
+    const { output, code } = await onTerminal(
+      state,
+      ["paste-token", "--provider", "anthropic"],
+      secret,
+    );
     assert.equal(code, 0, output);
     assert.match(output, /input hidden/);
     assert.match(output, /Stored anthropic:default/);
     assert.ok(!output.includes(secret.slice(0, 20)), `the terminal showed the secret: ${output}`);
-    assert.equal(
-      (state.store() as { profiles: Record<string, { token: string }> })
-        .profiles["anthropic:default"].token,
-      secret,
-    );
+    assert.equal(storedToken(state, "anthropic:default").token, secret);
   },
 });
 
 Deno.test({
   name:
     "setup-token on a terminal runs `claude setup-token` from PATH, then reads the token hidden",
-  ignore: python === undefined || Deno.build.os === "windows",
+  ignore,
   async fn() {
     await using state = await tempState();
     const bin = `${state.dir}/../bin`;
@@ -57,28 +71,16 @@ Deno.test({
       mode: 0o755,
     });
     const secret = fakeSecret("sk-ant-oat01-");
-    const env = cliEnv({ HOME: `${state.dir}/../home`, OPENCLAW_STATE_DIR: state.dir });
-    const { stdout } = await new Deno.Command(python!, {
-      args: [
-        `${ROOT}/tests/fixtures/pty_run.py`,
-        "input hidden",
-        secret,
-        ...CLI_COMMAND,
-        "setup-token",
-        "--provider",
-        "anthropic",
-      ],
-      cwd: ROOT,
-      clearEnv: true,
-      env: { ...env, PATH: `${bin}:${env.PATH}` },
-      stdout: "piped",
-    }).output();
-    const { output, code } = JSON.parse(new TextDecoder().decode(stdout));
+    const { output, code } = await onTerminal(
+      state,
+      ["setup-token", "--provider", "anthropic"],
+      secret,
+      bin,
+    );
     assert.equal(code, 0, output);
     assert.match(output, /fake claude ran: setup-token/);
     assert.ok(!output.includes(secret.slice(0, 20)));
-    const stored =
-      (state.store() as { profiles: Record<string, { type: string; expires: number }> }).profiles;
-    assert.equal(stored["anthropic:default"].type, "token");
+    assert.equal(storedToken(state, "anthropic:default").type, "token");
+    assert.equal(storedToken(state, "anthropic:default").token, secret);
   },
 });
