@@ -1,0 +1,215 @@
+/**
+ * Doctor checks of the files around a store: permissions, pending logins, temp files, the lock.
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { formatSpan } from "../duration.ts";
+import { readTextIfExists } from "../files.ts";
+import { isObject, numberAt } from "../json.ts";
+import { type AgentPaths, join } from "../paths.ts";
+import { pendingDir } from "../pending.ts";
+import { Doctor, errorText, listDir, statOrUndefined } from "./report.ts";
+
+const POSIX = Deno.build.os !== "windows";
+/** A temp or claimed file this old belongs to no running writer. */
+const ABANDONED_AFTER_MS = 60_000;
+
+// --- permissions ----------------------------------------------------------
+
+function checkMode(
+  doc: Doctor,
+  path: string,
+  want: 0o600 | 0o700,
+  agent: string | undefined,
+): boolean {
+  const info = statOrUndefined(path);
+  if (!info || info.mode === null || info.isSymlink) return true;
+  const mode = info.mode & 0o777;
+  if ((mode & 0o077) === 0) return true;
+  const octal = (n: number) => n.toString(8).padStart(4, "0");
+  doc.repairable(
+    {
+      check: "permissions",
+      severity: "warning",
+      message: `${path} is ${octal(mode)}: ${
+        mode & 0o044 ? "readable" : "accessible"
+      } by group or others (want ${octal(want)})`,
+      path,
+      ...(agent ? { agent } : {}),
+    },
+    () => Deno.chmodSync(path, want),
+    `chmod ${octal(want)}`,
+  );
+  return false;
+}
+
+/** Checks that the state dir is private (0700). */
+export function checkStatePermissions(doc: Doctor, stateDir: string): void {
+  if (!POSIX) return;
+  const dirs = [stateDir, join(stateDir, "agents")];
+  const good = dirs.map((dir) => checkMode(doc, dir, 0o700, undefined)).every(Boolean);
+  if (good && statOrUndefined(stateDir)) {
+    doc.add({
+      check: "permissions",
+      severity: "ok",
+      message: `${stateDir} is private (0700)`,
+      path: stateDir,
+    });
+  }
+}
+
+/** Checks an agent's dirs (0700) and files (0600); `--fix` repairs them. */
+export function checkAgentPermissions(doc: Doctor, paths: AgentPaths): void {
+  if (!POSIX || !statOrUndefined(paths.dir)) return;
+  const pending = pendingDir(paths.dir);
+  const checks: [string, 0o600 | 0o700][] = [
+    [paths.dir.replace(/\/agent$/, ""), 0o700],
+    [paths.dir, 0o700],
+    [paths.store, 0o600],
+    [paths.cache, 0o600],
+    [paths.lock, 0o600],
+    [pending, 0o700],
+    ...listDir(pending)
+      .filter((entry) => entry.isFile && entry.name.endsWith(".json"))
+      .map((entry): [string, 0o600] => [join(pending, entry.name), 0o600]),
+  ];
+  const good = checks.map(([path, want]) => checkMode(doc, path, want, paths.agent))
+    .every(Boolean);
+  if (good) {
+    doc.add({
+      check: "permissions",
+      severity: "ok",
+      message: "files are 0600 and directories 0700",
+      agent: paths.agent,
+      path: paths.dir,
+    });
+  }
+}
+
+// --- pending logins, the lock, temp files ---------------------------------
+
+function pendingProblem(path: string, now: number): string | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(readTextIfExists(path) ?? "");
+  } catch {
+    return "cannot be read";
+  }
+  const expiresAt = isObject(data) ? numberAt(data, "expiresAt") : undefined;
+  if (expiresAt === undefined) return "has no expiry";
+  return expiresAt <= now ? `expired ${formatSpan(now - expiresAt)} ago` : undefined;
+}
+
+function abandoned(path: string, now: number): boolean {
+  const mtime = statOrUndefined(path)?.mtime?.getTime();
+  return mtime !== undefined && now - mtime > ABANDONED_AFTER_MS;
+}
+
+/** Finds expired, unreadable or half-claimed pending logins; `--fix` deletes them. */
+export function checkPending(doc: Doctor, paths: AgentPaths): void {
+  const dir = pendingDir(paths.dir);
+  const now = doc.ctx.now();
+  let stale = 0;
+  for (const entry of listDir(dir)) {
+    if (!entry.isFile) continue;
+    const path = join(dir, entry.name);
+    const problem = entry.name.endsWith(".json")
+      ? pendingProblem(path, now)
+      : /\.json\.claimed-\d+$/.test(entry.name)
+      ? "was claimed by a login --finish that did not complete"
+      : entry.name.endsWith(".tmp") && abandoned(path, now)
+      ? "is a temp file of an interrupted login --start"
+      : undefined;
+    if (problem === undefined) continue;
+    stale++;
+    doc.repairable(
+      {
+        check: "pending",
+        severity: "warning",
+        message: `stale pending login ${printable(entry.name, 80)} ${problem}`,
+        agent: paths.agent,
+        path,
+      },
+      () => Deno.removeSync(path),
+      "deleted",
+    );
+  }
+  if (stale === 0) {
+    doc.add({
+      check: "pending",
+      severity: "ok",
+      message: "no stale pending logins",
+      agent: paths.agent,
+      path: dir,
+    });
+  }
+}
+
+/** Leftover `*.tmp` files of writes that never reached their rename. */
+export function checkTemps(doc: Doctor, paths: AgentPaths, lockHeld: boolean): void {
+  const now = doc.ctx.now();
+  // Writers keep the lock while their temp file exists, so with the lock in
+  // our hand every temp file is a leftover; otherwise only old ones are.
+  const temps = listDir(paths.dir)
+    .filter((entry) => entry.isFile && entry.name.endsWith(".tmp"))
+    .map((entry) => join(paths.dir, entry.name))
+    .filter((path) => lockHeld || abandoned(path, now));
+  for (const path of temps) {
+    doc.repairable(
+      {
+        check: "temp-files",
+        severity: "warning",
+        message: `${printable(path, 200)} is left over from an interrupted write`,
+        agent: paths.agent,
+        path,
+      },
+      () => Deno.removeSync(path),
+      "deleted",
+    );
+  }
+}
+
+/** Tries the store lock without waiting; never breaks a lock someone holds. */
+export function checkLock(doc: Doctor, paths: AgentPaths): void {
+  const base = { check: "lock", agent: paths.agent, path: paths.lock };
+  if (!statOrUndefined(paths.lock)) {
+    doc.add({ ...base, severity: "ok", message: "the store lock is free" });
+    checkTemps(doc, paths, true);
+    return;
+  }
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(paths.lock, { read: true });
+  } catch (error) {
+    doc.add({
+      ...base,
+      severity: "warning",
+      message: `${paths.lock} cannot be opened: ${errorText(error)}`,
+      fix: `check the owner and mode of ${paths.lock}`,
+    });
+    checkTemps(doc, paths, false);
+    return;
+  }
+  try {
+    if (file.tryLockSync(true)) {
+      try {
+        doc.add({ ...base, severity: "ok", message: "the store lock is free" });
+        checkTemps(doc, paths, true);
+      } finally {
+        file.unlockSync();
+      }
+    } else {
+      doc.add({
+        ...base,
+        severity: "warning",
+        message: `${paths.lock} is held by another process right now (left alone)`,
+        fix: `wait for that process; if the lock stays held, find it with: fuser -v ${paths.lock}`,
+      });
+      checkTemps(doc, paths, false);
+    }
+  } finally {
+    file.close();
+  }
+}
