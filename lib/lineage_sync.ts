@@ -12,7 +12,7 @@ import { isObject, type JsonObject, own } from "./json.ts";
 import { lineageKey, type LinkCopy, type StoreCopy } from "./lineage.ts";
 import { type Profile, readProfile } from "./profiles.ts";
 import { type Rotated, SOURCES } from "./sources.ts";
-import { type StoreData, updateStore } from "./store.ts";
+import { clearNeedsLogin, type StoreData, updateStore } from "./store.ts";
 
 /** The credential fields a refresh or an adoption replaces. */
 const ROTATING = ["access", "refresh", "expires"] as const;
@@ -28,8 +28,7 @@ export function credentialOf(entry: JsonObject): Rotated {
 export function install(store: StoreData, id: string, fields: Rotated): Profile {
   const raw: JsonObject = { ...(own(store.profiles, id) as JsonObject), ...fields };
   store.profiles[id] = raw;
-  const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
-  if (isObject(stats)) delete stats.needsLogin;
+  clearNeedsLogin(store, id);
   return readProfile(id, raw);
 }
 

@@ -166,7 +166,12 @@ export function putProfile(
     ? Object.fromEntries(Object.entries(previous).filter(([key]) => !CREDENTIAL_KEYS.has(key)))
     : {};
   store.profiles[id] = { ...kept, ...entry };
+  clearNeedsLogin(store, id);
+  return previous !== undefined;
+}
+
+/** Drops the provider's `needs_login` verdict on `id`: its credential is new. */
+export function clearNeedsLogin(store: StoreData, id: string): void {
   const stats = isObject(store.usageStats) ? own(store.usageStats, id) : undefined;
   if (isObject(stats)) delete stats.needsLogin;
-  return previous !== undefined;
 }
