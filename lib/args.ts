@@ -62,6 +62,11 @@ export class Args {
   bool(name: string): boolean {
     return this.#values.get(name) === true;
   }
+
+  /** Whether a flag of either kind was given. */
+  has(name: string): boolean {
+    return this.#values.has(name);
+  }
 }
 
 /**

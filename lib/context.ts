@@ -19,6 +19,10 @@ export interface Context {
   stdoutIsTTY: boolean;
   /** Whether stdin is a terminal (secrets are then read without echo). */
   stdinIsTTY: boolean;
+  /** Whether stderr is a terminal (a login then shows a live waiting screen). */
+  stderrIsTTY: boolean;
+  /** The terminal's size, when there is one. */
+  terminalSize(): { columns: number; rows: number } | undefined;
   /** Whether human output may use colour (a TTY and no `NO_COLOR`). */
   color: boolean;
   /** The standard input stream. */
@@ -44,6 +48,14 @@ export function processContext(): Context {
     err: (text) => writeAll(Deno.stderr, text),
     stdoutIsTTY,
     stdinIsTTY: Deno.stdin.isTerminal(),
+    stderrIsTTY: Deno.stderr.isTerminal(),
+    terminalSize: () => {
+      try {
+        return Deno.consoleSize();
+      } catch {
+        return undefined;
+      }
+    },
     color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
     // A getter: creating the stream loads Deno's streams code, which costs
     // the `token` hot path ~2 ms and which only commands reading stdin need.

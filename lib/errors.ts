@@ -15,6 +15,8 @@ export const Exit = {
   unavailable: 69,
   lockTimeout: 75,
   noCredential: 77,
+  /** Ctrl-C during a login: 128 + SIGINT, as shells report it. */
+  interrupted: 130,
 } as const;
 
 /** One of the exit codes in {@linkcode Exit}. */

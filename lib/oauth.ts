@@ -37,7 +37,8 @@ export interface TokenSet {
   email?: string;
 }
 
-function httpTimeoutMs(ctx: Context): number {
+/** How long one HTTP request to a provider may take (`CLAWAUTH_HTTP_TIMEOUT`, default 30 s). */
+export function httpTimeoutMs(ctx: Context): number {
   return parseDuration(ctx.env("CLAWAUTH_HTTP_TIMEOUT") ?? "") ?? 30_000;
 }
 

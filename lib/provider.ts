@@ -19,6 +19,14 @@ export interface OAuthSettings {
   revocationUrl?: string;
   /** RFC 8628 device authorization endpoint. */
   deviceAuthorizationUrl?: string;
+  /** OpenAI's device login (Codex CLI's): where a user code is requested. */
+  deviceUserCodeUrl?: string;
+  /** OpenAI's device login: polled until it hands out an authorization code. */
+  deviceTokenUrl?: string;
+  /** OpenAI's device login: the page where the person enters the code. */
+  deviceVerificationUrl?: string;
+  /** OpenAI's device login: the redirect URI the code exchange names. */
+  deviceRedirectUri?: string;
   clientId?: string;
   /** Space-separated scopes. */
   scopes?: string;
@@ -47,6 +55,10 @@ export const OVERRIDE_KEYS = [
   "tokenUrl",
   "revocationUrl",
   "deviceAuthorizationUrl",
+  "deviceUserCodeUrl",
+  "deviceTokenUrl",
+  "deviceVerificationUrl",
+  "deviceRedirectUri",
   "clientId",
   "scopes",
   "redirectUri",

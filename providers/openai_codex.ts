@@ -20,6 +20,11 @@ export const openaiCodex: ProviderDefinition = {
     clientId: "app_EMoamEEZ73f0CkXaXp7hrann",
     scopes: "openid profile email offline_access",
     redirectUri: "http://localhost:1455/auth/callback",
+    // The device login of Codex CLI (`codex login --device-auth`).
+    deviceUserCodeUrl: "https://auth.openai.com/api/accounts/deviceauth/usercode",
+    deviceTokenUrl: "https://auth.openai.com/api/accounts/deviceauth/token",
+    deviceVerificationUrl: "https://auth.openai.com/codex/device",
+    deviceRedirectUri: "https://auth.openai.com/deviceauth/callback",
     extraAuthorizeParams: {
       id_token_add_organizations: "true",
       codex_cli_simplified_flow: "true",

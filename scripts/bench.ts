@@ -247,7 +247,7 @@ async function setUp(root: string, idp: SandboxIdp): Promise<Setup> {
     `${stateDir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback"),
+        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback", true),
       },
     }),
   );

@@ -58,7 +58,7 @@ try {
     `${stateDir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback"),
+        "openai-codex": providerOverride(idp, "http://127.0.0.1:1455/auth/callback", true),
       },
     }),
   );

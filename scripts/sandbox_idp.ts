@@ -34,6 +34,11 @@ import type {
 } from "oidc-provider";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  CODEX_DEVICE_ROUTES,
+  type CodexDeviceControls,
+  codexDeviceEmulator,
+} from "./sandbox_codex_device.ts";
 
 /** Options for {@link startSandboxIdp}. */
 export interface SandboxIdpOptions {
@@ -75,8 +80,8 @@ export interface SandboxIdpCounts {
 /** A fault that the token endpoint can be told to answer with. */
 export type TokenFault = "500" | "html" | "truncated" | "hang";
 
-/** A running sandbox identity provider. */
-export interface SandboxIdp {
+/** A running sandbox identity provider (with OpenAI's device login emulated in front of it). */
+export interface SandboxIdp extends CodexDeviceControls {
   /** Issuer URL, e.g. `http://127.0.0.1:43123` (no trailing slash). */
   issuer: string;
   /** The registered public client: `clawauth-test`. */
@@ -89,6 +94,11 @@ export interface SandboxIdp {
   revocationUrl: string;
   /** Device authorization endpoint (RFC 8628). */
   deviceAuthorizationUrl: string;
+  /** OpenAI-style device login: user code, polling, verification page and the exchange's redirect. */
+  deviceUserCodeUrl: string;
+  deviceTokenUrl: string;
+  deviceVerificationUrl: string;
+  deviceRedirectUri: string;
   /** A snapshot of the grant counters. */
   counts(): SandboxIdpCounts;
   /**
@@ -633,6 +643,7 @@ export async function startSandboxIdp(
         "http://127.0.0.1:1455/auth/callback",
         "http://localhost/callback",
         "http://127.0.0.1/callback",
+        issuer + CODEX_DEVICE_ROUTES.callback,
       ],
     }],
     scopes: SCOPES,
@@ -797,7 +808,15 @@ export async function startSandboxIdp(
   let faultTimes = 0;
   const hung = new Set<ServerResponse>();
 
+  const codexDevice = codexDeviceEmulator(
+    issuer,
+    CLIENT_ID,
+    deviceInterval,
+    (url, login = DEFAULT_LOGIN) => browse(new URL(issuer).origin, url, login),
+  );
+
   router.dispatch = (req, res) => {
+    if (codexDevice.handle(req, res)) return;
     const path = (req.url ?? "/").split("?", 1)[0];
     if (
       fault && faultTimes > 0 && req.method === "POST" && path === ROUTES.token
@@ -832,6 +851,15 @@ export async function startSandboxIdp(
     tokenUrl: issuer + ROUTES.token,
     revocationUrl: issuer + ROUTES.revocation,
     deviceAuthorizationUrl: issuer + ROUTES.device_authorization,
+    deviceUserCodeUrl: issuer + CODEX_DEVICE_ROUTES.userCode,
+    deviceTokenUrl: issuer + CODEX_DEVICE_ROUTES.token,
+    deviceVerificationUrl: issuer + CODEX_DEVICE_ROUTES.verification,
+    deviceRedirectUri: issuer + CODEX_DEVICE_ROUTES.callback,
+    approveCodexDevice: codexDevice.approveCodexDevice,
+    denyCodexDevice: codexDevice.denyCodexDevice,
+    expireCodexDevice: codexDevice.expireCodexDevice,
+    scriptCodexPolls: codexDevice.scriptCodexPolls,
+    codexPolls: codexDevice.codexPolls,
     counts: () => ({ ...counts }),
     setTokenFault(next, times = 1): void {
       if (next === null) {
@@ -949,15 +977,29 @@ if (import.meta.main) {
 
 /**
  * The `clawauth.json` provider entry (SPEC §3 overrides) that points a
- * provider at this sandbox, with the given redirect URI.
+ * provider at this sandbox, with the given redirect URI. `openaiDevice` adds
+ * the OpenAI device-login endpoints, which then take precedence over RFC 8628
+ * (openai-codex has them built in, so its entry must point them here too).
  */
-export function providerOverride(idp: SandboxIdp, redirectUri: string): Record<string, string> {
+export function providerOverride(
+  idp: SandboxIdp,
+  redirectUri: string,
+  openaiDevice = false,
+): Record<string, string> {
   return {
     issuer: idp.issuer,
     authorizeUrl: idp.authorizeUrl,
     tokenUrl: idp.tokenUrl,
     revocationUrl: idp.revocationUrl,
     deviceAuthorizationUrl: idp.deviceAuthorizationUrl,
+    ...(openaiDevice
+      ? {
+        deviceUserCodeUrl: idp.deviceUserCodeUrl,
+        deviceTokenUrl: idp.deviceTokenUrl,
+        deviceVerificationUrl: idp.deviceVerificationUrl,
+        deviceRedirectUri: idp.deviceRedirectUri,
+      }
+      : {}),
     clientId: idp.clientId,
     redirectUri,
   };

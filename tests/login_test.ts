@@ -2,6 +2,14 @@ import assert from "node:assert/strict";
 import { tempState } from "./helpers.ts";
 import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 
+const hasSs = Deno.build.os === "linux" &&
+  ["/usr/bin/ss", "/usr/sbin/ss", "/bin/ss", "/sbin/ss"].some((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
 const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
 
 Deno.test("login: the browser's redirect to the loopback listener stores the OAuth profile", async () => {
@@ -104,6 +112,10 @@ Deno.test("login: when the callback port is taken, it says so, hints ssh -L, and
         `ssh -L ${idp.callbackPort}:127\\.0\\.0\\.1:${idp.callbackPort}`,
       ),
     );
+    if (hasSs) {
+      // The holder is named (through iproute2's ss): this test process holds the port.
+      await cli.waitForStderr(new RegExp(`is in use by deno \\(pid ${Deno.pid}\\)`));
+    }
     const url = await cli.waitForStderr(URL_LINE);
     await cli.write(`${await idp.approve(url)}\n`);
     const result = await cli.result();
@@ -240,6 +252,67 @@ Deno.test("login: the listener answers only its path, and a wrong state on the c
     const result = await cli.result();
     assert.equal(result.code, 65);
     assert.throws(() => state.store(), "nothing stored");
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login in CI (CI set, stdin not a terminal) fails fast with exit 64 and the --start/--finish recipe", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const result = await state.run(["login", "--provider", "openai-codex"], {
+      env: { CI: "true" },
+    });
+    assert.equal(result.code, 64, result.stderr);
+    assert.match(result.stderr, /CI is set and stdin is not a terminal/);
+    assert.match(result.stderr, /clawauth login --provider openai-codex --start --json/);
+    assert.match(result.stderr, /clawauth login --finish/);
+    assert.doesNotMatch(result.stderr, /oauth\/authorize/, "no URL: nobody would open it");
+    // Nothing listens on the callback port: it failed before binding it.
+    Deno.listen({ hostname: "127.0.0.1", port: idp.callbackPort }).close();
+
+    // The recipe it names works in the same CI environment.
+    const started = await state.run(
+      ["login", "--provider", "openai-codex", "--start", "--json"],
+      { env: { CI: "true" } },
+    );
+    assert.equal(started.code, 0, started.stderr);
+    const finished = await state.run(
+      ["login", "--finish", await idp.approve(JSON.parse(started.stdout).url)],
+      { env: { CI: "true" } },
+    );
+    assert.equal(finished.code, 0, finished.stderr);
+  } finally {
+    await idp.close();
+  }
+});
+
+Deno.test("login waiting: the other ways to finish are listed, over SSH with the ssh -L and --via lines", async () => {
+  await using state = await tempState();
+  const idp = await idpFor(state);
+  try {
+    const cli = startCli(state, ["login", "--provider", "openai-codex"], {
+      SSH_CONNECTION: "10.0.0.2 50000 10.0.0.1 22",
+    });
+    const ways = await cli.waitForStderr(
+      /Other ways to finish:\n([\s\S]*?)Waiting for the browser/,
+    );
+    const port = idp.callbackPort;
+    assert.match(ways, /paste +the address the browser ends on/);
+    assert.match(ways, /--device +clawauth login --provider openai-codex --device/);
+    assert.match(
+      ways,
+      new RegExp(
+        `ssh -L +on the machine with the browser: ssh -L ${port}:127\\.0\\.0\\.1:${port} <this-host>`,
+      ),
+    );
+    assert.match(ways, /clawauth login --provider openai-codex --via <this-host>/);
+    const url = await cli.waitForStderr(URL_LINE);
+    await cli.write(`${await idp.approve(url)}\n`);
+    const result = await cli.result();
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(!result.stderr.includes("\x1b["), "no terminal control codes when stderr is a pipe");
   } finally {
     await idp.close();
   }

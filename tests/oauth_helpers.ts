@@ -34,7 +34,11 @@ export async function idpFor(
     `${state.dir}/clawauth.json`,
     JSON.stringify({
       providers: {
-        [provider]: providerOverride(idp, `http://127.0.0.1:${callbackPort}/auth/callback`),
+        [provider]: providerOverride(
+          idp,
+          `http://127.0.0.1:${callbackPort}/auth/callback`,
+          provider === "openai-codex",
+        ),
       },
     }),
   );
@@ -49,6 +53,8 @@ export interface LiveCli {
   write(text: string): Promise<void>;
   /** Closes stdin and waits for the exit. */
   result(): Promise<RunResult>;
+  /** Sends a signal, as Ctrl-C (SIGINT) would. */
+  kill(signal: Deno.Signal): void;
 }
 
 /** Starts the CLI without waiting for it. */
@@ -86,6 +92,7 @@ export function startCli(
         check();
       }),
     write: (text) => writer.write(new TextEncoder().encode(text)),
+    kill: (signal) => child.kill(signal),
     async result() {
       await writer.close().catch(() => {});
       const [status, out] = await Promise.all([

@@ -24,9 +24,8 @@
  * `ssh -O forward` returns once the master has bound the local port, so no
  * polling is needed.
  *
- * Skipped unless root on Linux with `ip netns`, `/usr/sbin/sshd`, `ssh` and
- * `ssh-keygen` (CI without openssh-server stays green), or when
- * `CLAWAUTH_SKIP_SSH_TEST` is set.
+ * The host is tests/ssh_host.ts (skipped, with the reason printed, where it
+ * cannot run).
  *
  * @module
  */
@@ -35,70 +34,11 @@ import assert from "node:assert/strict";
 import { CLI_COMMAND, ROOT, tempState } from "./helpers.ts";
 import { idpFor, profilesOf } from "./oauth_helpers.ts";
 import { cliEnv } from "../scripts/cli_runner.ts";
+import { must, shQuote, SSH_SKIP, startSshHost } from "./ssh_host.ts";
 
-const SSHD = "/usr/sbin/sshd";
 const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
 /** Bound on each wait for the remote CLI, so a failure never hangs the run. */
 const WAIT_MS = 20_000;
-
-/** The absolute path of `name` on PATH, if any. */
-function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
-function runs(program: string, args: string[]): boolean {
-  try {
-    return new Deno.Command(program, { args, stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-/** Why the test cannot run here, or undefined when it can. */
-function skipReason(): string | undefined {
-  try {
-    if (Deno.env.get("CLAWAUTH_SKIP_SSH_TEST")) return "CLAWAUTH_SKIP_SSH_TEST is set";
-    if (Deno.build.os !== "linux") return "not Linux";
-    if (Deno.uid() !== 0) return "not root";
-    try {
-      Deno.statSync(SSHD);
-    } catch {
-      return `no ${SSHD}`;
-    }
-    const ip = which("ip");
-    if (!ip || !which("ssh") || !which("ssh-keygen")) return "no ip, ssh or ssh-keygen";
-    const probe = `clawauth-probe-${Deno.pid}`;
-    if (!runs(ip, ["netns", "add", probe])) return "ip netns add does not work";
-    runs(ip, ["netns", "del", probe]);
-    return undefined;
-  } catch (error) {
-    return String(error);
-  }
-}
-
-const SKIP = skipReason();
-
-/** Quotes one word for the remote POSIX shell. */
-function shQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-async function must(program: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(program, { args, stdin: "null" }).output();
-  const text = new TextDecoder().decode(out.stdout);
-  if (!out.success) {
-    throw new Error(
-      `${program} ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return text;
-}
 
 /** The ssh session: its stderr can be awaited (bounded), its exit awaited, or it can be ended. */
 interface Session {
@@ -169,168 +109,82 @@ function startSession(program: string, args: string[], env: Record<string, strin
   };
 }
 
-/** Fetches `url` from inside the namespace (a fresh Deno there); returns "STATUS BODY". */
-async function fetchInside(ip: string, ns: string, url: string): Promise<string> {
-  const code = `const r = await fetch(${JSON.stringify(url)});` +
-    `console.log(r.status, await r.text());`;
-  return (await must(ip, ["netns", "exec", ns, Deno.execPath(), "eval", "--quiet", code])).trim();
-}
-
 Deno.test({
   name: "login over ssh: the laptop's browser reaches the server's listener only through ssh -L",
-  ignore: SKIP !== undefined,
+  ignore: SSH_SKIP !== undefined,
   async fn() {
-    const ip = which("ip")!;
-    const ns = `clawauth-ssh-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     await using state = await tempState();
     const idp = await idpFor(state);
     const port = idp.callbackPort;
-    const idpPort = new URL(idp.issuer).port;
-    let tmp: string | undefined;
     let session: Session | undefined;
-    let nsMade = false;
-    let privsepMade = false;
     try {
-      tmp = await Deno.makeTempDir({ prefix: "clawauth-ssh-" });
-      // sshd insists on its privilege-separation dir, which only the (unused) service creates.
+      await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
       try {
-        Deno.statSync("/run/sshd");
-      } catch {
-        Deno.mkdirSync("/run/sshd", { mode: 0o755 });
-        privsepMade = true;
+        // On the server, in the ssh session: clawauth login, with a state dir and HOME of its own.
+        const remoteEnv = cliEnv({ HOME: host.env.HOME, OPENCLAW_STATE_DIR: state.dir });
+        const remoteCommand = `cd ${shQuote(ROOT)} && exec env ` +
+          [
+            ...Object.entries(remoteEnv).map(([k, v]) => `${k}=${v}`),
+            ...CLI_COMMAND,
+            "login",
+            "--provider",
+            "openai-codex",
+            "--json",
+          ].map(shQuote).join(" ");
+        session = startSession(
+          "ssh",
+          ["-F", host.config, "-M", host.name, remoteCommand],
+          host.env,
+        );
+
+        const url = await session.waitForStderr(URL_LINE);
+        const hint = await session.waitForStderr(/on the machine with the browser: (ssh -L \S+)/);
+        assert.equal(hint, `ssh -L ${port}:127.0.0.1:${port}`);
+        await session.waitForStderr(/Waiting for the browser/);
+
+        // The laptop's browser signs in at the IdP (directly, on the laptop's loopback).
+        const callback = await idp.approve(url);
+        assert.ok(callback.startsWith(`http://127.0.0.1:${port}/auth/callback?`), callback);
+
+        // The listener is up, but only in the server's namespace.
+        assert.match(
+          await host.fetchInside(`http://127.0.0.1:${port}/`),
+          /^404 .*This is clawauth&#39;s login listener/,
+        );
+        await assert.rejects(fetch(callback), TypeError, "reached without a tunnel");
+
+        // The laptop adds the forward to the running session: ssh -L PORT:127.0.0.1:PORT.
+        await must("ssh", [
+          "-F",
+          host.config,
+          "-O",
+          "forward",
+          "-L",
+          `${port}:127.0.0.1:${port}`,
+          host.name,
+        ]);
+        const page = await fetch(callback);
+        assert.equal(page.status, 200, host.log());
+        assert.equal(page.headers.get("content-security-policy"), "default-src 'none'");
+        assert.match(await page.text(), /Signed in/);
+
+        const result = await session.result();
+        assert.equal(result.code, 0, `${result.stderr}\n${host.log()}`);
+        const printed = JSON.parse(result.stdout);
+        assert.equal(printed.profile, "openai-codex:dev@example.test");
+        const profile = profilesOf(state)["openai-codex:dev@example.test"];
+        assert.equal(profile.type, "oauth");
+        assert.equal(profile.accountId, "acct-sandbox-1");
+        assert.ok(profile.refresh && profile.access && Number(profile.expires) > Date.now());
+        // The code was exchanged once, by the server, through the reverse tunnel.
+        assert.equal(idp.counts().authorization_code, 1);
+        // Headless in an SSH session: no browser was started there, only the URL printed.
+        assert.doesNotMatch(result.stderr, /Opened your browser/);
+      } finally {
+        await session?.kill();
       }
-      await must(ip, ["netns", "add", ns]);
-      nsMade = true;
-      await must(ip, ["netns", "exec", ns, ip, "link", "set", "lo", "up"]);
-
-      await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${tmp}/host_key`]);
-      await must("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${tmp}/user_key`]);
-      Deno.copyFileSync(`${tmp}/user_key.pub`, `${tmp}/authorized_keys`);
-      Deno.mkdirSync(`${tmp}/home`);
-      Deno.writeTextFileSync(
-        `${tmp}/sshd_config`,
-        [
-          `HostKey ${tmp}/host_key`,
-          `AuthorizedKeysFile ${tmp}/authorized_keys`,
-          "PermitRootLogin prohibit-password",
-          "PubkeyAuthentication yes",
-          "PasswordAuthentication no",
-          "KbdInteractiveAuthentication no",
-          "UsePAM no",
-          "StrictModes no",
-          "AllowTcpForwarding yes",
-          "PermitUserRC no",
-          "PidFile none",
-          "",
-        ].join("\n"),
-      );
-      const user = (await must("id", ["-un"])).trim();
-      Deno.writeTextFileSync(
-        `${tmp}/ssh_config`,
-        [
-          "Host server",
-          "  HostName server",
-          `  User ${user}`,
-          `  IdentityFile ${tmp}/user_key`,
-          "  IdentitiesOnly yes",
-          `  ProxyCommand ${ip} netns exec ${ns} ${SSHD} -i -f ${tmp}/sshd_config -E ${tmp}/sshd.log`,
-          "  StrictHostKeyChecking no",
-          "  UserKnownHostsFile /dev/null",
-          "  BatchMode yes",
-          "  LogLevel ERROR",
-          "  ExitOnForwardFailure yes",
-          `  ControlPath ${tmp}/ctl`,
-          "",
-        ].join("\n"),
-      );
-      const sshEnv = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: `${tmp}/home` };
-      const sshLog = () => {
-        try {
-          return Deno.readTextFileSync(`${tmp}/sshd.log`);
-        } catch {
-          return "(no sshd log)";
-        }
-      };
-
-      // On the server, in the ssh session: clawauth login, with a state dir and HOME of its own.
-      const remoteEnv = cliEnv({ HOME: `${tmp}/home`, OPENCLAW_STATE_DIR: state.dir });
-      const remoteCommand = `cd ${shQuote(ROOT)} && exec env ` +
-        [
-          ...Object.entries(remoteEnv).map(([k, v]) => `${k}=${v}`),
-          ...CLI_COMMAND,
-          "login",
-          "--provider",
-          "openai-codex",
-          "--json",
-        ].map(shQuote).join(" ");
-      session = startSession("ssh", [
-        "-F",
-        `${tmp}/ssh_config`,
-        "-M",
-        "-R",
-        `${idpPort}:127.0.0.1:${idpPort}`,
-        "server",
-        remoteCommand,
-      ], sshEnv);
-
-      const url = await session.waitForStderr(URL_LINE);
-      const hint = await session.waitForStderr(/Forward the port first: (ssh -L \S+)/);
-      assert.equal(hint, `ssh -L ${port}:127.0.0.1:${port}`);
-      await session.waitForStderr(/Waiting for the browser/);
-
-      // The laptop's browser signs in at the IdP (directly, on the laptop's loopback).
-      const callback = await idp.approve(url);
-      assert.ok(callback.startsWith(`http://127.0.0.1:${port}/auth/callback?`), callback);
-
-      // The listener is up, but only in the server's namespace.
-      assert.match(
-        await fetchInside(ip, ns, `http://127.0.0.1:${port}/`),
-        /^404 .*This is clawauth&#39;s login listener/,
-      );
-      await assert.rejects(fetch(callback), TypeError, "reached without a tunnel");
-
-      // The laptop adds the forward to the running session: ssh -L PORT:127.0.0.1:PORT.
-      await must("ssh", [
-        "-F",
-        `${tmp}/ssh_config`,
-        "-O",
-        "forward",
-        "-L",
-        `${port}:127.0.0.1:${port}`,
-        "server",
-      ]);
-      const page = await fetch(callback);
-      assert.equal(page.status, 200, sshLog());
-      assert.equal(page.headers.get("content-security-policy"), "default-src 'none'");
-      assert.match(await page.text(), /Signed in/);
-
-      const result = await session.result();
-      assert.equal(result.code, 0, `${result.stderr}\n${sshLog()}`);
-      const printed = JSON.parse(result.stdout);
-      assert.equal(printed.profile, "openai-codex:dev@example.test");
-      const profile = profilesOf(state)["openai-codex:dev@example.test"];
-      assert.equal(profile.type, "oauth");
-      assert.equal(profile.accountId, "acct-sandbox-1");
-      assert.ok(profile.refresh && profile.access && Number(profile.expires) > Date.now());
-      // The code was exchanged once, by the server, through the -R tunnel.
-      assert.equal(idp.counts().authorization_code, 1);
-      // Headless in an SSH session: no browser was started there, only the URL printed.
-      assert.doesNotMatch(result.stderr, /Opened your browser/);
     } finally {
-      await session?.kill();
-      if (nsMade) {
-        // Whatever still runs in the namespace was started by this test (sshd -i, the CLI).
-        const pids = await must(ip, ["netns", "pids", ns]).catch(() => "");
-        for (const pid of pids.split(/\s+/).filter(Boolean)) {
-          try {
-            Deno.kill(Number(pid), "SIGKILL");
-          } catch { /* gone */ }
-        }
-        await must(ip, ["netns", "del", ns]).catch(() => {});
-      }
-      if (privsepMade) await Deno.remove("/run/sshd").catch(() => {});
       await idp.close();
-      if (tmp) await Deno.remove(tmp, { recursive: true });
     }
   },
 });

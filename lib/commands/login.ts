@@ -7,19 +7,20 @@
  */
 
 import { type Args, printable } from "../args.ts";
-import { openBrowser } from "../browser.ts";
-import { isLoopback } from "../endpoints.ts";
+import { type LoginSetting, loginSetting, openBrowser } from "../browser.ts";
 import { checkState, parseCallbackInput } from "../callback_input.ts";
-import { type CallbackServer, listenForCallback } from "../callback_server.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { deviceTokens, hasDeviceFlow } from "../login_device.ts";
+import { type Alternative, alternativesText, qrLines } from "../login_screen.ts";
+import { tryListen, waitForAnswer } from "../login_wait.ts";
 import {
   authorizeUrl,
-  deviceLogin,
   exchangeCode,
   newPkce,
+  type OAuthTarget,
   oauthTarget,
   type TokenSet,
 } from "../oauth.ts";
@@ -110,119 +111,80 @@ async function stored(
   return 0;
 }
 
-/** Reads pasted answers line by line until one parses; EOF leaves the listener to answer. */
-async function pastedAnswer(
-  ctx: Context,
-  state: string,
-  signal: AbortSignal,
-): Promise<URLSearchParams> {
-  const reader = ctx.stdin.pipeThrough(new TextDecoderStream()).getReader();
-  signal.addEventListener("abort", () => reader.cancel().catch(() => {}), {
-    once: true,
-  });
-  let buffer = "";
-  while (!signal.aborted) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += value;
-    if (buffer.length > MAX_SECRET_BYTES) {
-      buffer = buffer.slice(-MAX_SECRET_BYTES);
-    }
-    const lines = buffer.split(/\r?\n/);
-    buffer = lines.pop() ?? "";
-    for (const line of lines.filter((l) => l.trim() !== "")) {
-      let params: URLSearchParams;
-      try {
-        params = parseCallbackInput(line);
-      } catch (error) {
-        ctx.err(
-          `${error instanceof Error ? error.message : error} Paste it again.\n`,
-        );
-        continue;
-      }
-      if (params.has("state")) checkState(params, state);
-      else params.set("state", state); // a bare code: the person vouches for it
-      return params;
-    }
-  }
-  return new Promise<never>(() => {});
+/** How the login was asked for, as far as choosing a path goes. */
+interface LoginRequest {
+  url: string;
+  redirectUri: string;
+  state: string;
+  provider: ProviderDefinition;
+  target: OAuthTarget;
 }
 
-function tryListen(
-  ctx: Context,
-  redirectUri: string,
-  state: string,
-): CallbackServer | undefined {
-  const url = new URL(redirectUri);
-  const port = Number(url.port || (url.protocol === "https:" ? 443 : 80));
-  if (url.protocol !== "http:" || !isLoopback(url)) return undefined;
-  try {
-    return listenForCallback(port, url.pathname, state);
-  } catch (error) {
-    const why = error instanceof Deno.errors.AddrInUse ? "is in use" : "cannot be opened";
-    ctx.err(
-      `Port ${port} on 127.0.0.1 ${why}, so the browser cannot come back here; paste the answer instead.\n` +
-        `Or forward the port from the machine with the browser: ssh -L ${port}:127.0.0.1:${port} <this-host>\n`,
-    );
-    return undefined;
-  }
+function ciRefusal(provider: ProviderDefinition): ClawauthError {
+  return new ClawauthError(
+    "Nobody can finish a browser login here: CI is set and stdin is not a terminal.",
+    Exit.usage,
+    `Log in in two steps instead:\n` +
+      `  clawauth login --provider ${provider.id} --start --json   # prints the URL to open anywhere\n` +
+      `  clawauth login --finish '<the address the browser ends on>'\n` +
+      `or store a token with: clawauth paste-token --provider ${provider.id}`,
+  );
 }
 
-async function interactive(
+/** The other ways to finish, for the person watching the wait. */
+function alternatives(
+  args: Args,
+  login: LoginRequest,
+  setting: LoginSetting,
+  listening: boolean,
+): Alternative[] {
+  const id = login.provider.id;
+  const port = new URL(login.redirectUri).port;
+  const ways: Alternative[] = [
+    { name: "paste", text: "the address the browser ends on (or just the code) here, then Enter" },
+  ];
+  if (hasDeviceFlow(login.target)) {
+    ways.push({
+      name: "--device",
+      text: `clawauth login --provider ${id} --device   (a code to enter on any device)`,
+    });
+  }
+  if (setting === "remote" && listening && !args.bool("forwarded")) {
+    ways.push({
+      name: "ssh -L",
+      text: `on the machine with the browser: ssh -L ${port}:127.0.0.1:${port} <this-host>\n` +
+        `or in one step from there: clawauth login --provider ${id} --via <this-host>`,
+    });
+  }
+  return ways;
+}
+
+function interactive(
   ctx: Context,
   args: Args,
-  login: {
-    url: string;
-    redirectUri: string;
-    state: string;
-    providerName: string;
-  },
+  login: LoginRequest,
+  setting: LoginSetting,
+  limitMs: number,
 ): Promise<URLSearchParams> {
-  const timeoutS = Number(args.string("timeout") ?? DEFAULT_TIMEOUT_S);
-  if (!(timeoutS > 0)) {
-    throw usageError("--timeout is a number of seconds.", "login");
-  }
   const server = tryListen(ctx, login.redirectUri, login.state);
   const opened = !args.bool("no-browser") && openBrowser(ctx, login.url);
-  ctx.err(
+  const qr = qrLines(ctx, login.url);
+  const intro =
     `${
       opened ? "Opened your browser; if it did not appear, open" : "Open"
-    } this URL to sign in to ${login.providerName}:\n\n  ${login.url}\n\n`,
-  );
-  if (server && ctx.env("SSH_CONNECTION")) {
-    const port = new URL(login.redirectUri).port;
-    ctx.err(
-      `Browser on another machine? Forward the port first: ssh -L ${port}:127.0.0.1:${port} <this-host>\n`,
-    );
-  }
-  ctx.err(
-    server
-      ? `Waiting for the browser to return to ${login.redirectUri} … or paste the address it ends on (or the code) here.\n`
-      : "Then paste the address the browser ends on (or the code) here and press Enter.\n",
-  );
-  const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() =>
-      reject(
-        new ClawauthError(
-          `No answer within ${timeoutS} s; the login was abandoned.`,
-          Exit.failure,
-          "Run it again (--timeout SEC gives more time), or use login --start / --finish.",
-        ),
-      ), timeoutS * 1000);
+    } this URL to sign in to ${login.provider.name}:\n\n  ${login.url}\n\n` +
+    (qr.length ? `${qr.join("\n")}\n\n` : "") +
+    alternativesText(alternatives(args, login, setting, server !== undefined)) +
+    (server
+      ? `Waiting for the browser to return to ${login.redirectUri} …\n`
+      : "Waiting for the pasted answer …\n");
+  return waitForAnswer(ctx, {
+    server,
+    intro,
+    state: login.state,
+    deadline: ctx.now() + limitMs,
+    label: server ? "Waiting for the browser" : "Waiting for the pasted answer",
   });
-  try {
-    return await Promise.race([
-      ...(server ? [server.result] : []),
-      pastedAnswer(ctx, login.state, abort.signal),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-    abort.abort();
-    await server?.close();
-  }
 }
 
 async function finish(
@@ -284,6 +246,17 @@ async function start(
   return 0;
 }
 
+function timeoutMs(args: Args): number | undefined {
+  const flag = args.string("timeout");
+  if (flag === undefined) return undefined;
+  const seconds = Number(flag);
+  if (!(seconds > 0)) throw usageError("--timeout is a number of seconds.", "login");
+  return seconds * 1000;
+}
+
+const VIA_ONLY = ["remote-bin"];
+const NOT_WITH_VIA = ["start", "finish", "device", "forwarded"];
+
 /** The `login` command. */
 export const command: Command = {
   flags: {
@@ -295,61 +268,90 @@ export const command: Command = {
     timeout: { type: "string" },
     start: { type: "boolean" },
     finish: { type: "string" },
+    via: { type: "string" },
+    "remote-bin": { type: "string" },
+    forwarded: { type: "boolean" },
     json: { type: "boolean" },
   },
   help:
-    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--device] [--port N] [--timeout SEC] [--json]
+    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--port N] [--timeout SEC] [--json]
+       clawauth login --provider ID --device [--profile NAME] [--json]
+       clawauth login --provider ID --via [USER@]HOST [--remote-bin PATH] [--profile NAME] [--json]
        clawauth login --provider ID --start [--profile NAME] [--json]
        clawauth login --finish INPUT|-
 
 Logs in with OAuth (PKCE). The browser returns to a listener on 127.0.0.1
 (openai-codex: port 1455); on a machine without a browser, open the printed
 URL anywhere and paste the address the browser ends on (or the code) into
-this terminal. The first valid answer wins.
+this terminal. The first valid answer wins. In CI (CI set, stdin not a
+terminal) it fails at once with the two-step recipe instead of waiting.
 
-Two-step (scripts, remote servers): --start prints the URL and keeps the PKCE
-verifier for 15 minutes; --finish takes the redirect URL, code#state, query
-string or bare code (- reads it from stdin) and stores the login.
+On a remote server, three ways:
+  --via HOST   run on your laptop: logs the server in over ssh, with the
+               callback port forwarded and your local browser opened
+  --device     run on the server: enter a short code on any device
+  paste        run on the server: open the URL anywhere, paste the address back
+
+Two-step (scripts): --start prints the URL and keeps the PKCE verifier for
+15 minutes; --finish takes the redirect URL, code#state, query string or
+bare code (- reads it from stdin) and stores the login.
 
 Flags:
-  --provider ID    openai-codex, or a provider declared in clawauth.json
-  --profile NAME   profile name (default: the account e-mail, else default)
-  --no-browser     do not open a browser (also off over SSH, in CI, without a display)
-  --device         use the device flow (RFC 8628): enter a code on any device;
-                   github-copilot always does
-  --port N         listen on this port instead of the provider's
-  --timeout SEC    give up after SEC seconds (default ${DEFAULT_TIMEOUT_S})
-  --start          step 1: print the URL (--json: {"url","state","redirectUri","expiresAt"})
-  --finish INPUT   step 2: complete a started login
-  --json           print the stored profile as JSON
+  --provider ID      openai-codex, or a provider declared in clawauth.json
+  --profile NAME     profile name (default: the account e-mail, else default)
+  --no-browser       do not open a browser (also off over SSH, in CI, without a display)
+  --device           log in with a code entered on any device (openai-codex: as Codex
+                     CLI does; others: RFC 8628); github-copilot always does
+  --via [USER@]HOST  log HOST in from here: ssh -L PORT:127.0.0.1:PORT HOST
+                     <remote-bin> login …, with the browser opened here
+  --remote-bin PATH  clawauth on HOST (default: clawauth on its PATH)
+  --forwarded        the callback port is already forwarded from the browser's
+                     machine (--via sets it on the remote side)
+  --port N           listen on this port instead of the provider's
+  --timeout SEC      give up after SEC seconds (default ${DEFAULT_TIMEOUT_S}; device codes: 15 min)
+  --start            step 1: print the URL (--json: {"url","state","redirectUri","expiresAt"})
+  --finish INPUT     step 2: complete a started login
+  --json             print the stored profile as JSON
 ${GLOBAL_HELP}
 
 Examples:
   clawauth login --provider openai-codex
-  ssh -L 1455:127.0.0.1:1455 server   # then run the login on the server
+  clawauth login --provider openai-codex --via me@build-box
+  clawauth login --provider openai-codex --device
   url=$(clawauth login --provider openai-codex --start --json | jq -r .url)
   clawauth login --finish "http://localhost:1455/auth/callback?code=…&state=…"`,
   async run(ctx, args) {
     const paths = resolvePaths(args, ctx);
+    const via = args.string("via");
+    const clash = (via === undefined ? [] : NOT_WITH_VIA).find((f) => args.has(f)) ??
+      (via === undefined ? VIA_ONLY.find((f) => args.has(f)) : undefined);
+    if (clash) {
+      throw usageError(
+        via === undefined ? `--${clash} goes with --via.` : `--via does not go with --${clash}.`,
+        "login",
+      );
+    }
     const input = args.string("finish");
     if (input !== undefined) return finish(ctx, args, paths, input);
     const provider = oauthProvider(paths, args.string("provider"));
     const name = profileFlag(args);
+    const limit = timeoutMs(args);
+    if (via !== undefined) {
+      const { loginVia } = await import("../login_via.ts");
+      return loginVia(ctx, args, via, redirectFor(provider, args.string("port")), provider.id);
+    }
+    const device = args.bool("device") || provider.oauth?.defaultFlow === "device";
+    const setting = loginSetting(ctx.env, ctx.stdinIsTTY);
+    if (!device && !args.bool("start") && setting === "ci") throw ciRefusal(provider);
     const target = await oauthTarget(ctx, provider);
-    if (args.bool("device") || provider.oauth?.defaultFlow === "device") {
+    if (device) {
       if (args.bool("start")) {
         throw usageError("--start is for browser logins, not the device flow.", "login");
       }
-      const tokens = await deviceLogin(ctx, target, (prompt) => {
-        ctx.err(
-          `To sign in to ${provider.name}, open ${prompt.verificationUri} and enter the code:\n\n  ${prompt.userCode}\n\n` +
-            `Waiting for approval (the code expires in ${
-              Math.round(prompt.expiresIn / 60)
-            } min) …\n`,
-        );
-        if (!args.bool("no-browser")) {
-          openBrowser(ctx, prompt.verificationUriComplete ?? prompt.verificationUri);
-        }
+      const tokens = await deviceTokens(ctx, target, {
+        providerName: provider.name,
+        openBrowser: !args.bool("no-browser"),
+        limitMs: limit,
       });
       return stored(ctx, args, paths, provider, name, tokens);
     }
@@ -368,19 +370,20 @@ Examples:
         verifier: pkce.verifier,
       });
     }
-    const params = await interactive(ctx, args, {
-      url,
-      redirectUri,
-      state: pkce.state,
-      providerName: provider.name,
-    });
-    const tokens = await exchangeCode(
+    const params = await interactive(
       ctx,
-      target,
-      params,
-      redirectUri,
-      pkce.verifier,
+      args,
+      {
+        url,
+        redirectUri,
+        state: pkce.state,
+        provider,
+        target,
+      },
+      setting,
+      limit ?? DEFAULT_TIMEOUT_S * 1000,
     );
+    const tokens = await exchangeCode(ctx, target, params, redirectUri, pkce.verifier);
     return stored(ctx, args, paths, provider, name, tokens);
   },
 };

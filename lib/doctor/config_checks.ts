@@ -29,6 +29,7 @@ const URL_KEYS = [
   "deviceAuthorizationUrl",
   "deviceUserCodeUrl",
   "deviceTokenUrl",
+  "deviceVerificationUrl",
 ];
 
 /** Checks clawauth.json; returns the ids of the providers it declares. */

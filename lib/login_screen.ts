@@ -1,0 +1,88 @@
+/**
+ * What a login shows while it waits: the URL, a QR code of it when the
+ * terminal can hold one, one line per other way to finish, and on a
+ * terminal a spinner with the elapsed and the remaining time.
+ *
+ * @module
+ */
+
+import type { Context } from "./context.ts";
+import { qrMatrix, qrWidth, renderQr } from "./qr.ts";
+
+const FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+/** Lines around the QR code that must stay on screen with it (heading, URL, ways). */
+const QR_MARGIN_ROWS = 12;
+
+/** A QR code of `text` for this terminal, or nothing when it would not fit. */
+export function qrLines(ctx: Context, text: string): string[] {
+  const size = ctx.stderrIsTTY ? ctx.terminalSize() : undefined;
+  const width = qrWidth(text);
+  if (!size || width === undefined || width + 2 > size.columns) return [];
+  if (Math.ceil(width / 2) + QR_MARGIN_ROWS > size.rows) return [];
+  const matrix = qrMatrix(text);
+  return matrix ? renderQr(matrix).map((line) => `  ${line}`) : [];
+}
+
+/** One other way to finish the login: a short name and what to do. */
+export interface Alternative {
+  name: string;
+  text: string;
+}
+
+/** Formats the alternatives as aligned lines under a heading. */
+export function alternativesText(alternatives: Alternative[]): string {
+  if (alternatives.length === 0) return "";
+  const pad = Math.max(...alternatives.map((a) => a.name.length));
+  const lines = alternatives.map((a) =>
+    `  ${a.name.padEnd(pad)}  ${a.text.replaceAll("\n", `\n  ${" ".repeat(pad)}  `)}`
+  );
+  return `Other ways to finish:\n${lines.join("\n")}\n`;
+}
+
+/** m:ss */
+function clock(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The live status line of a wait. */
+export interface Spinner {
+  /** Adds a short note to the line (e.g. how much has been pasted). */
+  note(text: string): void;
+  /** Removes the line. */
+  stop(): void;
+}
+
+/**
+ * Draws `⠋ label · 0:12 elapsed · 4:48 left` on stderr every 100 ms while
+ * stderr is a terminal; elsewhere does nothing (the plain text said it all).
+ */
+export function startSpinner(ctx: Context, label: string, deadline: number): Spinner {
+  if (!ctx.stderrIsTTY) return { note() {}, stop() {} };
+  const started = ctx.now();
+  let frame = 0;
+  let note = "";
+  const draw = () => {
+    const now = ctx.now();
+    const glyph = FRAMES[frame++ % FRAMES.length];
+    ctx.err(
+      `\r\x1b[2K${glyph} ${label} · ${clock(now - started)} elapsed · ${
+        clock(deadline - now)
+      } left${note}`,
+    );
+  };
+  draw();
+  const timer = setInterval(draw, 100);
+  // The spinner never keeps the process alive by itself.
+  Deno.unrefTimer(timer);
+  return {
+    note(text) {
+      note = text ? ` · ${text}` : "";
+      draw();
+    },
+    stop() {
+      clearInterval(timer);
+      ctx.err("\r\x1b[2K");
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * `login --via [user@]host`, run on the machine with the browser: logs the
+ * remote host in over ssh. The callback port is forwarded
+ * (`ssh -L PORT:127.0.0.1:PORT`), the remote `clawauth login` runs with
+ * `--no-browser --forwarded`, the authorize URL it prints is opened here,
+ * and the browser's redirect travels through the tunnel to the remote
+ * listener. The remote's messages, output and exit code pass through; ssh's
+ * options come from the user's own ssh config.
+ *
+ * @module
+ */
+
+import { type Args, printable } from "./args.ts";
+import { openBrowser } from "./browser.ts";
+import type { Context } from "./context.ts";
+import { isLoopback } from "./endpoints.ts";
+import { ClawauthError, Exit, usageError } from "./errors.ts";
+import { describeOwner, portOwner } from "./port_owner.ts";
+
+/** A destination ssh takes as a host, never as an option. */
+const DESTINATION = /^(?:[A-Za-z0-9._+%-]+@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/;
+/** The authorize URL line of the remote login's plain output. */
+const URL_LINE = /^ {2}(https?:\/\/\S+)$/m;
+/** ssh's own failures (connection, authentication, forwarding) exit 255. */
+const SSH_FAILED = 255;
+/** A POSIX shell's "command not found". */
+const NOT_FOUND = 127;
+
+/** Quotes one word for the remote POSIX shell; a leading `~/` stays expandable. */
+export function shellWord(word: string): string {
+  const quote = (w: string) =>
+    /^[A-Za-z0-9_\/.,:=@%+-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
+  return word.startsWith("~/") ? `~/${quote(word.slice(2))}` : quote(word);
+}
+
+/** The remote command line: `<remote-bin> login --provider ID --no-browser --forwarded --port N …`. */
+export function remoteCommand(args: Args, providerId: string, port: number): string {
+  const words = [
+    args.string("remote-bin") ?? "clawauth",
+    "login",
+    "--provider",
+    providerId,
+    "--no-browser",
+    "--forwarded",
+    "--port",
+    String(port),
+  ];
+  for (const flag of ["profile", "timeout", "agent"]) {
+    const value = args.string(flag);
+    if (value !== undefined) words.push(`--${flag}`, value);
+  }
+  if (args.bool("json")) words.push("--json");
+  return words.map(shellWord).join(" ");
+}
+
+function callbackPort(redirectUri: string): number {
+  const url = new URL(redirectUri);
+  if (url.protocol !== "http:" || !isLoopback(url) || !url.port) {
+    throw new ClawauthError(
+      `The provider's redirect (${
+        printable(redirectUri, 200)
+      }) is not a loopback port, so there is nothing to forward.`,
+      Exit.usage,
+      "Log in on the host with --device, or paste the answer there.",
+    );
+  }
+  return Number(url.port);
+}
+
+/** Fails with the holder's name when the local end of the tunnel is taken. */
+function ensurePortFree(port: number): void {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new ClawauthError(
+      `Port ${port} on this machine is in use by ${
+        printable(describeOwner(portOwner(port)), 80)
+      }, so the tunnel cannot open.`,
+      Exit.failure,
+      "Stop that process and retry, or choose another port with --port N (if the provider accepts it).",
+    );
+  }
+}
+
+/** Passes the remote's stderr through and opens the first authorize URL it prints, once. */
+async function relayStderr(
+  ctx: Context,
+  stderr: ReadableStream<Uint8Array>,
+  host: string,
+  port: number,
+): Promise<void> {
+  let seen = "";
+  let opened = false;
+  for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
+    ctx.err(chunk);
+    if (opened) continue;
+    seen = (seen + chunk).slice(-16_384);
+    const url = URL_LINE.exec(seen)?.[1];
+    if (!url) continue;
+    opened = true;
+    ctx.err(
+      openBrowser(ctx, url)
+        ? `clawauth: opened your browser here; the sign-in returns to ${host} through ssh (port ${port}).\n`
+        : `clawauth: open that URL in a browser on this machine; the sign-in returns to ${host} through ssh (port ${port}).\n`,
+    );
+  }
+}
+
+function outcome(status: Deno.CommandStatus, host: string, bin: string): number {
+  if (status.signal) {
+    if (status.signal === "SIGINT") {
+      throw new ClawauthError("The login was cancelled.", Exit.interrupted);
+    }
+    throw new ClawauthError(`ssh ended on ${status.signal}.`, Exit.failure);
+  }
+  if (status.code === SSH_FAILED) {
+    throw new ClawauthError(
+      `ssh to ${host} failed (exit 255); its message above says why.`,
+      Exit.unavailable,
+      `Check that \`ssh ${host}\` works; ssh options come from ~/.ssh/config.`,
+    );
+  }
+  if (status.code === NOT_FOUND) {
+    throw new ClawauthError(
+      `${printable(bin, 120)} was not found on ${host}.`,
+      Exit.failure,
+      "Install clawauth there, or name it with --remote-bin PATH.",
+    );
+  }
+  return status.code;
+}
+
+/** Runs the remote login through ssh; returns the remote's exit code. */
+export async function loginVia(
+  ctx: Context,
+  args: Args,
+  host: string,
+  redirectUri: string,
+  providerId: string,
+): Promise<number> {
+  if (!DESTINATION.test(host)) {
+    throw usageError(`${printable(host, 80)} is not an ssh destination ([user@]host).`, "login");
+  }
+  const port = callbackPort(redirectUri);
+  ensurePortFree(port);
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("ssh", {
+      args: [
+        "-o",
+        "ExitOnForwardFailure=yes",
+        "-L",
+        `${port}:127.0.0.1:${port}`,
+        "--",
+        host,
+        remoteCommand(args, providerId, port),
+      ],
+      stdin: "inherit",
+      stdout: "inherit",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new ClawauthError(
+      "ssh is not installed here.",
+      Exit.unavailable,
+      "Install an OpenSSH client, or log in on the host with --device.",
+    );
+  }
+  // Ctrl-C reaches ssh too (same process group); wait for it to end the session.
+  const ignore = () => {};
+  Deno.addSignalListener("SIGINT", ignore);
+  try {
+    const [status] = await Promise.all([child.status, relayStderr(ctx, child.stderr, host, port)]);
+    return outcome(status, host, args.string("remote-bin") ?? "clawauth");
+  } finally {
+    Deno.removeSignalListener("SIGINT", ignore);
+  }
+}

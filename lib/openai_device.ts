@@ -1,0 +1,218 @@
+/**
+ * OpenAI's device login, as Codex CLI does it (`codex login --device-auth`):
+ * not RFC 8628 but a PKCE authorization whose code the server hands out by
+ * polling. Ask for a user code, let the person enter it on the verification
+ * page, poll until the server returns `authorization_code` and
+ * `code_verifier`, then exchange them at the ordinary token endpoint (through
+ * oauth4webapi) with the device redirect URI. Selected by a provider's
+ * `deviceUserCodeUrl`.
+ *
+ * @module
+ */
+
+import { printable } from "./args.ts";
+import type { Context } from "./context.ts";
+import { ClawauthError, Exit } from "./errors.ts";
+import { isObject, type JsonObject } from "./json.ts";
+import {
+  type DevicePrompt,
+  exchangeCode,
+  httpTimeoutMs,
+  type OAuthTarget,
+  type TokenSet,
+} from "./oauth.ts";
+import { endpointProblem } from "./endpoints.ts";
+
+/** Codex CLI gives up after 15 minutes; so does clawauth. */
+export const OPENAI_DEVICE_LIMIT_MS = 15 * 60_000;
+const DEFAULT_INTERVAL_S = 5;
+
+/** The endpoints of the flow, checked like every other endpoint. */
+function endpoints(target: OAuthTarget): Record<
+  "userCode" | "token" | "verification" | "redirect",
+  string
+> {
+  const s = target.settings;
+  const named = {
+    deviceUserCodeUrl: s.deviceUserCodeUrl,
+    deviceTokenUrl: s.deviceTokenUrl,
+    deviceVerificationUrl: s.deviceVerificationUrl,
+    deviceRedirectUri: s.deviceRedirectUri,
+  };
+  for (const [name, value] of Object.entries(named)) {
+    const problem = value === undefined ? "is not set" : endpointProblem(value);
+    if (problem) {
+      throw new ClawauthError(
+        `The ${name} of ${target.providerId} ${problem}.`,
+        Exit.data,
+        "Fix it in clawauth.json.",
+      );
+    }
+  }
+  return {
+    userCode: named.deviceUserCodeUrl!,
+    token: named.deviceTokenUrl!,
+    verification: named.deviceVerificationUrl!,
+    redirect: named.deviceRedirectUri!,
+  };
+}
+
+/** Seconds from a number or a numeric string (OpenAI sends `"5"`); at least 1. */
+function seconds(value: unknown, fallback: number): number {
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  return typeof n === "number" && Number.isFinite(n) && n >= 0 ? Math.max(1, n) : fallback;
+}
+
+/** The error code of an answer, in OAuth's spelling or OpenAI's error object. */
+function errorCode(data: unknown): string {
+  if (!isObject(data)) return "";
+  const error = data.error;
+  if (typeof error === "string") return error;
+  return isObject(error) && typeof error.code === "string" ? error.code : "";
+}
+
+function unreachable(target: OAuthTarget, step: string, error: unknown): ClawauthError {
+  const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+  return new ClawauthError(
+    timedOut
+      ? `${target.providerId} did not answer the ${step} in time.`
+      : `Could not reach ${target.providerId} for the ${step} (${
+        printable(error instanceof Error ? error.message : String(error), 160)
+      }).`,
+    Exit.unavailable,
+    "Check the network connection, then retry (CLAWAUTH_HTTP_TIMEOUT sets the wait).",
+  );
+}
+
+async function postJson(
+  ctx: Context,
+  target: OAuthTarget,
+  step: string,
+  url: string,
+  body: JsonObject,
+): Promise<{ status: number; data: unknown; retryAfter: unknown }> {
+  try {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(httpTimeoutMs(ctx)),
+    });
+    const text = await response.text();
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    return { status: response.status, data, retryAfter: response.headers.get("retry-after") };
+  } catch (error) {
+    throw unreachable(target, step, error);
+  }
+}
+
+function refused(target: OAuthTarget, step: string, status: number, data: unknown): ClawauthError {
+  const code = errorCode(data);
+  return new ClawauthError(
+    `${target.providerId} refused the ${step} (HTTP ${status}${
+      code ? `, ${printable(code, 80)}` : ""
+    }).`,
+    Exit.unavailable,
+    status === 404 && step === "device code request"
+      ? "This server has no device login; log in without --device."
+      : "Retry later, or log in without --device.",
+  );
+}
+
+const ENDINGS: [RegExp, string][] = [
+  [/denied|declined|rejected/, "The login was denied at the provider"],
+  [/expired/, "The device code expired before it was approved"],
+];
+
+/** What one poll answer means: keep waiting, slow down, the code, or an error. */
+function pollOutcome(
+  target: OAuthTarget,
+  answer: { status: number; data: unknown; retryAfter: unknown },
+  interval: number,
+): { wait: number } | { code: string; verifier: string } {
+  const { status, data } = answer;
+  const code = errorCode(data);
+  if (status >= 200 && status < 300) {
+    if (
+      isObject(data) && typeof data.authorization_code === "string" &&
+      typeof data.code_verifier === "string"
+    ) {
+      return { code: data.authorization_code, verifier: data.code_verifier };
+    }
+    throw new ClawauthError(
+      `${target.providerId} gave an unusable answer to the device login (no authorization_code).`,
+      Exit.unavailable,
+      "The provider may be down; retry later.",
+    );
+  }
+  if (status === 429 || code === "slow_down") {
+    // Retry-After when the server gives one, else RFC 8628's five seconds more.
+    return { wait: Math.max(seconds(answer.retryAfter, interval + 5), interval) };
+  }
+  // OpenAI answers 403 or 404 until the person has entered the code.
+  if (status === 403 || status === 404 || code === "authorization_pending") {
+    return { wait: interval };
+  }
+  const ending = ENDINGS.find(([pattern]) => pattern.test(code));
+  if (ending) throw new ClawauthError(`${ending[1]}.`, Exit.failure, "Start the login again.");
+  throw refused(target, "device login", status, data);
+}
+
+/**
+ * Runs the device login: shows the code through `show`, polls at the
+ * server's interval (longer after a 429) for at most `limitMs`, and returns
+ * the exchanged tokens.
+ */
+export async function openaiDeviceLogin(
+  ctx: Context,
+  target: OAuthTarget,
+  show: (prompt: DevicePrompt) => void,
+  limitMs: number = OPENAI_DEVICE_LIMIT_MS,
+): Promise<TokenSet> {
+  const urls = endpoints(target);
+  const issued = await postJson(ctx, target, "device code request", urls.userCode, {
+    client_id: target.client.client_id,
+  });
+  const data = issued.data;
+  const userCode = isObject(data) ? data.user_code ?? data.usercode : undefined;
+  if (issued.status !== 200 || !isObject(data) || typeof data.device_auth_id !== "string") {
+    throw refused(target, "device code request", issued.status, data);
+  }
+  if (typeof userCode !== "string" || !/^[\x21-\x7e]{1,64}$/.test(userCode)) {
+    throw refused(target, "device code request", issued.status, data);
+  }
+  show({ userCode, verificationUri: urls.verification, expiresIn: limitMs / 1000 });
+  const deadline = ctx.now() + limitMs;
+  let interval = seconds(data.interval, DEFAULT_INTERVAL_S);
+  let wait = interval;
+  while (ctx.now() < deadline) {
+    const pause = Math.min(wait * 1000, deadline - ctx.now());
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    const answer = await postJson(ctx, target, "device login", urls.token, {
+      device_auth_id: data.device_auth_id,
+      user_code: userCode,
+    });
+    const outcome = pollOutcome(target, answer, interval);
+    if ("code" in outcome) {
+      return exchangeCode(
+        ctx,
+        target,
+        new URLSearchParams({ code: outcome.code }),
+        urls.redirect,
+        outcome.verifier,
+      );
+    }
+    interval = Math.max(interval, outcome.wait);
+    wait = outcome.wait;
+  }
+  throw new ClawauthError(
+    `The device code was not approved within ${Math.round(limitMs / 60_000)} minutes.`,
+    Exit.failure,
+    "Start the login again.",
+  );
+}

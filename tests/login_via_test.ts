@@ -1,0 +1,183 @@
+/**
+ * `login --via HOST`, run on the laptop: the remote login runs over a real
+ * ssh (tests/ssh_host.ts: sshd in a network namespace, so the server's
+ * 127.0.0.1 is its own), the laptop's `$BROWSER` gets the URL the server
+ * printed, and the browser's redirect reaches the server's listener only
+ * through the tunnel that `--via` opened.
+ */
+
+import assert from "node:assert/strict";
+import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
+import { type TempState, tempState } from "./helpers.ts";
+import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
+import { shQuote, SSH_SKIP, type SshHost, startSshHost } from "./ssh_host.ts";
+
+/** A `clawauth` on the server: the CLI as the binary runs, with the server's own state dir. */
+function remoteBin(host: SshHost, server: TempState, name: string): string {
+  const path = `${host.tmp}/${name}`;
+  const env = cliEnv({ HOME: host.env.HOME, OPENCLAW_STATE_DIR: server.dir });
+  Deno.writeTextFileSync(
+    path,
+    `#!/bin/sh\ncd ${shQuote(ROOT)} && exec env ${
+      [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...CLI_COMMAND].map(shQuote).join(" ")
+    } "$@"\n`,
+    { mode: 0o755 },
+  );
+  return path;
+}
+
+/** The laptop's `$BROWSER`: hands the URL to `open` in this test, like a click. */
+function laptopBrowser(dir: string, open: (url: string) => Promise<void>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await open(await req.text());
+    return new Response("opened");
+  });
+  const script = `${dir}/browser`;
+  const post = `await fetch("http://127.0.0.1:${server.addr.port}/", ` +
+    `{ method: "POST", body: Deno.args[0] }).then((r) => r.text())`;
+  Deno.writeTextFileSync(
+    script,
+    `#!/bin/sh\nexec ${shQuote(Deno.execPath())} eval --quiet ${shQuote(post)} "$1"\n`,
+    { mode: 0o755 },
+  );
+  return { script, close: () => server.shutdown() };
+}
+
+function hasStore(state: TempState): boolean {
+  try {
+    state.store();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name:
+    "login --via: the laptop opens the server's URL, the redirect travels the tunnel, the server stores the login",
+  ignore: SSH_SKIP !== undefined,
+  async fn() {
+    await using laptop = await tempState();
+    await using server = await tempState();
+    const idp = await idpFor(laptop);
+    const port = idp.callbackPort;
+    // The server has the same provider settings; it reaches the IdP through a reverse forward.
+    Deno.mkdirSync(server.dir, { recursive: true });
+    Deno.copyFileSync(`${laptop.dir}/clawauth.json`, `${server.dir}/clawauth.json`);
+    await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
+    const opened: string[] = [];
+    const pages: { status: number; body: string }[] = [];
+    const browser = laptopBrowser(host.tmp, async (url) => {
+      opened.push(url);
+      // Without the tunnel the server's listener is out of reach from here.
+      const page = await fetch(await idp.approve(url));
+      pages.push({ status: page.status, body: await page.text() });
+    });
+    try {
+      const cli = startCli(laptop, [
+        "login",
+        "--provider",
+        "openai-codex",
+        "--via",
+        host.name,
+        "--remote-bin",
+        remoteBin(host, server, "clawauth"),
+        "--json",
+      ], { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: browser.script });
+      const result = await cli.result();
+      assert.equal(result.code, 0, `${result.stderr}\n${host.log()}`);
+
+      // What the server printed came through: its URL, then the laptop's note.
+      assert.equal(opened.length, 1);
+      assert.ok(result.stderr.includes(`\n  ${opened[0]}\n`), result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `opened your browser here; the sign-in returns to server through ssh \\(port ${port}\\)`,
+        ),
+      );
+      // The server knew its port was forwarded: no ssh -L advice.
+      assert.doesNotMatch(result.stderr, /ssh -L/);
+      assert.equal(pages[0].status, 200);
+      assert.match(pages[0].body, /Signed in/);
+
+      // The server's output (the --json line) passed through; the server stored the login.
+      assert.equal(JSON.parse(result.stdout).profile, "openai-codex:dev@example.test");
+      const profile = profilesOf(server)["openai-codex:dev@example.test"];
+      assert.equal(profile.accountId, "acct-sandbox-1");
+      assert.ok(profile.refresh && profile.access);
+      assert.equal(hasStore(laptop), false, "nothing is stored on the laptop");
+      assert.equal(idp.counts().authorization_code, 1);
+      // The tunnel closed with the session: the laptop's port is free again.
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } finally {
+      await browser.close();
+      await idp.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "login --via: the remote exit code and message pass through; a missing remote clawauth and an ssh failure are named",
+  ignore: SSH_SKIP !== undefined,
+  async fn() {
+    await using laptop = await tempState();
+    await using server = await tempState();
+    await using host = await startSshHost();
+    const env = { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: "/bin/false" };
+    const via = (bin: string, target = host.name) =>
+      laptop.run(
+        ["login", "--provider", "openai-codex", "--via", target, "--remote-bin", bin],
+        { env },
+      );
+
+    // The server's clawauth.json is broken: its login exits 65, and so does --via.
+    server.writeFile("clawauth.json", "{ not json");
+    const broken = await via(remoteBin(host, server, "clawauth"));
+    assert.equal(broken.code, 65, broken.stderr);
+    assert.match(broken.stderr, /The config .*clawauth\.json is not usable/);
+
+    const missing = await via(`${host.tmp}/no-such-clawauth`);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /no-such-clawauth was not found on server/);
+    assert.match(missing.stderr, /--remote-bin PATH/);
+
+    // A host ssh cannot reach (its ProxyCommand fails at once): ssh's exit 255 becomes 69.
+    Deno.writeTextFileSync(host.config, "\nHost broken\n  ProxyCommand false\n", { append: true });
+    const unreachable = await via("clawauth", "broken");
+    assert.equal(unreachable.code, 69, unreachable.stderr);
+    assert.match(unreachable.stderr, /ssh to broken failed \(exit 255\)/);
+  },
+});
+
+Deno.test("login --via: a busy local port names its holder; bad destinations and flag mixes are usage errors", async () => {
+  await using laptop = await tempState();
+  const idp = await idpFor(laptop);
+  const holder = Deno.listen({ hostname: "127.0.0.1", port: idp.callbackPort });
+  try {
+    const busy = await laptop.run(["login", "--provider", "openai-codex", "--via", "server"], {
+      // An ssh that must never run: the port check comes first.
+      env: { PATH: "/nonexistent" },
+    });
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`Port ${idp.callbackPort} on this machine is in use by`));
+    assert.match(busy.stderr, /--port N/);
+
+    for (
+      const args of [
+        ["--via", "-oProxyCommand=touch /tmp/pwned"],
+        ["--via", "host name"],
+        ["--via", "server", "--device"],
+        ["--via", "server", "--start"],
+        ["--remote-bin", "/opt/clawauth"],
+      ]
+    ) {
+      const result = await laptop.run(["login", "--provider", "openai-codex", ...args]);
+      assert.equal(result.code, 64, `${args.join(" ")}: ${result.stderr}`);
+    }
+  } finally {
+    holder.close();
+    await idp.close();
+  }
+});
