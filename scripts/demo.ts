@@ -6,7 +6,7 @@
  * @module
  */
 
-import { runCli } from "./cli_runner.ts";
+import { runCli, spawnCli } from "./cli_runner.ts";
 import { providerOverride, startSandboxIdp } from "./sandbox_idp.ts";
 
 const bold = (text: string) => Deno.stdout.isTerminal() ? `\x1b[1m${text}\x1b[0m` : text;
@@ -30,18 +30,41 @@ async function backdateCodexToken(agents = ["main"]): Promise<void> {
   console.log("(the demo backdated the stored expiry by an hour)");
 }
 
+/** `login --device` for agent `server`: shows the code, then grace approves it on her phone. */
+async function deviceLogin(): Promise<void> {
+  const args = ["--agent", "server", "login", "--provider", "openai-codex", "--device"];
+  console.log(`$ clawauth ${args.join(" ")}`);
+  const child = spawnCli(args, env, { stdin: "null" });
+  const stdout = new Response(child.stdout).text();
+  let stderr = "";
+  for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+    stderr += chunk;
+    const code = /enter the code:\n\n {2}(\S+)\n[\s\S]*Waiting for approval[^\n]*\n/.exec(stderr);
+    if (code) {
+      console.log(stderr.trimEnd());
+      console.log(`… grace enters ${code[1]} on her phone and signs in`);
+      await idp.approveCodexDevice(code[1], "grace");
+      break;
+    }
+  }
+  const [status, out] = await Promise.all([child.status, stdout]);
+  console.log(out.trimEnd());
+  if (status.code !== 0) console.log(`(exit ${status.code})`);
+}
+
 function say(text: string): void {
   console.log(`\n${bold(`# ${text}`)}`);
 }
 
 async function clawauth(
   args: string[],
-  opts: { stdin?: string; hide?: boolean } = {},
+  opts: { stdin?: string; hide?: boolean; env?: Record<string, string> } = {},
 ) {
+  const prefix = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v} `).join("");
   console.log(
-    `$ clawauth ${args.join(" ")}${opts.stdin ? "   (secret on stdin)" : ""}`,
+    `$ ${prefix}clawauth ${args.join(" ")}${opts.stdin ? "   (secret on stdin)" : ""}`,
   );
-  const result = await runCli(args, env, opts.stdin);
+  const result = await runCli(args, { ...env, ...opts.env }, opts.stdin);
   const out = opts.hide
     ? result.stdout.trim().split("\n").map(mask).join("\n")
     : result.stdout.trimEnd();
@@ -101,6 +124,12 @@ try {
   const callback = await idp.approve(url);
   console.log(callback.replace(/code=[^&]+/, "code=…"));
   await clawauth(["login", "--finish", callback]);
+
+  say("On a server without a browser: a device code to enter on any device (Codex CLI's flow)");
+  await deviceLogin();
+
+  say("In CI nobody can answer a browser: the login fails at once with the two-step recipe");
+  await clawauth(["login", "--provider", "openai-codex"], { env: { CI: "true" } });
 
   say("Every profile, its state and expiry; never a secret");
   await clawauth(["status"]);

@@ -13,6 +13,7 @@ import { endpointProblem } from "../endpoints.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { join } from "../paths.ts";
+import { OVERRIDE_KEYS } from "../provider.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** Clock skew beyond this is a warning: tokens look expired, or not yet valid. */
@@ -21,16 +22,8 @@ const DEFAULT_HTTP_TIMEOUT_MS = 5_000;
 
 // --- config and clock -----------------------------------------------------
 
-const URL_KEYS = [
-  "issuer",
-  "authorizeUrl",
-  "tokenUrl",
-  "revocationUrl",
-  "deviceAuthorizationUrl",
-  "deviceUserCodeUrl",
-  "deviceTokenUrl",
-  "deviceVerificationUrl",
-];
+/** The overrides clawauth contacts or shows: the issuer and every `…Url`. */
+const URL_KEYS = OVERRIDE_KEYS.filter((key) => key === "issuer" || key.endsWith("Url"));
 
 /** Checks clawauth.json; returns the ids of the providers it declares. */
 export function checkConfig(doc: Doctor, configPath: string): string[] {

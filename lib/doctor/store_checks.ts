@@ -87,7 +87,11 @@ export function checkProfiles(doc: Doctor, paths: AgentPaths, store: StoreData):
       ...base,
       check: "profiles",
       severity: "ok",
-      message: rows.length === 0 ? "no profiles" : `all ${rows.length} profiles are well-formed`,
+      message: rows.length === 0
+        ? "no profiles"
+        : rows.length === 1
+        ? "the profile is well-formed"
+        : `all ${rows.length} profiles are well-formed`,
     });
   }
   let renew = 0;
