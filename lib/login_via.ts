@@ -21,6 +21,8 @@ import { describeOwner, portOwner } from "./port_owner.ts";
 const DESTINATION = /^(?:[A-Za-z0-9._+%-]+@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/;
 /** The authorize URL line of the remote login's plain output. */
 const URL_LINE = /^ {2}(https?:\/\/\S+)$/m;
+/** The remote login could not listen: whatever holds its port would get the redirect. */
+const REMOTE_PORT_TAKEN = /^Port \d+ on 127\.0\.0\.1 (is in use|cannot be opened)/m;
 /** ssh's own failures (connection, authentication, forwarding) exit 255. */
 const SSH_FAILED = 255;
 /** A POSIX shell's "command not found". */
@@ -83,7 +85,11 @@ function ensurePortFree(port: number): void {
   }
 }
 
-/** Passes the remote's stderr through and opens the first authorize URL it prints, once. */
+/**
+ * Passes the remote's stderr through and opens the first authorize URL it
+ * prints, once; not when the remote could not listen, since the tunnel
+ * would then hand the redirect to whatever holds the server's port.
+ */
 async function relayStderr(
   ctx: Context,
   stderr: ReadableStream<Uint8Array>,
@@ -91,18 +97,21 @@ async function relayStderr(
   port: number,
 ): Promise<void> {
   let seen = "";
-  let opened = false;
+  let done = false;
   for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
     ctx.err(chunk);
-    if (opened) continue;
+    if (done) continue;
     seen = (seen + chunk).slice(-16_384);
     const url = URL_LINE.exec(seen)?.[1];
     if (!url) continue;
-    opened = true;
+    done = true;
+    const through = `returns to ${host} through ssh (port ${port})`;
     ctx.err(
-      openBrowser(ctx, url)
-        ? `clawauth: opened your browser here; the sign-in returns to ${host} through ssh (port ${port}).\n`
-        : `clawauth: open that URL in a browser on this machine; the sign-in returns to ${host} through ssh (port ${port}).\n`,
+      REMOTE_PORT_TAKEN.test(seen)
+        ? `clawauth: ${host} cannot listen on port ${port}, so no browser was opened here; open the URL yourself and paste the address it ends on here.\n`
+        : openBrowser(ctx, url)
+        ? `clawauth: opened your browser here; the sign-in ${through}.\n`
+        : `clawauth: open that URL in a browser on this machine; the sign-in ${through}.\n`,
     );
   }
 }
@@ -144,6 +153,7 @@ export async function loginVia(
   }
   const port = callbackPort(redirectUri);
   ensurePortFree(port);
+  ctx.err(`Logging in on ${host} over ssh, with port ${port} forwarded from here …\n`);
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command("ssh", {

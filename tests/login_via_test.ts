@@ -119,6 +119,61 @@ Deno.test({
 
 Deno.test({
   name:
+    "login --via: when the server's port is taken, no browser opens here and a paste on the laptop finishes",
+  ignore: SSH_SKIP !== undefined,
+  async fn() {
+    await using laptop = await tempState();
+    await using server = await tempState();
+    const idp = await idpFor(laptop);
+    const port = idp.callbackPort;
+    Deno.mkdirSync(server.dir, { recursive: true });
+    Deno.copyFileSync(`${laptop.dir}/clawauth.json`, `${server.dir}/clawauth.json`);
+    await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
+    // Something else on the server holds the callback port.
+    const squatter = host.spawnInside(Deno.execPath(), [
+      "eval",
+      `const l = Deno.listen({ hostname: "127.0.0.1", port: ${port} }); console.log("ready");` +
+      "for await (const c of l) c.close();",
+    ]);
+    const opened: string[] = [];
+    const browser = laptopBrowser(host.tmp, (url) => {
+      opened.push(url);
+      return Promise.resolve();
+    });
+    try {
+      const ready = squatter.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      assert.match((await ready.read()).value ?? "", /ready/);
+      const cli = startCli(laptop, [
+        "login",
+        "--provider",
+        "openai-codex",
+        "--via",
+        host.name,
+        "--remote-bin",
+        remoteBin(host, server, "clawauth"),
+      ], { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: browser.script });
+      await cli.waitForStderr(/server cannot listen on port \d+, so no browser was opened here/);
+      const url = await cli.waitForStderr(
+        /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/,
+      );
+      // Typed on the laptop, carried by ssh to the server's login.
+      await cli.write(`${await idp.approve(url)}\n`);
+      const result = await cli.result();
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(opened.length, 0, "the browser was opened towards a foreign listener");
+      assert.ok(profilesOf(server)["openai-codex:dev@example.test"]);
+      ready.releaseLock();
+    } finally {
+      squatter.kill();
+      await squatter.status;
+      await browser.close();
+      await idp.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
     "login --via: the remote exit code and message pass through; a missing remote clawauth and an ssh failure are named",
   ignore: SSH_SKIP !== undefined,
   async fn() {

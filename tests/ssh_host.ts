@@ -92,6 +92,8 @@ export interface SshHost extends AsyncDisposable {
   env: Record<string, string>;
   /** Fetches `url` from inside the host (a fresh Deno there); returns "STATUS BODY". */
   fetchInside(url: string): Promise<string>;
+  /** Starts a program inside the host (its network), stdout piped; ended with the host. */
+  spawnInside(program: string, args: string[]): Deno.ChildProcess;
   /** sshd's log, for failure messages. */
   log(): string;
 }
@@ -196,6 +198,12 @@ export async function startSshHost(
         return (await must(ip, ["netns", "exec", ns, Deno.execPath(), "eval", "--quiet", code]))
           .trim();
       },
+      spawnInside: (program, args) =>
+        new Deno.Command(ip, {
+          args: ["netns", "exec", ns, program, ...args],
+          stdin: "null",
+          stdout: "piped",
+        }).spawn(),
       log() {
         try {
           return Deno.readTextFileSync(`${tmp}/sshd.log`);
