@@ -55,10 +55,11 @@ export interface Spinner {
 
 /**
  * Draws `⠋ label · 0:12 elapsed · 4:48 left` on stderr every 100 ms while
- * stderr is a terminal; elsewhere does nothing (the plain text said it all).
+ * stderr is a terminal (not `TERM=dumb`); elsewhere does nothing (the plain
+ * text said it all).
  */
 export function startSpinner(ctx: Context, label: string, deadline: number): Spinner {
-  if (!ctx.stderrIsTTY) return { note() {}, stop() {} };
+  if (!ctx.stderrIsTTY || ctx.env("TERM") === "dumb") return { note() {}, stop() {} };
   const started = ctx.now();
   let frame = 0;
   let note = "";

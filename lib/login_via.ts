@@ -95,6 +95,7 @@ async function relayStderr(
   stderr: ReadableStream<Uint8Array>,
   host: string,
   port: number,
+  openLocally: boolean,
 ): Promise<void> {
   let seen = "";
   let done = false;
@@ -109,7 +110,7 @@ async function relayStderr(
     ctx.err(
       REMOTE_PORT_TAKEN.test(seen)
         ? `clawauth: ${host} cannot listen on port ${port}, so no browser was opened here; open the URL yourself and paste the address it ends on here.\n`
-        : openBrowser(ctx, url)
+        : openLocally && openBrowser(ctx, url)
         ? `clawauth: opened your browser here; the sign-in ${through}.\n`
         : `clawauth: open that URL in a browser on this machine; the sign-in ${through}.\n`,
     );
@@ -182,7 +183,10 @@ export async function loginVia(
   const ignore = () => {};
   Deno.addSignalListener("SIGINT", ignore);
   try {
-    const [status] = await Promise.all([child.status, relayStderr(ctx, child.stderr, host, port)]);
+    const [status] = await Promise.all([
+      child.status,
+      relayStderr(ctx, child.stderr, host, port, !args.bool("no-browser")),
+    ]);
     return outcome(status, host, args.string("remote-bin") ?? "clawauth");
   } finally {
     Deno.removeSignalListener("SIGINT", ignore);

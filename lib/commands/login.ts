@@ -120,13 +120,24 @@ interface LoginRequest {
   target: OAuthTarget;
 }
 
-function ciRefusal(provider: ProviderDefinition): ClawauthError {
+/** This login's command line with another way to finish: same provider, profile and agent. */
+function loginLine(args: Args, provider: ProviderDefinition, how: string): string {
+  const named = ["profile", "agent"].flatMap((flag) => {
+    const value = args.string(flag);
+    return value === undefined ? [] : [`--${flag} ${printable(value, 128)}`];
+  });
+  return ["clawauth login --provider", provider.id, ...named, how].join(" ");
+}
+
+function ciRefusal(args: Args, provider: ProviderDefinition): ClawauthError {
   return new ClawauthError(
     "Nobody can finish a browser login here: CI is set and stdin is not a terminal.",
     Exit.usage,
     `Log in in two steps instead:\n` +
-      `  clawauth login --provider ${provider.id} --start --json   # prints the URL to open anywhere\n` +
-      `  clawauth login --finish '<the address the browser ends on>'\n` +
+      `  ${loginLine(args, provider, "--start --json")}   # prints the URL to open anywhere\n` +
+      `  clawauth login --finish '<the address the browser ends on>'${
+        args.string("agent") ? ` --agent ${printable(args.string("agent")!, 128)}` : ""
+      }\n` +
       `or store a token with: clawauth paste-token --provider ${provider.id}`,
   );
 }
@@ -138,7 +149,6 @@ function alternatives(
   setting: LoginSetting,
   listening: boolean,
 ): Alternative[] {
-  const id = login.provider.id;
   const port = new URL(login.redirectUri).port;
   const ways: Alternative[] = [
     { name: "paste", text: "the address the browser ends on (or just the code) here, then Enter" },
@@ -146,14 +156,14 @@ function alternatives(
   if (hasDeviceFlow(login.target)) {
     ways.push({
       name: "--device",
-      text: `clawauth login --provider ${id} --device   (a code to enter on any device)`,
+      text: `${loginLine(args, login.provider, "--device")}   (a code to enter on any device)`,
     });
   }
   if (setting === "remote" && listening && !args.bool("forwarded")) {
     ways.push({
       name: "ssh -L",
       text: `on the machine with the browser: ssh -L ${port}:127.0.0.1:${port} <this-host>\n` +
-        `or in one step from there: clawauth login --provider ${id} --via <this-host>`,
+        `or in one step from there: ${loginLine(args, login.provider, "--via <this-host>")}`,
     });
   }
   return ways;
@@ -342,7 +352,7 @@ Examples:
     }
     const device = args.bool("device") || provider.oauth?.defaultFlow === "device";
     const setting = loginSetting(ctx.env, ctx.stdinIsTTY);
-    if (!device && !args.bool("start") && setting === "ci") throw ciRefusal(provider);
+    if (!device && !args.bool("start") && setting === "ci") throw ciRefusal(args, provider);
     const target = await oauthTarget(ctx, provider);
     if (device) {
       if (args.bool("start")) {
