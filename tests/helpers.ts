@@ -84,6 +84,17 @@ export async function tempState(): Promise<TempState> {
   };
 }
 
+/** python3, which drives the pty tests (tests/fixtures/pty_*.py), if this machine has it. */
+export const python: string | undefined = ["/usr/bin/python3", "/usr/local/bin/python3"].find(
+  (p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  },
+);
+
 /** A fresh random secret: `prefix` and 48 characters no other output holds. */
 export function fakeSecret(prefix = "sk-ant-oat01-"): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

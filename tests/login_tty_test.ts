@@ -6,16 +6,9 @@
 
 import assert from "node:assert/strict";
 import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
-import { type TempState, tempState } from "./helpers.ts";
+import { python, type TempState, tempState } from "./helpers.ts";
 import { idpFor, profilesOf } from "./oauth_helpers.ts";
 
-const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 const ignore = python === undefined || Deno.build.os === "windows";
 const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\r?\n/;
 

@@ -52,68 +52,84 @@ function hasStore(state: TempState): boolean {
   }
 }
 
+/**
+ * A laptop and a server with their own state dirs and the same provider
+ * settings, the IdP on the laptop (reachable from the server through a
+ * reverse forward, as the internet would be), the ssh host, and the laptop's
+ * browser; `login(extra)` starts `login --via server` on the laptop.
+ */
+async function tunnelWorld(open: (url: string) => Promise<void>) {
+  const laptop = await tempState();
+  const server = await tempState();
+  const idp = await idpFor(laptop);
+  Deno.mkdirSync(server.dir, { recursive: true });
+  Deno.copyFileSync(`${laptop.dir}/clawauth.json`, `${server.dir}/clawauth.json`);
+  const host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
+  const browser = laptopBrowser(host.tmp, open);
+  const bin = remoteBin(host, server, "clawauth");
+  return {
+    laptop,
+    server,
+    idp,
+    host,
+    port: idp.callbackPort,
+    login: (extra: string[] = []) =>
+      startCli(
+        laptop,
+        ["login", "--provider", "openai-codex", "--via", host.name, "--remote-bin", bin, ...extra],
+        { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: browser.script },
+      ),
+    async [Symbol.asyncDispose]() {
+      await browser.close();
+      await host[Symbol.asyncDispose]();
+      await idp.close();
+      await server[Symbol.asyncDispose]();
+      await laptop[Symbol.asyncDispose]();
+    },
+  };
+}
+
 Deno.test({
   name:
     "login --via: the laptop opens the server's URL, the redirect travels the tunnel, the server stores the login",
   ignore: SSH_SKIP !== undefined,
   async fn() {
-    await using laptop = await tempState();
-    await using server = await tempState();
-    const idp = await idpFor(laptop);
-    const port = idp.callbackPort;
-    // The server has the same provider settings; it reaches the IdP through a reverse forward.
-    Deno.mkdirSync(server.dir, { recursive: true });
-    Deno.copyFileSync(`${laptop.dir}/clawauth.json`, `${server.dir}/clawauth.json`);
-    await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
     const opened: string[] = [];
     const pages: { status: number; body: string }[] = [];
-    const browser = laptopBrowser(host.tmp, async (url) => {
+    await using world = await tunnelWorld(async (url) => {
       opened.push(url);
       // Without the tunnel the server's listener is out of reach from here.
-      const page = await fetch(await idp.approve(url));
+      const page = await fetch(await world.idp.approve(url));
       pages.push({ status: page.status, body: await page.text() });
     });
-    try {
-      const cli = startCli(laptop, [
-        "login",
-        "--provider",
-        "openai-codex",
-        "--via",
-        host.name,
-        "--remote-bin",
-        remoteBin(host, server, "clawauth"),
-        "--json",
-      ], { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: browser.script });
-      const result = await cli.result();
-      assert.equal(result.code, 0, `${result.stderr}\n${host.log()}`);
+    const { laptop, server, idp, host, port } = world;
+    const cli = world.login(["--json"]);
+    const result = await cli.result();
+    assert.equal(result.code, 0, `${result.stderr}\n${host.log()}`);
 
-      // What the server printed came through: its URL, then the laptop's note.
-      assert.equal(opened.length, 1);
-      assert.ok(result.stderr.includes(`\n  ${opened[0]}\n`), result.stderr);
-      assert.match(
-        result.stderr,
-        new RegExp(
-          `opened your browser here; the sign-in returns to server through ssh \\(port ${port}\\)`,
-        ),
-      );
-      // The server knew its port was forwarded: no ssh -L advice.
-      assert.doesNotMatch(result.stderr, /ssh -L/);
-      assert.equal(pages[0].status, 200);
-      assert.match(pages[0].body, /Signed in/);
+    // What the server printed came through: its URL, then the laptop's note.
+    assert.equal(opened.length, 1);
+    assert.ok(result.stderr.includes(`\n  ${opened[0]}\n`), result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `opened your browser here; the sign-in returns to server through ssh \\(port ${port}\\)`,
+      ),
+    );
+    // The server knew its port was forwarded: no ssh -L advice.
+    assert.doesNotMatch(result.stderr, /ssh -L/);
+    assert.equal(pages[0].status, 200);
+    assert.match(pages[0].body, /Signed in/);
 
-      // The server's output (the --json line) passed through; the server stored the login.
-      assert.equal(JSON.parse(result.stdout).profile, "openai-codex:dev@example.test");
-      const profile = profilesOf(server)["openai-codex:dev@example.test"];
-      assert.equal(profile.accountId, "acct-sandbox-1");
-      assert.ok(profile.refresh && profile.access);
-      assert.equal(hasStore(laptop), false, "nothing is stored on the laptop");
-      assert.equal(idp.counts().authorization_code, 1);
-      // The tunnel closed with the session: the laptop's port is free again.
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-    } finally {
-      await browser.close();
-      await idp.close();
-    }
+    // The server's output (the --json line) passed through; the server stored the login.
+    assert.equal(JSON.parse(result.stdout).profile, "openai-codex:dev@example.test");
+    const profile = profilesOf(server)["openai-codex:dev@example.test"];
+    assert.equal(profile.accountId, "acct-sandbox-1");
+    assert.ok(profile.refresh && profile.access);
+    assert.equal(hasStore(laptop), false, "nothing is stored on the laptop");
+    assert.equal(idp.counts().authorization_code, 1);
+    // The tunnel closed with the session: the laptop's port is free again.
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
   },
 });
 
@@ -122,36 +138,22 @@ Deno.test({
     "login --via: when the server's port is taken, no browser opens here and a paste on the laptop finishes",
   ignore: SSH_SKIP !== undefined,
   async fn() {
-    await using laptop = await tempState();
-    await using server = await tempState();
-    const idp = await idpFor(laptop);
-    const port = idp.callbackPort;
-    Deno.mkdirSync(server.dir, { recursive: true });
-    Deno.copyFileSync(`${laptop.dir}/clawauth.json`, `${server.dir}/clawauth.json`);
-    await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
+    const opened: string[] = [];
+    await using world = await tunnelWorld((url) => {
+      opened.push(url);
+      return Promise.resolve();
+    });
+    const { server, idp, host, port } = world;
     // Something else on the server holds the callback port.
     const squatter = host.spawnInside(Deno.execPath(), [
       "eval",
       `const l = Deno.listen({ hostname: "127.0.0.1", port: ${port} }); console.log("ready");` +
       "for await (const c of l) c.close();",
     ]);
-    const opened: string[] = [];
-    const browser = laptopBrowser(host.tmp, (url) => {
-      opened.push(url);
-      return Promise.resolve();
-    });
     try {
       const ready = squatter.stdout.pipeThrough(new TextDecoderStream()).getReader();
       assert.match((await ready.read()).value ?? "", /ready/);
-      const cli = startCli(laptop, [
-        "login",
-        "--provider",
-        "openai-codex",
-        "--via",
-        host.name,
-        "--remote-bin",
-        remoteBin(host, server, "clawauth"),
-      ], { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: browser.script });
+      const cli = world.login();
       await cli.waitForStderr(/server cannot listen on port \d+, so no browser was opened here/);
       const url = await cli.waitForStderr(
         /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/,
@@ -166,8 +168,6 @@ Deno.test({
     } finally {
       squatter.kill();
       await squatter.status;
-      await browser.close();
-      await idp.close();
     }
   },
 });

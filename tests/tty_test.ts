@@ -5,15 +5,8 @@
 
 import assert from "node:assert/strict";
 import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
-import { fakeSecret, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, python, type TempState, tempState } from "./helpers.ts";
 
-const python = ["/usr/bin/python3", "/usr/local/bin/python3"].find((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
 const ignore = python === undefined || Deno.build.os === "windows";
 
 /** Runs the CLI on a pty, types `line` once "input hidden" shows, returns what the terminal showed. */
