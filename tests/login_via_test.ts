@@ -206,7 +206,7 @@ Deno.test({
   },
 });
 
-Deno.test("login --via: a busy local port names its holder; bad destinations and flag mixes are usage errors", async () => {
+Deno.test("login --via: a busy local port names its holder, a missing ssh is exit 69, bad destinations and flag mixes are usage errors", async () => {
   await using laptop = await tempState();
   const idp = await idpFor(laptop);
   const holder = Deno.listen({ hostname: "127.0.0.1", port: idp.callbackPort });
@@ -218,6 +218,13 @@ Deno.test("login --via: a busy local port names its holder; bad destinations and
     assert.equal(busy.code, 1, busy.stderr);
     assert.match(busy.stderr, new RegExp(`Port ${idp.callbackPort} on this machine is in use by`));
     assert.match(busy.stderr, /--port N/);
+    holder.close();
+
+    const noSsh = await laptop.run(["login", "--provider", "openai-codex", "--via", "server"], {
+      env: { PATH: "/nonexistent" },
+    });
+    assert.equal(noSsh.code, 69, noSsh.stderr);
+    assert.match(noSsh.stderr, /ssh is not installed here/);
 
     for (
       const args of [
@@ -232,7 +239,9 @@ Deno.test("login --via: a busy local port names its holder; bad destinations and
       assert.equal(result.code, 64, `${args.join(" ")}: ${result.stderr}`);
     }
   } finally {
-    holder.close();
+    try {
+      holder.close();
+    } catch { /* closed above */ }
     await idp.close();
   }
 });
