@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
 import { type TempState, tempState } from "./helpers.ts";
-import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
+import { freePort, idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 import { shQuote, SSH_SKIP, type SshHost, startSshHost } from "./ssh_host.ts";
 
 /** A `clawauth` on the server: the CLI as the binary runs, with the server's own state dir. */
@@ -180,6 +180,15 @@ Deno.test({
     await using laptop = await tempState();
     await using server = await tempState();
     await using host = await startSshHost();
+    // A free port of its own, so nothing else on this machine (a Codex CLI on 1455) interferes.
+    laptop.writeFile(
+      "clawauth.json",
+      JSON.stringify({
+        providers: {
+          "openai-codex": { redirectUri: `http://127.0.0.1:${freePort()}/auth/callback` },
+        },
+      }),
+    );
     const env = { PATH: `${host.binDir}:${host.env.PATH}`, BROWSER: "/bin/false" };
     const via = (bin: string, target = host.name) =>
       laptop.run(
