@@ -12,8 +12,8 @@ import type { Context } from "./context.ts";
  * - `desktop`: a display here; open the browser, listen, accept a paste.
  * - `remote`: an SSH session, no display, or CI on a terminal; print the
  *   URL, listen, accept a paste, and point at `--device` and `--via`.
- * - `ci`: CI with nothing typing on stdin and no `$BROWSER` script; nobody
- *   can finish a browser login, so it fails fast.
+ * - `ci`: CI with nothing typing on stdin; nobody can finish a browser
+ *   login, so it fails fast (the device flow and `--start` still run).
  */
 export type LoginSetting = "desktop" | "remote" | "ci";
 
@@ -28,7 +28,7 @@ export function loginSetting(
   os: typeof Deno.build.os = Deno.build.os,
 ): LoginSetting {
   const ci = isSet(env("CI"));
-  if (ci && !stdinIsTTY && !env("BROWSER")) return "ci";
+  if (ci && !stdinIsTTY) return "ci";
   if (ci || env("SSH_CONNECTION") || env("SSH_TTY")) return "remote";
   const graphical = os === "darwin" || os === "windows" || !!env("DISPLAY") ||
     !!env("WAYLAND_DISPLAY");

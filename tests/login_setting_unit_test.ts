@@ -22,12 +22,12 @@ const CASES: [
   [{ SSH_TTY: "/dev/pts/3" }, true, "darwin", "remote"],
   [{ SSH_CONNECTION: "10.0.0.2 5000 10.0.0.1 22" }, false, "linux", "remote"], // a pipe still pastes
   [{}, false, "linux", "remote"], // a file or pipe on stdin outside CI is a paste source
-  // CI: nobody can answer, so fail fast; unless a terminal or a scripted $BROWSER is there.
+  // CI: nobody can answer, so fail fast; unless someone is at a terminal.
   [{ CI: "true" }, false, "linux", "ci"],
   [{ CI: "1", DISPLAY: ":0" }, false, "linux", "ci"],
   [{ CI: "true" }, false, "darwin", "ci"],
   [{ CI: "true" }, true, "linux", "remote"],
-  [{ CI: "true", BROWSER: "/usr/local/bin/headless-browser" }, false, "linux", "remote"],
+  [{ CI: "true", BROWSER: "/usr/local/bin/headless-browser" }, false, "linux", "ci"],
   [{ CI: "false", DISPLAY: ":0" }, false, "linux", "desktop"],
   [{ CI: "0" }, false, "darwin", "desktop"],
   [{ CI: "" }, false, "darwin", "desktop"],

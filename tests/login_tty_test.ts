@@ -88,6 +88,8 @@ Deno.test({
       await term.waitFor(/\n {2}[█▀▄ ]{40,}\r?\n {2}[█▀▄ ]{40,}/);
       await term.waitFor(/paste +the address the browser ends on/);
       await term.waitFor(/--device +clawauth login --provider openai-codex --device/);
+      // No display in this test: the remote ways are offered too.
+      await term.waitFor(/ssh -L +on the machine with the browser: ssh -L \d+:127\.0\.0\.1:\d+/);
       const spin = await term.waitFor(
         /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Waiting for the browser · 0:0\d elapsed · (\d+):\d\d left/,
       );
