@@ -211,7 +211,11 @@ export async function openaiDeviceLogin(
     wait = outcome.wait;
   }
   throw new ClawauthError(
-    `The device code was not approved within ${Math.round(limitMs / 60_000)} minutes.`,
+    `The device code was not approved within ${
+      limitMs >= 120_000
+        ? `${Math.round(limitMs / 60_000)} minutes`
+        : `${Math.round(limitMs / 1000)} s`
+    }.`,
     Exit.failure,
     "Start the login again.",
   );

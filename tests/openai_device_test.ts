@@ -52,7 +52,7 @@ Deno.test("openai-codex --device: pending (403, 404) and slow down (429) are wai
   }
 });
 
-Deno.test("openai-codex --device: a denied or expired code ends with exit 1, Ctrl-C with exit 130, nothing stored", async () => {
+Deno.test("openai-codex --device: a denied, expired or unanswered code ends with exit 1, Ctrl-C with exit 130, nothing stored", async () => {
   await using state = await tempState();
   const idp = await idpFor(state);
   try {
@@ -70,6 +70,11 @@ Deno.test("openai-codex --device: a denied or expired code ends with exit 1, Ctr
       assert.match(result.stderr, expected);
       assert.match(result.stderr, /Start the login again/);
     }
+
+    // Nobody approves: the wait ends at the limit (15 min, or sooner with --timeout).
+    const unanswered = await state.run([...DEVICE_LOGIN, "--timeout", "2"]);
+    assert.equal(unanswered.code, 1, unanswered.stderr);
+    assert.match(unanswered.stderr, /not approved within 2 s/);
 
     const cli = startCli(state, DEVICE_LOGIN);
     await cli.waitForStderr(/Waiting for approval/);
