@@ -48,7 +48,6 @@ export function processContext(): Context {
     err: (text) => writeAll(Deno.stderr, text),
     stdoutIsTTY,
     stdinIsTTY: Deno.stdin.isTerminal(),
-    stderrIsTTY: Deno.stderr.isTerminal(),
     terminalSize: () => {
       try {
         return Deno.consoleSize();
@@ -57,6 +56,10 @@ export function processContext(): Context {
       }
     },
     color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
+    // Only a login's waiting screen asks; the `token` hot path never does.
+    get stderrIsTTY() {
+      return Deno.stderr.isTerminal();
+    },
     // A getter: creating the stream loads Deno's streams code, which costs
     // the `token` hot path ~2 ms and which only commands reading stdin need.
     get stdin() {

@@ -49,6 +49,8 @@ function clock(ms: number): string {
 export interface Spinner {
   /** Adds a short note to the line (e.g. how much has been pasted). */
   note(text: string): void;
+  /** Prints a message above the line (the line is drawn again under it). */
+  say(text: string): void;
   /** Removes the line. */
   stop(): void;
 }
@@ -59,7 +61,9 @@ export interface Spinner {
  * text said it all).
  */
 export function startSpinner(ctx: Context, label: string, deadline: number): Spinner {
-  if (!ctx.stderrIsTTY || ctx.env("TERM") === "dumb") return { note() {}, stop() {} };
+  if (!ctx.stderrIsTTY || ctx.env("TERM") === "dumb") {
+    return { note() {}, say: (text) => ctx.err(text), stop() {} };
+  }
   const started = ctx.now();
   let frame = 0;
   let note = "";
@@ -79,6 +83,11 @@ export function startSpinner(ctx: Context, label: string, deadline: number): Spi
   return {
     note(text) {
       note = text ? ` · ${text}` : "";
+      draw();
+    },
+    say(text) {
+      note = "";
+      ctx.err(`\r\x1b[2K${text}`);
       draw();
     },
     stop() {

@@ -114,9 +114,7 @@ async function pastedAnswer(
     try {
       params = parseCallbackInput(line);
     } catch (error) {
-      spinner.note("");
-      const clear = ctx.stderrIsTTY ? "\r\x1b[2K" : "";
-      ctx.err(`${clear}${error instanceof Error ? error.message : error} Paste it again.\n`);
+      spinner.say(`${error instanceof Error ? error.message : error} Paste it again.\n`);
       continue;
     }
     if (params.has("state")) checkState(params, state);

@@ -42,7 +42,12 @@ export function httpTimeoutMs(ctx: Context): number {
   return parseDuration(ctx.env("CLAWAUTH_HTTP_TIMEOUT") ?? "") ?? 30_000;
 }
 
-function endpoint(providerId: string, name: string, value: string | undefined): string | undefined {
+/** A provider endpoint as a URL, or exit 65 naming the setting when it is unusable (SPEC §3). */
+export function endpoint(
+  providerId: string,
+  name: string,
+  value: string | undefined,
+): string | undefined {
   if (value === undefined) return undefined;
   const problem = endpointProblem(value);
   if (problem) {
@@ -429,13 +434,6 @@ export async function deviceLogin(
   show: (prompt: DevicePrompt) => void,
 ): Promise<TokenSet> {
   const { as, client, options, providerId } = target;
-  if (!as.device_authorization_endpoint) {
-    throw new ClawauthError(
-      `Provider ${providerId} has no device authorization endpoint.`,
-      Exit.usage,
-      "Log in without --device, or set deviceAuthorizationUrl in clawauth.json.",
-    );
-  }
   const grant = await protocolStep(
     providerId,
     "device authorization",

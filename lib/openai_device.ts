@@ -16,45 +16,39 @@ import { ClawauthError, Exit } from "./errors.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import {
   type DevicePrompt,
+  endpoint,
   exchangeCode,
   httpTimeoutMs,
   type OAuthTarget,
+  protocolStep,
   type TokenSet,
 } from "./oauth.ts";
-import { endpointProblem } from "./endpoints.ts";
 
 /** Codex CLI gives up after 15 minutes; so does clawauth. */
 export const OPENAI_DEVICE_LIMIT_MS = 15 * 60_000;
 const DEFAULT_INTERVAL_S = 5;
 
+const SETTINGS = {
+  userCode: "deviceUserCodeUrl",
+  token: "deviceTokenUrl",
+  verification: "deviceVerificationUrl",
+  redirect: "deviceRedirectUri",
+} as const;
+
 /** The endpoints of the flow, checked like every other endpoint. */
-function endpoints(target: OAuthTarget): Record<
-  "userCode" | "token" | "verification" | "redirect",
-  string
-> {
-  const s = target.settings;
-  const named = {
-    deviceUserCodeUrl: s.deviceUserCodeUrl,
-    deviceTokenUrl: s.deviceTokenUrl,
-    deviceVerificationUrl: s.deviceVerificationUrl,
-    deviceRedirectUri: s.deviceRedirectUri,
-  };
-  for (const [name, value] of Object.entries(named)) {
-    const problem = value === undefined ? "is not set" : endpointProblem(value);
-    if (problem) {
+function endpoints(target: OAuthTarget): Record<keyof typeof SETTINGS, string> {
+  const urls = Object.entries(SETTINGS).map(([key, name]) => {
+    const url = endpoint(target.providerId, name, target.settings[name]);
+    if (url === undefined) {
       throw new ClawauthError(
-        `The ${name} of ${target.providerId} ${problem}.`,
+        `The ${name} of ${target.providerId} is not set.`,
         Exit.data,
         "Fix it in clawauth.json.",
       );
     }
-  }
-  return {
-    userCode: named.deviceUserCodeUrl!,
-    token: named.deviceTokenUrl!,
-    verification: named.deviceVerificationUrl!,
-    redirect: named.deviceRedirectUri!,
-  };
+    return [key, url];
+  });
+  return Object.fromEntries(urls);
 }
 
 /** Seconds from a number or a numeric string (OpenAI sends `"5"`); at least 1. */
@@ -71,27 +65,14 @@ function errorCode(data: unknown): string {
   return isObject(error) && typeof error.code === "string" ? error.code : "";
 }
 
-function unreachable(target: OAuthTarget, step: string, error: unknown): ClawauthError {
-  const timedOut = error instanceof DOMException && error.name === "TimeoutError";
-  return new ClawauthError(
-    timedOut
-      ? `${target.providerId} did not answer the ${step} in time.`
-      : `Could not reach ${target.providerId} for the ${step} (${
-        printable(error instanceof Error ? error.message : String(error), 160)
-      }).`,
-    Exit.unavailable,
-    "Check the network connection, then retry (CLAWAUTH_HTTP_TIMEOUT sets the wait).",
-  );
-}
-
-async function postJson(
+function postJson(
   ctx: Context,
   target: OAuthTarget,
   step: string,
   url: string,
   body: JsonObject,
 ): Promise<{ status: number; data: unknown; retryAfter: unknown }> {
-  try {
+  return protocolStep(target.providerId, step, async () => {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
@@ -103,12 +84,10 @@ async function postJson(
     try {
       data = JSON.parse(text);
     } catch {
-      data = undefined;
+      data = undefined; // the status alone still says enough
     }
     return { status: response.status, data, retryAfter: response.headers.get("retry-after") };
-  } catch (error) {
-    throw unreachable(target, step, error);
-  }
+  });
 }
 
 function refused(target: OAuthTarget, step: string, status: number, data: unknown): ClawauthError {
