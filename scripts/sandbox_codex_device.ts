@@ -16,6 +16,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { newPkce } from "../lib/oauth.ts";
 
 /** Routes of the emulation, relative to the issuer. */
 export const CODEX_DEVICE_ROUTES = {
@@ -58,13 +59,9 @@ export interface CodexDeviceEmulator extends CodexDeviceControls {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-function random(bytes = 32): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+/** A random tag of `length` upper-case hex digits (ids and user codes). */
+function randomTag(length: number): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, length).toUpperCase();
 }
 
 function send(
@@ -119,15 +116,12 @@ export function codexDeviceEmulator(
     if (body.client_id !== clientId) {
       return send(res, 400, { error: "invalid_client", error_description: "unknown client_id" });
     }
-    const verifier = random();
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
-    const letters = random(6).toUpperCase().replace(/[^A-Z0-9]/g, "X");
+    // The server makes the PKCE pair here and hands the verifier out once approved.
+    const letters = randomTag(8);
     const auth: DeviceAuth = {
-      id: `deviceauth_${random(12)}`,
-      userCode: `${letters.slice(0, 4)}-${letters.slice(4, 8)}`,
-      verifier,
-      challenge: base64url(new Uint8Array(digest)),
-      state: random(16),
+      id: `deviceauth_${randomTag(24).toLowerCase()}`,
+      userCode: `${letters.slice(0, 4)}-${letters.slice(4)}`,
+      ...await newPkce(),
     };
     byId.set(auth.id, auth);
     byUserCode.set(auth.userCode, auth);
