@@ -84,6 +84,16 @@ export async function tempState(): Promise<TempState> {
   };
 }
 
+/** The absolute path of `name` on PATH (the PATH the CLI gets too), if any. */
+export function which(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
 /** python3, which drives the pty tests (tests/fixtures/pty_*.py), if this machine has it. */
 export const python: string | undefined = ["/usr/bin/python3", "/usr/local/bin/python3"].find(
   (p) => {

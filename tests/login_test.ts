@@ -1,15 +1,8 @@
 import assert from "node:assert/strict";
-import { tempState } from "./helpers.ts";
+import { tempState, which } from "./helpers.ts";
 import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 
-const hasSs = Deno.build.os === "linux" &&
-  ["/usr/bin/ss", "/usr/sbin/ss", "/bin/ss", "/sbin/ss"].some((p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  });
+const hasSs = Deno.build.os === "linux" && which("ss") !== undefined;
 const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
 
 Deno.test("login: the browser's redirect to the loopback listener stores the OAuth profile", async () => {

@@ -136,7 +136,7 @@ Deno.test({
       await term.type("\x03");
       assert.equal(await term.exit(), 130, term.shown());
       assert.match(term.shown(), /The login was cancelled; nothing was stored/);
-      assert.throws(() => state.store());
+      assert.throws(() => state.storeText(), Deno.errors.NotFound);
       // The listener is gone with it.
       Deno.listen({ hostname: "127.0.0.1", port: idp.callbackPort }).close();
     } finally {

@@ -7,22 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
+import { shellWord } from "../lib/login_via.ts";
 import { type TempState, tempState } from "./helpers.ts";
 import { freePort, idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
-import { shQuote, SSH_SKIP, type SshHost, startSshHost } from "./ssh_host.ts";
+import { cliShellCommand, SSH_SKIP, type SshHost, startSshHost } from "./ssh_host.ts";
 
 /** A `clawauth` on the server: the CLI as the binary runs, with the server's own state dir. */
 function remoteBin(host: SshHost, server: TempState, name: string): string {
   const path = `${host.tmp}/${name}`;
-  const env = cliEnv({ HOME: host.env.HOME, OPENCLAW_STATE_DIR: server.dir });
-  Deno.writeTextFileSync(
-    path,
-    `#!/bin/sh\ncd ${shQuote(ROOT)} && exec env ${
-      [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...CLI_COMMAND].map(shQuote).join(" ")
-    } "$@"\n`,
-    { mode: 0o755 },
-  );
+  const command = cliShellCommand({ HOME: host.env.HOME, OPENCLAW_STATE_DIR: server.dir });
+  Deno.writeTextFileSync(path, `#!/bin/sh\n${command} "$@"\n`, { mode: 0o755 });
   return path;
 }
 
@@ -37,19 +31,10 @@ function laptopBrowser(dir: string, open: (url: string) => Promise<void>) {
     `{ method: "POST", body: Deno.args[0] }).then((r) => r.text())`;
   Deno.writeTextFileSync(
     script,
-    `#!/bin/sh\nexec ${shQuote(Deno.execPath())} eval --quiet ${shQuote(post)} "$1"\n`,
+    `#!/bin/sh\nexec ${shellWord(Deno.execPath())} eval --quiet ${shellWord(post)} "$1"\n`,
     { mode: 0o755 },
   );
   return { script, close: () => server.shutdown() };
-}
-
-function hasStore(state: TempState): boolean {
-  try {
-    state.store();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -126,7 +111,11 @@ Deno.test({
     const profile = profilesOf(server)["openai-codex:dev@example.test"];
     assert.equal(profile.accountId, "acct-sandbox-1");
     assert.ok(profile.refresh && profile.access);
-    assert.equal(hasStore(laptop), false, "nothing is stored on the laptop");
+    assert.throws(
+      () => laptop.storeText(),
+      Deno.errors.NotFound,
+      "nothing is stored on the laptop",
+    );
     assert.equal(idp.counts().authorization_code, 1);
     // The tunnel closed with the session: the laptop's port is free again.
     Deno.listen({ hostname: "127.0.0.1", port }).close();

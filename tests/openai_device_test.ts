@@ -11,15 +11,6 @@ import { idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 const CODE_LINE = /open (\S+) and enter the code:\n\n {2}(\S+)\n/;
 const DEVICE_LOGIN = ["login", "--provider", "openai-codex", "--device", "--no-browser"];
 
-function noStore(dir: string): boolean {
-  try {
-    Deno.statSync(`${dir}/agents/main/agent/auth-profiles.json`);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 Deno.test("openai-codex --device: pending (403, 404) and slow down (429) are waited out, then the code is exchanged", async () => {
   await using state = await tempState();
   const idp = await idpFor(state);
@@ -83,7 +74,7 @@ Deno.test("openai-codex --device: a denied, expired or unanswered code ends with
     assert.equal(result.code, 130, result.stderr);
     assert.match(result.stderr, /cancelled; nothing was stored/);
     assert.doesNotMatch(result.stderr, /\bat .*\.ts:\d+/, "no stack trace");
-    assert.ok(noStore(state.dir), "nothing was stored");
+    assert.throws(() => state.storeText(), Deno.errors.NotFound, "nothing was stored");
   } finally {
     await idp.close();
   }

@@ -31,10 +31,9 @@
  */
 
 import assert from "node:assert/strict";
-import { CLI_COMMAND, ROOT, tempState } from "./helpers.ts";
+import { tempState } from "./helpers.ts";
 import { idpFor, profilesOf } from "./oauth_helpers.ts";
-import { cliEnv } from "../scripts/cli_runner.ts";
-import { must, shQuote, SSH_SKIP, startSshHost } from "./ssh_host.ts";
+import { cliShellCommand, must, SSH_SKIP, startSshHost } from "./ssh_host.ts";
 
 const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
 /** Bound on each wait for the remote CLI, so a failure never hangs the run. */
@@ -121,16 +120,10 @@ Deno.test({
       await using host = await startSshHost({ remoteForwards: [Number(new URL(idp.issuer).port)] });
       try {
         // On the server, in the ssh session: clawauth login, with a state dir and HOME of its own.
-        const remoteEnv = cliEnv({ HOME: host.env.HOME, OPENCLAW_STATE_DIR: state.dir });
-        const remoteCommand = `cd ${shQuote(ROOT)} && exec env ` +
-          [
-            ...Object.entries(remoteEnv).map(([k, v]) => `${k}=${v}`),
-            ...CLI_COMMAND,
-            "login",
-            "--provider",
-            "openai-codex",
-            "--json",
-          ].map(shQuote).join(" ");
+        const remoteCommand = cliShellCommand(
+          { HOME: host.env.HOME, OPENCLAW_STATE_DIR: state.dir },
+          ["login", "--provider", "openai-codex", "--json"],
+        );
         session = startSession(
           "ssh",
           ["-F", host.config, "-M", host.name, remoteCommand],

@@ -16,17 +16,11 @@
  * @module
  */
 
-const SSHD = "/usr/sbin/sshd";
+import { shellWord } from "../lib/login_via.ts";
+import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
+import { which } from "./helpers.ts";
 
-/** The absolute path of `name` on PATH, if any. */
-export function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
+const SSHD = "/usr/sbin/sshd";
 
 function runs(program: string, args: string[]): boolean {
   try {
@@ -73,9 +67,17 @@ export async function must(program: string, args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
-/** Quotes one word for a POSIX shell. */
-export function shQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
+/**
+ * A shell command that runs the CLI as the binary would (cwd, permissions,
+ * a clean environment of `env`), followed by `args`; a script adds "$@".
+ */
+export function cliShellCommand(env: Record<string, string>, args: string[] = []): string {
+  const words = [
+    ...Object.entries(cliEnv(env)).map(([k, v]) => `${k}=${v}`),
+    ...CLI_COMMAND,
+    ...args,
+  ];
+  return `cd ${shellWord(ROOT)} && exec env ${words.map(shellWord).join(" ")}`;
 }
 
 /** A running test ssh host. */
@@ -182,7 +184,7 @@ export async function startSshHost(
     const ssh = which("ssh")!;
     Deno.writeTextFileSync(
       `${tmp}/bin/ssh`,
-      `#!/bin/sh\nexec ${shQuote(ssh)} -F ${shQuote(config)} "$@"\n`,
+      `#!/bin/sh\nexec ${shellWord(ssh)} -F ${shellWord(config)} "$@"\n`,
       { mode: 0o755 },
     );
     const path = Deno.env.get("PATH") ?? "/usr/bin:/bin";
