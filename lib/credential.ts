@@ -68,11 +68,17 @@ export async function obtainCredential(
     );
   }
   if (siblings(store, profile.provider) > 1) {
-    await updateStore(ctx, paths, (fresh) => {
-      if (Object.hasOwn(fresh.profiles, profile.id)) {
-        child(child(fresh, "usageStats"), profile.id).lastUsed = ctx.now();
-      }
-    });
+    try {
+      await updateStore(ctx, paths, (fresh) => {
+        if (Object.hasOwn(fresh.profiles, profile.id)) {
+          child(child(fresh, "usageStats"), profile.id).lastUsed = ctx.now();
+        }
+      });
+    } catch (error) {
+      // Round robin's bookkeeping: a full or read-only disk must not cost the caller its token.
+      if (!(error instanceof ClawauthError)) throw error;
+      warn(ctx, `could not record the use of ${profile.id} (${error.message})`);
+    }
   }
   return { profile, secret };
 }

@@ -15,8 +15,12 @@ export const Exit = {
   unavailable: 69,
   lockTimeout: 75,
   noCredential: 77,
-  /** Ctrl-C during a login: 128 + SIGINT, as shells report it. */
+  /** SIGHUP during a refresh, once its tokens are saved: 128 + 1. */
+  hangup: 129,
+  /** Ctrl-C: 128 + SIGINT, as shells report it. */
   interrupted: 130,
+  /** SIGTERM during a refresh, once its tokens are saved: 128 + 15. */
+  terminated: 143,
 } as const;
 
 /** One of the exit codes in {@linkcode Exit}. */

@@ -1,17 +1,46 @@
 /**
- * Private, crash-safe file writes: directories 0700 and files 0600 whatever
+ * Private, crash-safe file access: directories 0700 and files 0600 whatever
  * the umask, and a write is a rename of a fsynced temp file, so a crash leaves
- * the old or the new content, never a mix (SPEC §1, §4).
+ * the old or the new content, never a mix (SPEC §1, §4). Every read is of a
+ * regular file of bounded size, and no file is created through a link that
+ * someone else planted.
  *
  * @module
  */
 
+import { ClawauthError, Exit } from "./errors.ts";
+
 const POSIX = Deno.build.os !== "windows";
+
+/** The largest file clawauth reads (a store of 1,000 profiles is about 0.6 MB). */
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+
+/** One sentence for a file-system surprise: the path, what is wrong, and the fix. */
+export function fileError(
+  path: string,
+  problem: string,
+  fix: string,
+  exitCode: typeof Exit.data | typeof Exit.failure = Exit.data,
+): ClawauthError {
+  return new ClawauthError(`${path} ${problem}.`, exitCode, fix);
+}
+
+/** What an entry is, in words, for messages. */
+function kindOf(info: Deno.FileInfo): string {
+  return info.isSymlink
+    ? "a symbolic link"
+    : info.isDirectory
+    ? "a directory"
+    : info.isFile
+    ? "a file"
+    : "a special file (FIFO, socket or device)";
+}
 
 /** Creates `dir` and its missing parents as 0700 (mode bits are POSIX only). */
 export function ensurePrivateDir(dir: string): void {
   try {
     if (Deno.statSync(dir).isDirectory) return;
+    throw fileError(dir, "is not a directory", `Move it aside: mv ${dir} ${dir}.old`);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
@@ -23,30 +52,143 @@ export function ensurePrivateDir(dir: string): void {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     return;
   }
-  // mkdir's mode is filtered by the umask; the store must not be.
-  if (POSIX) Deno.chmodSync(dir, 0o700);
+  // mkdir's mode is filtered by the umask; the store must not be. Only the
+  // directory just made is changed, never what a link would point to.
+  if (POSIX && Deno.lstatSync(dir).isDirectory) Deno.chmodSync(dir, 0o700);
 }
 
-/** Reads a text file, or `undefined` when it does not exist. */
-export function readTextIfExists(path: string): string | undefined {
+/**
+ * Why `dir` must not hold secrets (owned by another user, or writable by
+ * group or others), or `undefined` when it is private enough or missing.
+ */
+export function unsafeDirProblem(dir: string): string | undefined {
+  if (!POSIX) return undefined;
+  let info: Deno.FileInfo;
   try {
-    return Deno.readTextFileSync(path);
+    info = Deno.statSync(dir);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+  if (!info.isDirectory) return "is not a directory";
+  const uid = Deno.uid();
+  if (uid !== null && info.uid !== uid) return `is owned by uid ${info.uid}, not by you`;
+  if (((info.mode ?? 0) & 0o022) !== 0) return "is writable by group or others";
+  return undefined;
 }
 
-/** Opens (creating 0600 if needed) a file used only for locking. */
+/**
+ * Refuses (exit 65) to keep secrets in a directory another user controls:
+ * each of `dirs` that exists must be the user's and not group/other-writable.
+ */
+export function assertPrivateDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    const problem = unsafeDirProblem(dir);
+    if (problem) {
+      throw fileError(
+        dir,
+        `${problem}, so clawauth will not keep secrets in it`,
+        `Make it yours and private: chown "$(id -u)" ${dir} && chmod 700 ${dir}`,
+      );
+    }
+  }
+}
+
+/**
+ * Reads a text file, or `undefined` when it does not exist. Anything but a
+ * regular file of at most {@linkcode MAX_FILE_BYTES} is refused (exit 65): a
+ * FIFO would hang the read, a device would never end.
+ */
+export function readTextIfExists(path: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  if (!info.isFile) {
+    throw fileError(
+      path,
+      `is ${kindOf(info)}, not a regular file`,
+      `Move it aside: mv ${path} ${path}.old`,
+    );
+  }
+  const file = Deno.openSync(path, { read: true });
+  try {
+    const opened = file.statSync();
+    if (!opened.isFile || opened.size > MAX_FILE_BYTES) {
+      throw fileError(
+        path,
+        opened.isFile ? `is larger than ${MAX_FILE_BYTES >> 20} MiB` : "changed while being opened",
+        `Check what wrote it, then move it aside: mv ${path} ${path}.old`,
+      );
+    }
+    // Read one byte past the cap, so a file that grows meanwhile is noticed too.
+    const buffer = new Uint8Array(Math.min(opened.size, MAX_FILE_BYTES) + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = file.readSync(buffer.subarray(length));
+      if (n === null || n === 0) break;
+      length += n;
+    }
+    if (length > MAX_FILE_BYTES) {
+      throw fileError(
+        path,
+        `is larger than ${MAX_FILE_BYTES >> 20} MiB`,
+        `Move it aside: mv ${path} ${path}.old`,
+      );
+    }
+    // A byte-order mark is kept: JSON.parse refuses it, as it refuses any other stray byte.
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer.subarray(0, length));
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Opens (creating 0600 if needed) a file used only for locking, without
+ * following a link planted at `path`: a new file is created exclusively
+ * (O_EXCL does not follow links), an existing one must be a regular file that
+ * is still the same inode once opened.
+ */
 export function openPrivate(path: string): Deno.FsFile {
-  const file = Deno.openSync(path, {
-    read: true,
-    write: true,
-    create: true,
-    mode: 0o600,
-  });
-  if (POSIX) Deno.chmodSync(path, 0o600);
-  return file;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let before: Deno.FileInfo;
+    try {
+      before = Deno.lstatSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      try {
+        // The mode is only ever narrowed by the umask, so no chmod is needed.
+        return Deno.openSync(path, { read: true, write: true, createNew: true, mode: 0o600 });
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        throw error;
+      }
+    }
+    if (!before.isFile) {
+      throw fileError(
+        path,
+        `is ${kindOf(before)}, not a lock file`,
+        `Remove it (rm -r ${path}); clawauth creates the lock file itself`,
+      );
+    }
+    const file = Deno.openSync(path, { read: true, write: true });
+    const opened = file.statSync();
+    if (opened.ino !== before.ino || opened.dev !== before.dev) {
+      file.close();
+      continue; // replaced between the check and the open: look again
+    }
+    const uid = Deno.uid();
+    if (POSIX && uid !== null && opened.uid !== uid) {
+      file.close();
+      throw fileError(path, `is owned by uid ${opened.uid}, not by you`, `Remove it: rm ${path}`);
+    }
+    if (POSIX && ((opened.mode ?? 0) & 0o077) !== 0) Deno.chmodSync(path, 0o600);
+    return file;
+  }
+  throw fileError(path, "keeps changing while clawauth opens it", "Check what else writes there");
 }
 
 /**
@@ -54,17 +196,32 @@ export function openPrivate(path: string): Deno.FsFile {
  * rename, then fsync of the directory so the rename itself survives a crash.
  */
 export function writeFileAtomic(path: string, text: string): void {
+  try {
+    writeAtomically(path, text);
+  } catch (error) {
+    if (error instanceof ClawauthError) throw error;
+    // A full or read-only disk, a directory in the way: say which file, and what to do.
+    throw fileError(
+      path,
+      `could not be written (${error instanceof Error ? error.message : String(error)})`,
+      "Check free space and permissions (clawauth doctor); the previous content is intact",
+      Exit.failure,
+    );
+  }
+}
+
+function writeAtomically(path: string, text: string): void {
   const dir = path.replace(/\/[^/]*$/, "") || ".";
   ensurePrivateDir(dir);
   const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
   const temp = `${path}.${Deno.pid}.${random}.tmp`;
+  // createNew is O_EXCL: it never follows a link, and the umask only narrows 0600.
   const file = Deno.openSync(temp, {
     write: true,
     createNew: true,
     mode: 0o600,
   });
   try {
-    if (POSIX) Deno.chmodSync(temp, 0o600);
     const bytes = new TextEncoder().encode(text);
     let written = 0;
     while (written < bytes.length) {

@@ -1,11 +1,12 @@
 /**
- * Ctrl-C during a wait (a login, a device code) ends it cleanly: one
- * sentence, exit 130, and nothing stored, instead of Deno's abrupt default.
+ * Signals: Ctrl-C during a wait (a login, a device code) ends it cleanly: one
+ * sentence, exit 130, and nothing stored, instead of Deno's abrupt default;
+ * during a refresh, signals wait until the rotated tokens are written.
  *
  * @module
  */
 
-import { ClawauthError, Exit } from "./errors.ts";
+import { ClawauthError, Exit, type ExitCode } from "./errors.ts";
 
 /** The error a cancelled wait ends with. */
 export function cancelled(what: string): ClawauthError {
@@ -24,4 +25,49 @@ export async function untilInterrupted<T>(work: Promise<T>, what: string): Promi
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
+}
+
+/** The signals that wait while rotated tokens are being written (SPEC §4). */
+const HELD_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Exit codes as shells report a death by these signals (128 + the signal number). */
+const SIGNAL_EXIT: Partial<Record<Deno.Signal, ExitCode>> = {
+  SIGHUP: Exit.hangup,
+  SIGINT: Exit.interrupted,
+  SIGTERM: Exit.terminated,
+};
+
+/** Signals held back by {@linkcode holdSignals}. */
+export interface SignalHold {
+  /** Stops holding; the error to end with when a signal arrived meanwhile. */
+  release(): ClawauthError | undefined;
+}
+
+/**
+ * Holds SIGINT, SIGTERM and SIGHUP back from the moment a refresh request is
+ * sent until its answer is written: killing the process in between would
+ * lose the rotated refresh token, and with it the login.
+ */
+export function holdSignals(): SignalHold {
+  let received: Deno.Signal | undefined;
+  const handlers = HELD_SIGNALS.map((signal) => {
+    const handler = () => {
+      received ??= signal;
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
+  return {
+    release() {
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      handlers.length = 0;
+      if (received === undefined) return undefined;
+      return new ClawauthError(
+        `Stopped by ${received} after the refreshed tokens were saved.`,
+        SIGNAL_EXIT[received] ?? Exit.interrupted,
+      );
+    },
+  };
 }

@@ -1,33 +1,67 @@
 /**
  * Lineages: copies of one OAuth login held in several places (agents of the
- * state dir, and `--link`ed files of other tools). Profiles are the same
- * login when provider and account match: `accountId`, else the e-mail, else
- * the same refresh token. Nothing is stored: the lineage is computed.
+ * state dir, and `--link`ed files of other tools). Copies are one login only
+ * when they are the same person's (SPEC §4): the same provider and user
+ * identity (the access token's `sub` or OpenAI's `chatgpt_user_id`, else the
+ * e-mail) together with the account where there is one, or the very same
+ * refresh token. An `accountId` alone never joins copies: ChatGPT's
+ * `chatgpt_account_id` is a workspace that every member of a team shares.
+ * Nothing is stored: the lineage is computed.
  *
  * @module
  */
 
 import { readTextIfExists } from "./files.ts";
-import { isObject, type JsonObject, stringAt } from "./json.ts";
+import { isObject, type JsonObject, own, stringAt } from "./json.ts";
+import { jwtClaims } from "./jwt.ts";
 import { agentIds, type AgentPaths, agentPaths, join } from "./paths.ts";
 import { listProfiles, type Profile, readProfile } from "./profiles.ts";
 import { type Link, linkOf, SOURCES } from "./sources.ts";
 import { parseStore } from "./store.ts";
 
-/** What identifies a login: provider plus account, e-mail or refresh token. */
+/** OpenAI's claims inside its access tokens. */
+const OPENAI_AUTH_CLAIM = "https://api.openai.com/auth";
+
+/** Who an OAuth credential belongs to, as far as it tells. */
+export interface Person {
+  /** The user id in its access token: OpenAI's `chatgpt_user_id`/`user_id`, else `sub`. */
+  user?: string;
+  /** The account's e-mail, lowercased. */
+  email?: string;
+  /** The account or workspace (`accountId`); never an identity on its own. */
+  account?: string;
+}
+
+/** The person and account behind a credential entry. */
+export function personOf(entry: JsonObject): Person {
+  const claims = jwtClaims(stringAt(entry, "access"));
+  const openai = claims && own(claims, OPENAI_AUTH_CLAIM);
+  const user =
+    (isObject(openai)
+      ? stringAt(openai, "chatgpt_user_id") ?? stringAt(openai, "user_id")
+      : undefined) ?? (claims && stringAt(claims, "sub"));
+  const email = stringAt(entry, "email")?.toLowerCase();
+  const account = stringAt(entry, "accountId");
+  return {
+    ...(user ? { user } : {}),
+    ...(email ? { email } : {}),
+    ...(account ? { account } : {}),
+  };
+}
+
+/**
+ * What identifies a login: provider plus the person (the user id in its
+ * access token, else its e-mail) with the account, else the very refresh
+ * token. Copies of one login carry access tokens of one kind, so they agree
+ * on which fact names the person.
+ */
 export function lineageKey(profile: Profile): string | undefined {
   if (profile.type !== "oauth") return undefined;
-  const account = stringAt(profile.raw, "accountId");
-  const email = stringAt(profile.raw, "email");
+  const person = personOf(profile.raw);
+  const who = person.user ? `user:${person.user}` : person.email && `email:${person.email}`;
+  if (who) return `${profile.provider}\n${who}\naccount:${person.account ?? ""}`;
   const refresh = stringAt(profile.raw, "refresh");
-  const who = account
-    ? `account:${account}`
-    : email
-    ? `email:${email}`
-    : refresh
-    ? `refresh:${refresh}`
-    : undefined;
-  return who && `${profile.provider}\n${who}`;
+  return refresh && `${profile.provider}\nrefresh:${refresh}`;
 }
 
 /** A short, file-name-safe digest of a lineage key (it may hold a refresh token). */
@@ -86,7 +120,7 @@ export function collectCopies(
   withLinks = true,
 ): Map<string, (StoreCopy | LinkCopy)[]> {
   const byKey = new Map<string, (StoreCopy | LinkCopy)[]>();
-  const links = new Map<string, { key: string; link: Link }>();
+  const links = new Map<string, { key: string; link: Link; holder: JsonObject }>();
   for (const agent of agentIds(stateDir)) {
     const paths = agentPaths(stateDir, agent);
     const text = readTextIfExists(paths.store);
@@ -102,15 +136,31 @@ export function collectCopies(
       if (!key) continue;
       byKey.set(key, [...byKey.get(key) ?? [], { kind: "store", agent, paths, profile }]);
       const link = linkOf(profile.raw);
-      if (link) links.set(`${key}\n${link.source}\n${link.path}`, { key, link });
+      if (link) {
+        links.set(`${key}\n${link.source}\n${link.path}`, { key, link, holder: profile.raw });
+      }
     }
   }
   if (!withLinks) return byKey;
-  for (const { key, link } of links.values()) {
+  for (const { key, link, holder } of links.values()) {
     const entry = readLink(link, key.split("\n")[0]);
-    if (entry) byKey.get(key)?.push({ kind: "link", link, entry });
+    if (entry && samePerson(holder, entry)) byKey.get(key)?.push({ kind: "link", link, entry });
   }
   return byKey;
+}
+
+/**
+ * Whether a linked tool's credential may be a copy of `holder`'s login: the
+ * link is the person's own choice, so a credential that names nobody counts;
+ * one that names anybody must name the same person (and account, where both
+ * name one) in every fact both carry.
+ */
+function samePerson(holder: JsonObject, linked: JsonObject): boolean {
+  const a = personOf(holder);
+  const b = personOf(linked);
+  if (b.user === undefined && b.email === undefined) return true;
+  const facts = (["user", "email", "account"] as const).filter((k) => a[k] && b[k]);
+  return facts.some((k) => k !== "account") && facts.every((k) => a[k] === b[k]);
 }
 
 /** Every copy of the lineage `key`, in stores and linked files. */

@@ -8,19 +8,21 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { ensurePrivateDir, openPrivate } from "./files.ts";
+import { assertPrivateDirs, ensurePrivateDir, fileError, openPrivate } from "./files.ts";
 import { parseDuration } from "./duration.ts";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** The longest lock wait accepted: a day (timers overflow past 2^31 ms, about 24.8 days). */
+export const MAX_LOCK_TIMEOUT_MS = 86_400_000;
 
 /** The lock wait from `$CLAWAUTH_LOCK_TIMEOUT` (seconds or a duration), default 30 s. */
 export function lockTimeoutMs(ctx: Context): number {
   const raw = ctx.env("CLAWAUTH_LOCK_TIMEOUT");
   if (!raw) return DEFAULT_TIMEOUT_MS;
   const ms = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) * 1000 : parseDuration(raw);
-  if (ms === undefined) {
+  if (ms === undefined || !Number.isFinite(ms) || ms > MAX_LOCK_TIMEOUT_MS) {
     throw new ClawauthError(
-      `CLAWAUTH_LOCK_TIMEOUT=${raw.slice(0, 20)} is not a duration.`,
+      `CLAWAUTH_LOCK_TIMEOUT=${raw.slice(0, 20)} is not a duration of at most 24 h.`,
       Exit.usage,
       "Use seconds, e.g. CLAWAUTH_LOCK_TIMEOUT=30, or a duration such as 2m.",
     );
@@ -37,8 +39,7 @@ export async function withLock<T>(
   timeoutMs: number,
   fn: () => Promise<T> | T,
 ): Promise<T> {
-  ensurePrivateDir(lockPath.replace(/\/[^/]*$/, ""));
-  const file = openPrivate(lockPath);
+  const file = openLockFile(lockPath);
   try {
     if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs);
     try {
@@ -48,6 +49,24 @@ export async function withLock<T>(
     }
   } finally {
     file.close();
+  }
+}
+
+/** Opens a lock file in a private directory; any file-system failure is one sentence. */
+function openLockFile(lockPath: string): Deno.FsFile {
+  const dir = lockPath.replace(/\/[^/]*$/, "");
+  try {
+    ensurePrivateDir(dir);
+    assertPrivateDirs([dir]);
+    return openPrivate(lockPath);
+  } catch (error) {
+    if (error instanceof ClawauthError) throw error;
+    throw fileError(
+      lockPath,
+      `cannot be opened (${error instanceof Error ? error.message : String(error)})`,
+      "Check free space, permissions and whether the disk is read-only (clawauth doctor)",
+      Exit.failure,
+    );
   }
 }
 

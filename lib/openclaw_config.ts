@@ -5,10 +5,12 @@
  * @module
  */
 
+import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists } from "./files.ts";
 import { isObject, jsonErrorText, own } from "./json.ts";
 import { lazyImport } from "./lazy.ts";
+import { warn } from "./output.ts";
 
 /** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
 export async function readOpenclawOrder(path: string): Promise<unknown> {
@@ -35,4 +37,24 @@ export async function readOpenclawOrder(path: string): Promise<unknown> {
   }
   const auth = isObject(data) ? own(data, "auth") : undefined;
   return isObject(auth) ? own(auth, "order") : undefined;
+}
+
+/**
+ * `auth.order` for routing: another tool's file, needed only to rank a
+ * provider's profiles, so a pinned profile never reads it and a file that
+ * cannot be read is a warning, not a failure.
+ */
+export async function routingOrder(
+  ctx: Context,
+  path: string,
+  request: { profileId?: string } = {},
+): Promise<unknown> {
+  if (request.profileId) return undefined;
+  try {
+    return await readOpenclawOrder(path);
+  } catch (error) {
+    if (!(error instanceof ClawauthError)) throw error;
+    warn(ctx, `${error.message} Going on without its auth.order.`);
+    return undefined;
+  }
 }

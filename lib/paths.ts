@@ -17,6 +17,8 @@ export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export interface AgentPaths {
   /** The agent id. */
   agent: string;
+  /** The state dir the agent lives in. */
+  stateDir: string;
   /** `<state>/agents/<agent>/agent`. */
   dir: string;
   /** The store, `auth-profiles.json`. */
@@ -29,8 +31,6 @@ export interface AgentPaths {
 
 /** Every path a command may need. */
 export interface Paths extends AgentPaths {
-  /** The state dir. */
-  stateDir: string;
   /** The legacy `credentials/oauth.json`. */
   legacy: string;
   /** clawauth's own config. */
@@ -54,11 +54,18 @@ export function agentPaths(stateDir: string, agent: string): AgentPaths {
   const dir = join(stateDir, "agents", agent, "agent");
   return {
     agent,
+    stateDir,
     dir,
     store: join(dir, "auth-profiles.json"),
     cache: join(dir, "auth.json"),
     lock: join(dir, "auth-profiles.lock"),
   };
+}
+
+/** The directories from the state dir down to an agent's dir, each of which must be private. */
+export function agentDirChain(paths: AgentPaths): string[] {
+  const agents = join(paths.stateDir, "agents");
+  return [paths.stateDir, agents, join(agents, paths.agent), paths.dir];
 }
 
 /** The state dir: `--state-dir` > `$OPENCLAW_STATE_DIR` > `~/.openclaw`. */

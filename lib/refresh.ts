@@ -31,6 +31,7 @@ import {
   refreshTokens,
   type TokenSet,
 } from "./oauth.ts";
+import { holdSignals, type SignalHold } from "./interrupt.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
@@ -44,6 +45,16 @@ type Outcome =
   | { kind: "failed"; profile: Profile; error: ClawauthError };
 
 type Copy = StoreCopy | LinkCopy;
+
+/**
+ * What one refresh has sent and received: once a request is out, signals
+ * wait (SPEC §4), and rotated tokens are remembered so that a failed write
+ * can still say so and hand out the new access token.
+ */
+interface Exchange {
+  hold?: SignalHold;
+  rotated?: TokenSet;
+}
 
 function isSelf(copy: Copy, paths: Paths, id: string): boolean {
   return copy.kind === "store" && copy.agent === paths.agent && copy.profile.id === id;
@@ -78,6 +89,7 @@ async function decide(
   seen: Profile,
   minValidMs: number,
   key: string | undefined,
+  exchange: Exchange,
 ): Promise<Outcome> {
   if (!Object.hasOwn(store.profiles, seen.id)) return { kind: "gone" };
   const current = readProfile(seen.id, own(store.profiles, seen.id));
@@ -116,7 +128,9 @@ async function decide(
       tried.add(refresh);
       try {
         target ??= await targetFor(ctx, paths, current.provider);
+        exchange.hold ??= holdSignals();
         const rotated = { refresh, ...await refreshTokens(ctx, target, refresh) };
+        exchange.rotated = rotated;
         return { kind: "fresh", profile: install(store, seen.id, rotated), rotated };
       } catch (error) {
         if (!isRejectedGrant(error)) {
@@ -152,6 +166,29 @@ async function propagate(
 }
 
 /**
+ * The provider rotated the tokens but they could not be written: the old
+ * refresh token is now dead, so say plainly that the login may need a new
+ * `login`, and still hand out the new access token.
+ */
+function unsaved(
+  ctx: Context,
+  profile: Profile,
+  rotated: TokenSet,
+  error: ClawauthError,
+  stopped: ClawauthError | undefined,
+): Profile {
+  const problem = `${profile.id} was refreshed, but the new tokens could not be saved (${
+    error.message.replace(/\.$/, "")
+  }); the provider has retired the old refresh token, so this login will likely need a new login`;
+  const fresh = readProfile(profile.id, { ...profile.raw, ...rotated });
+  if (stopped || fresh.invalid) {
+    throw new ClawauthError(`${problem}.`, stopped?.exitCode ?? error.exitCode, error.hint);
+  }
+  warn(ctx, `${problem}. Using the new access token meanwhile.`);
+  return fresh;
+}
+
+/**
  * Returns `profile` with an access token valid for at least `minValidMs`,
  * refreshing it (once for its whole lineage) when needed.
  */
@@ -162,24 +199,34 @@ export async function refreshProfile(
   minValidMs: number,
 ): Promise<Profile> {
   const key = lineageKey(profile);
+  const exchange: Exchange = {};
   const work = async () => {
     const outcome = await updateStore(
       ctx,
       paths,
-      (store) => decide(ctx, paths, store, profile, minValidMs, key),
+      (store) => decide(ctx, paths, store, profile, minValidMs, key, exchange),
     );
     if (outcome.kind === "fresh" && outcome.rotated && key) {
       await propagate(ctx, paths, key, profile.id, outcome.rotated);
     }
     return outcome;
   };
-  const outcome = key
-    ? await withLock(
-      lineageLockPath(paths.stateDir, await lineageId(key)),
-      lockTimeoutMs(ctx),
-      work,
-    )
-    : await work();
+  let outcome: Outcome;
+  try {
+    outcome = key
+      ? await withLock(
+        lineageLockPath(paths.stateDir, await lineageId(key)),
+        lockTimeoutMs(ctx),
+        work,
+      )
+      : await work();
+  } catch (error) {
+    const stopped = exchange.hold?.release();
+    if (!exchange.rotated || !(error instanceof ClawauthError)) throw stopped ?? error;
+    return unsaved(ctx, profile, exchange.rotated, error, stopped);
+  }
+  const stopped = exchange.hold?.release();
+  if (stopped) throw stopped;
   switch (outcome.kind) {
     case "fresh":
       return outcome.profile;

@@ -8,9 +8,9 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
+import { assertPrivateDirs, readTextIfExists, writeFileAtomic } from "./files.ts";
 import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
-import type { AgentPaths, Paths } from "./paths.ts";
+import { agentDirChain, type AgentPaths, type Paths } from "./paths.ts";
 import { lazyImport } from "./lazy.ts";
 
 /** The store document; keys beyond these are kept as they are. */
@@ -66,6 +66,7 @@ function badStore(path: string, reason: string): ClawauthError {
 
 /** Reads an agent's store; a missing file is an empty store. */
 export function readStore(paths: AgentPaths): StoreData {
+  assertPrivateDirs(agentDirChain(paths));
   const text = readTextIfExists(paths.store);
   return text === undefined ? emptyStore() : parseStore(text, paths.store);
 }
@@ -87,6 +88,7 @@ export async function updateStore<T>(
     lazyImport<typeof import("./cache.ts")>("./cache.ts", import.meta.url),
     lazyImport<typeof import("./sources.ts")>("./sources.ts", import.meta.url),
   ]);
+  assertPrivateDirs(agentDirChain(paths));
   return await withLock(paths.lock, lockTimeoutMs(ctx), async () => {
     const text = readTextIfExists(paths.store);
     const store = text === undefined ? emptyStore() : parseStore(text, paths.store);

@@ -128,9 +128,11 @@ Deno.test("lineage: doctor reports copies of one login that diverge, and doctor 
     const id = await loginVia(idp, state);
     await state.run(["agents", "add", "work", "--from", "main"]);
     const work = state.store("work") as { profiles: Record<string, Entry> };
+    // An older access token of the same login: same claims, another signature.
+    const [header, claims] = String(work.profiles[id].access).split(".");
     work.profiles[id] = {
       ...work.profiles[id],
-      access: "old-access",
+      access: `${header}.${claims}.old-signature`,
       refresh: "old-refresh",
       expires: Date.now() - 1,
     };

@@ -12,7 +12,7 @@ import { obtainCredential } from "../credential.ts";
 import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { FAILURE_REASONS, type FailureReason } from "../failover.ts";
-import { readOpenclawOrder } from "../openclaw_config.ts";
+import { routingOrder } from "../openclaw_config.ts";
 import { warn } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { type Profile, PROVIDER_ID, splitProfileId } from "../profiles.ts";
@@ -154,7 +154,7 @@ Examples:
     const codes = reportCodes(args.list("report-code"));
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
-    const externalOrder = await readOpenclawOrder(paths.openclawConfig);
+    const externalOrder = await routingOrder(ctx, paths.openclawConfig);
     const used: Profile[] = [];
     const env: Record<string, string> = {};
     for (const request of requests(args)) {

@@ -9,7 +9,7 @@ import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { child, isObject } from "../json.ts";
-import { readOpenclawOrder } from "../openclaw_config.ts";
+import { routingOrder } from "../openclaw_config.ts";
 import { printJson } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID } from "../profiles.ts";
@@ -45,7 +45,7 @@ Examples:
     const paths = resolvePaths(args, ctx);
     if (action === "get" && ids.length === 0) {
       const store = await openStore(ctx, paths);
-      const external = await readOpenclawOrder(paths.openclawConfig);
+      const external = await routingOrder(ctx, paths.openclawConfig);
       const providers = provider ? [provider] : [
         ...new Set([
           ...Object.keys(isObject(store.order) ? store.order : {}),

@@ -8,7 +8,7 @@
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { readOpenclawOrder } from "../openclaw_config.ts";
+import { routingOrder } from "../openclaw_config.ts";
 import { printJson, table } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID, splitProfileId } from "../profiles.ts";
@@ -62,7 +62,7 @@ Example:
     }
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
-    const external = await readOpenclawOrder(paths.openclawConfig);
+    const external = await routingOrder(ctx, paths.openclawConfig);
     const now = ctx.now();
     const ranking = rankProvider(store, request.provider, now, external);
     let chosen: string | null = null;

@@ -9,7 +9,7 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
 import { lazyImport } from "../lazy.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { readOpenclawOrder } from "../openclaw_config.ts";
+import { routingOrder } from "../openclaw_config.ts";
 import { paint, printJson, table, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
@@ -147,7 +147,7 @@ Examples:
     const store = await openStore(ctx, paths);
     const now = ctx.now();
     const rows = profileRows(store, now, provider);
-    const external = await readOpenclawOrder(paths.openclawConfig);
+    const external = await routingOrder(ctx, paths.openclawConfig);
     const providers = [...new Set(rows.map((row) => row.profile.provider))];
     const order = Object.fromEntries(
       providers.flatMap((p) => {

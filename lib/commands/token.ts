@@ -10,7 +10,7 @@ import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { usageError } from "../errors.ts";
-import { readOpenclawOrder } from "../openclaw_config.ts";
+import { routingOrder } from "../openclaw_config.ts";
 import { printJson } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { requestOf, SELECT_FLAGS } from "../select.ts";
@@ -58,7 +58,7 @@ Examples:
     const store = await openStore(ctx, paths);
     const { profile, secret } = await obtainCredential(ctx, paths, store, request, {
       minValidMs: minValid,
-      externalOrder: await readOpenclawOrder(paths.openclawConfig),
+      externalOrder: await routingOrder(ctx, paths.openclawConfig, request),
     });
     if (args.bool("json")) {
       printJson(ctx, {

@@ -26,15 +26,30 @@ function checkMode(
 ): boolean {
   const info = statOrUndefined(path);
   if (!info || info.mode === null || info.isSymlink) return true;
+  const uid = Deno.uid();
+  if (uid !== null && info.uid !== uid) {
+    // clawauth refuses to keep secrets there (exit 65); only the owner or root can hand it back.
+    doc.add({
+      check: "permissions",
+      severity: "error",
+      message: `${path} is owned by uid ${info.uid}, not by you (uid ${uid})`,
+      fix: `chown "$(id -u)" ${path}, or move your state elsewhere (--state-dir)`,
+      path,
+      ...(agent ? { agent } : {}),
+    });
+    return false;
+  }
   const mode = info.mode & 0o777;
   if ((mode & 0o077) === 0) return true;
   const octal = (n: number) => n.toString(8).padStart(4, "0");
+  // A directory others can write into lets them plant links and files: clawauth refuses it.
+  const writable = info.isDirectory && (mode & 0o022) !== 0;
   doc.repairable(
     {
       check: "permissions",
-      severity: "warning",
+      severity: writable ? "error" : "warning",
       message: `${path} is ${octal(mode)}: ${
-        mode & 0o044 ? "readable" : "accessible"
+        writable ? "writable" : mode & 0o044 ? "readable" : "accessible"
       } by group or others (want ${octal(want)})`,
       path,
       ...(agent ? { agent } : {}),
@@ -177,6 +192,16 @@ export function checkLock(doc: Doctor, paths: AgentPaths): void {
   if (!statOrUndefined(paths.lock)) {
     doc.add({ ...base, severity: "ok", message: "the store lock is free" });
     checkTemps(doc, paths, true);
+    return;
+  }
+  if (!statOrUndefined(paths.lock)?.isFile) {
+    doc.add({
+      ...base,
+      severity: "error",
+      message: `${paths.lock} is not a regular file, so no command can take the store lock`,
+      fix: `remove it (rm -r ${paths.lock}); clawauth creates the lock file itself`,
+    });
+    checkTemps(doc, paths, false);
     return;
   }
   let file: Deno.FsFile;

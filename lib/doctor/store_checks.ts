@@ -41,6 +41,16 @@ export function checkStore(doc: Doctor, paths: AgentPaths): StoreData | undefine
     doc.add({ ...base, severity: "ok", message: `no store yet (${paths.store})` });
     return undefined;
   }
+  const links = Deno.statSync(paths.store).nlink ?? 1;
+  if (links > 1) {
+    doc.add({
+      ...base,
+      severity: "error",
+      message:
+        `${paths.store} has ${links} hard links: the other names keep every secret it ever held, even after remove or a refresh`,
+      fix: `find them with: find / -xdev -samefile ${paths.store}; delete the others`,
+    });
+  }
   try {
     const store = parseStore(text, paths.store);
     const count = Object.keys(store.profiles).length;
