@@ -26,7 +26,7 @@ ${lines.join("\n")}
 
 Aliases: ${aliases.join(", ")}
 
-Global flags: --state-dir DIR, --agent ID, -h/--help; clawauth --version.
+Global flags: --state-dir DIR, --store json|openclaw, --agent ID, -h/--help; clawauth --version.
 Run "clawauth COMMAND --help" for a command's flags and examples.
 `;
 }

@@ -23,6 +23,7 @@ export type FlagSpecs = Record<string, FlagSpec>;
 /** Flags every command accepts (SPEC §2). */
 export const GLOBAL_FLAGS: FlagSpecs = {
   "state-dir": { type: "string" },
+  store: { type: "string" },
   agent: { type: "string" },
   help: { type: "boolean", short: "h" },
 };

@@ -14,7 +14,7 @@ import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { listProfiles, type Profile, secretOf } from "./profiles.ts";
 import { availableAt, type RouteRequest } from "./routing.ts";
-import { selectProfile } from "./select.ts";
+import { selectProfile, storedRequest } from "./select.ts";
 import { type StoreData, updateStore } from "./store.ts";
 
 /** A chosen profile and the secret it hands out now. */
@@ -40,7 +40,12 @@ export async function obtainCredential(
   request: RouteRequest,
   opts: { minValidMs: number; externalOrder?: unknown },
 ): Promise<Credential> {
-  const chosen = selectProfile(store, request, ctx.now(), opts.externalOrder);
+  const chosen = selectProfile(
+    store,
+    storedRequest(paths.backend, request),
+    ctx.now(),
+    opts.externalOrder,
+  );
   if (chosen.state === "cooldown" || chosen.state === "disabled") {
     warn(
       ctx,

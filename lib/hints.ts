@@ -7,6 +7,7 @@
 import { findProvider } from "../providers/index.ts";
 import type { Profile } from "./profiles.ts";
 import { splitProfileId } from "./profiles.ts";
+import { definitionIdOf } from "./provider_names.ts";
 
 const LOGIN_VERB = {
   oauth: "login",
@@ -15,7 +16,9 @@ const LOGIN_VERB = {
 } as const;
 
 /** The command that creates (or renews) a credential for `provider`. */
-export function loginCommand(provider: string, profile?: Profile): string {
+export function loginCommand(stored: string, profile?: Profile): string {
+  // A ChatGPT login kept as `openai` in OpenClaw's store is logged into as openai-codex.
+  const provider = profile ? definitionIdOf(profile) : stored;
   const name = profile ? splitProfileId(profile.id)?.name : undefined;
   const named = name && name !== "default" ? ` --profile ${name}` : "";
   if (profile?.type === "api_key") {

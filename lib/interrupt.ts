@@ -42,7 +42,7 @@ const SIGNAL_EXIT: Partial<Record<Deno.Signal, ExitCode>> = {
 /** Signals held back by {@linkcode holdSignals}. */
 export interface SignalHold {
   /** Stops holding; the error to end with when a signal arrived meanwhile. */
-  release(): ClawauthError | undefined;
+  release(): Promise<ClawauthError | undefined>;
 }
 
 /**
@@ -52,17 +52,20 @@ export interface SignalHold {
  */
 export function holdSignals(): SignalHold {
   let received: Deno.Signal | undefined;
-  const handlers = HELD_SIGNALS.map((signal) => {
-    const handler = () => {
+  let released = false;
+  for (const signal of HELD_SIGNALS) {
+    // The listeners stay: a signal dispatched after the release ends the
+    // process at once, as it would have without them (they keep nothing alive).
+    Deno.addSignalListener(signal, () => {
+      if (released) Deno.exit(SIGNAL_EXIT[signal] ?? Exit.interrupted);
       received ??= signal;
-    };
-    Deno.addSignalListener(signal, handler);
-    return [signal, handler] as const;
-  });
+    });
+  }
   return {
-    release() {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-      handlers.length = 0;
+    async release() {
+      // A signal that arrived just now may still wait in the event loop.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      released = true;
       if (received === undefined) return undefined;
       return new ClawauthError(
         `Stopped by ${received} after the refreshed tokens were saved.`,

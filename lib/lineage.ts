@@ -14,10 +14,10 @@
 import { readTextIfExists } from "./files.ts";
 import { isObject, type JsonObject, own, stringAt } from "./json.ts";
 import { jwtClaims } from "./jwt.ts";
-import { agentIds, type AgentPaths, agentPaths, join } from "./paths.ts";
+import { agentIds, type AgentPaths, agentPaths, join, type StateRef } from "./paths.ts";
 import { listProfiles, type Profile, readProfile } from "./profiles.ts";
 import { type Link, linkOf, SOURCES } from "./sources.ts";
-import { parseStore } from "./store.ts";
+import { readStore } from "./store.ts";
 
 /** OpenAI's claims inside its access tokens. */
 const OPENAI_AUTH_CLAIM = "https://api.openai.com/auth";
@@ -115,19 +115,17 @@ export function readLink(link: Link, provider: string): JsonObject | undefined {
  * agent's store (stores that do not parse are skipped) and, when `withLinks`,
  * in the files those copies are linked to. One pass over all stores.
  */
-export function collectCopies(
-  stateDir: string,
+export async function collectCopies(
+  state: StateRef,
   withLinks = true,
-): Map<string, (StoreCopy | LinkCopy)[]> {
+): Promise<Map<string, (StoreCopy | LinkCopy)[]>> {
   const byKey = new Map<string, (StoreCopy | LinkCopy)[]>();
   const links = new Map<string, { key: string; link: Link; holder: JsonObject }>();
-  for (const agent of agentIds(stateDir)) {
-    const paths = agentPaths(stateDir, agent);
-    const text = readTextIfExists(paths.store);
-    if (text === undefined) continue;
+  for (const agent of agentIds(state.stateDir)) {
+    const paths = agentPaths(state, agent);
     let profiles: JsonObject;
     try {
-      profiles = parseStore(text, paths.store).profiles;
+      profiles = (await readStore(paths)).profiles;
     } catch {
       continue;
     }
@@ -164,8 +162,11 @@ function samePerson(holder: JsonObject, linked: JsonObject): boolean {
 }
 
 /** Every copy of the lineage `key`, in stores and linked files. */
-export function findCopies(stateDir: string, key: string): (StoreCopy | LinkCopy)[] {
-  return collectCopies(stateDir).get(key) ?? [];
+export async function findCopies(
+  state: StateRef,
+  key: string,
+): Promise<(StoreCopy | LinkCopy)[]> {
+  return (await collectCopies(state)).get(key) ?? [];
 }
 
 /** The credential fields of a copy, as a profile entry. */

@@ -9,16 +9,23 @@ import type { Args } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
 import { exists } from "./files.ts";
+import { chooseStoreKind, type StoreKind } from "./store/kind.ts";
 
 /** Agent ids as SPEC §1 allows them. */
 export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/** A state dir and the store backend chosen for this run. */
+export interface StateRef {
+  /** The state dir. */
+  stateDir: string;
+  /** Where profiles live: the JSON files, or OpenClaw's SQLite store. */
+  backend: StoreKind;
+}
+
 /** The files of one agent. */
-export interface AgentPaths {
+export interface AgentPaths extends StateRef {
   /** The agent id. */
   agent: string;
-  /** The state dir the agent lives in. */
-  stateDir: string;
   /** `<state>/agents/<agent>/agent`. */
   dir: string;
   /** The store, `auth-profiles.json`. */
@@ -44,8 +51,9 @@ export function join(...parts: string[]): string {
   return parts.join("/").replace(/\/{2,}/g, "/");
 }
 
-/** The files of `agent` under `stateDir`. */
-export function agentPaths(stateDir: string, agent: string): AgentPaths {
+/** The files of `agent` in a state dir. */
+export function agentPaths(state: StateRef, agent: string): AgentPaths {
+  const { stateDir, backend } = state;
   if (!AGENT_ID.test(agent)) {
     throw usageError(
       "An agent id is 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit.",
@@ -55,6 +63,7 @@ export function agentPaths(stateDir: string, agent: string): AgentPaths {
   return {
     agent,
     stateDir,
+    backend,
     dir,
     store: join(dir, "auth-profiles.json"),
     cache: join(dir, "auth.json"),
@@ -83,16 +92,34 @@ export function stateDirOf(args: Args, ctx: Context): string {
   return join(home, ".openclaw");
 }
 
+/** The config path: `$CLAWAUTH_CONFIG` > `<state>/clawauth.json`. */
+function configOf(ctx: Context, stateDir: string): string {
+  return ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json");
+}
+
+/** The state dir and its store backend: `--store` > `$CLAWAUTH_STORE` > config > detection. */
+export function stateRefOf(args: Args, ctx: Context): StateRef {
+  const stateDir = stateDirOf(args, ctx);
+  return {
+    stateDir,
+    backend: chooseStoreKind({
+      stateDir,
+      flag: args.string("store"),
+      env: ctx.env("CLAWAUTH_STORE"),
+      configPath: configOf(ctx, stateDir),
+    }),
+  };
+}
+
 /** Resolves every path for this command line (SPEC §1). */
 export function resolvePaths(args: Args, ctx: Context): Paths {
-  const stateDir = stateDirOf(args, ctx);
+  const state = stateRefOf(args, ctx);
   const agent = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
   return {
-    ...agentPaths(stateDir, agent),
-    stateDir,
-    legacy: join(stateDir, "credentials", "oauth.json"),
-    config: ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json"),
-    openclawConfig: join(stateDir, "openclaw.json"),
+    ...agentPaths(state, agent),
+    legacy: join(state.stateDir, "credentials", "oauth.json"),
+    config: configOf(ctx, state.stateDir),
+    openclawConfig: join(state.stateDir, "openclaw.json"),
   };
 }
 

@@ -80,4 +80,9 @@ export interface ProviderDefinition {
   pasteTypes?: ProfileType[];
   /** OAuth settings, for providers that log in with OAuth. */
   oauth?: OAuthSettings;
+  /**
+   * How OpenClaw ≥ 2026.9 names this provider's credentials when it differs:
+   * a Codex (ChatGPT) login is provider `openai`, type `oauth` there.
+   */
+  storedAs?: { provider: string; type: ProfileType };
 }

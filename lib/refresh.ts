@@ -32,14 +32,18 @@ import {
   type TokenSet,
 } from "./oauth.ts";
 import { holdSignals, type SignalHold } from "./interrupt.ts";
+import { definitionIdOf } from "./provider_names.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
-import { type StoreData, updateStore } from "./store.ts";
+import { readStore, type StoreData, updateStore } from "./store.ts";
+import { isFenceValue, parseRefreshFence } from "./store/openclaw_fence.ts";
+import { withOpenclawRefreshLock } from "./store/openclaw_refresh_lock.ts";
 import { credentialOf, install, writeToCopies } from "./lineage_sync.ts";
 
 type Outcome =
   | { kind: "fresh"; profile: Profile; rotated?: TokenSet }
+  | { kind: "fenced" }
   | { kind: "gone" }
   | { kind: "needs_login"; profile: Profile; reason: string }
   | { kind: "failed"; profile: Profile; error: ClawauthError };
@@ -93,6 +97,10 @@ async function decide(
 ): Promise<Outcome> {
   if (!Object.hasOwn(store.profiles, seen.id)) return { kind: "gone" };
   const current = readProfile(seen.id, own(store.profiles, seen.id));
+  // OpenClaw is refreshing it (a pending fence): its answer is awaited outside every lock.
+  const fence = parseRefreshFence(current.raw);
+  if (fence?.state === "pending") return { kind: "fenced" };
+  if (fence) return { kind: "needs_login", profile: current, reason: FAILED_FENCE };
   const dead = usageOf(store.usageStats, seen.id).needsLogin !== undefined;
   const validFor = (p: Profile) =>
     stringAt(p.raw, "access") !== undefined &&
@@ -109,7 +117,7 @@ async function decide(
   let lastError: ClawauthError | undefined;
   for (let round = 0; round < 2; round++) {
     // Round two re-reads the copies: a linked tool may have refreshed meanwhile.
-    const others = key ? siblings(findCopies(paths.stateDir, key), paths, seen.id) : [];
+    const others = key ? siblings(await findCopies(paths, key), paths, seen.id) : [];
     const adoptable = others.find((entry) =>
       stringAt(entry, "access") !== stringAt(current.raw, "access") &&
       validFor(readProfile(seen.id, { ...current.raw, ...credentialOf(entry) }))
@@ -123,11 +131,13 @@ async function decide(
     const refreshTokensToTry = [...(dead ? [] : [current.raw]), ...others]
       .sort((a, b) => (Number(b.expires) || 0) - (Number(a.expires) || 0))
       .map((entry) => stringAt(entry, "refresh"))
-      .filter((token): token is string => token !== undefined && !tried.has(token));
+      .filter((token): token is string =>
+        token !== undefined && !tried.has(token) && !isFenceValue(token)
+      );
     for (const refresh of new Set(refreshTokensToTry)) {
       tried.add(refresh);
       try {
-        target ??= await targetFor(ctx, paths, current.provider);
+        target ??= await targetFor(ctx, paths, definitionIdOf(current));
         exchange.hold ??= holdSignals();
         const rotated = { refresh, ...await refreshTokens(ctx, target, refresh) };
         exchange.rotated = rotated;
@@ -156,7 +166,7 @@ async function propagate(
   id: string,
   tokens: TokenSet,
 ): Promise<void> {
-  const others = findCopies(paths.stateDir, key).filter((copy) => !isSelf(copy, paths, id));
+  const others = (await findCopies(paths, key)).filter((copy) => !isSelf(copy, paths, id));
   for (
     const { copy, error } of await writeToCopies(ctx, others, key, credentialOf({ ...tokens }))
   ) {
@@ -188,6 +198,44 @@ function unsaved(
   return fresh;
 }
 
+const FAILED_FENCE = "OpenClaw's own refresh of it failed";
+
+/**
+ * Waits (polling as OpenClaw's readers do) until OpenClaw settles its
+ * refresh of `profile`, and returns the settled credential; a fence value is
+ * never handed out, and no request of our own is made for it.
+ */
+async function settledByOpenclaw(
+  paths: Paths,
+  profile: Profile,
+  timeoutMs: number,
+): Promise<Profile> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const entry = own((await readStore(paths)).profiles, profile.id);
+    const fence = parseRefreshFence(entry);
+    if (entry === undefined || fence?.state === "failed") {
+      throw new ClawauthError(
+        `${profile.id} needs a new login: ${entry ? FAILED_FENCE : "it was removed meanwhile"}.`,
+        Exit.noCredential,
+        `Run: ${loginCommand(profile.provider, profile)}`,
+      );
+    }
+    if (!fence) return readProfile(profile.id, entry);
+    if (Date.now() >= deadline) {
+      throw new ClawauthError(
+        `OpenClaw's refresh of ${profile.id} did not settle within ${timeoutMs / 1000} s.`,
+        Exit.lockTimeout,
+        "Retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, FENCE_POLL_MS));
+  }
+}
+
+/** OpenClaw's readers poll a pending fence this often. */
+const FENCE_POLL_MS = 25;
+
 /**
  * Returns `profile` with an access token valid for at least `minValidMs`,
  * refreshing it (once for its whole lineage) when needed.
@@ -211,25 +259,32 @@ export async function refreshProfile(
     }
     return outcome;
   };
+  const timeoutMs = lockTimeoutMs(ctx);
+  // Lock order: the lineage lock, OpenClaw's refresh lock of the profile, the store lock.
+  const guarded = paths.backend === "openclaw"
+    ? () =>
+      withOpenclawRefreshLock(
+        { stateDir: paths.stateDir, provider: profile.provider, profileId: profile.id, timeoutMs },
+        work,
+      )
+    : work;
   let outcome: Outcome;
   try {
     outcome = key
-      ? await withLock(
-        lineageLockPath(paths.stateDir, await lineageId(key)),
-        lockTimeoutMs(ctx),
-        work,
-      )
-      : await work();
+      ? await withLock(lineageLockPath(paths.stateDir, await lineageId(key)), timeoutMs, guarded)
+      : await guarded();
   } catch (error) {
-    const stopped = exchange.hold?.release();
+    const stopped = await exchange.hold?.release();
     if (!exchange.rotated || !(error instanceof ClawauthError)) throw stopped ?? error;
     return unsaved(ctx, profile, exchange.rotated, error, stopped);
   }
-  const stopped = exchange.hold?.release();
+  const stopped = await exchange.hold?.release();
   if (stopped) throw stopped;
   switch (outcome.kind) {
     case "fresh":
       return outcome.profile;
+    case "fenced":
+      return await settledByOpenclaw(paths, profile, timeoutMs);
     case "gone":
       throw new ClawauthError(
         `Profile ${profile.id} was removed meanwhile.`,

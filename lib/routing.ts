@@ -12,6 +12,7 @@ import {
   listProfiles,
   type Profile,
   type ProfileState,
+  type ProfileType,
   PROVIDER_ID,
   splitProfileId,
   stateOf,
@@ -54,6 +55,8 @@ export interface RouteRequest {
   provider?: string;
   profileId?: string;
   model?: string;
+  /** Only profiles of these types serve a routed request (all when absent). */
+  types?: readonly ProfileType[];
 }
 
 const TYPE_RANK: Record<string, number> = { oauth: 0, token: 1, api_key: 2 };
@@ -96,9 +99,13 @@ export function rankProvider(
   provider: string,
   now: number,
   externalOrder?: unknown,
+  types?: readonly ProfileType[],
 ): Ranking {
   const candidates = listProfiles(store.profiles)
-    .filter((profile) => profile.provider === provider)
+    .filter((profile) =>
+      profile.provider === provider &&
+      (types === undefined || (profile.type !== undefined && types.includes(profile.type)))
+    )
     .map((profile): Candidate => {
       const usage = usageOf(store.usageStats, profile.id);
       return { profile, usage, state: stateOf(profile, usage, now) };

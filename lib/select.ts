@@ -19,6 +19,8 @@ import {
   type RouteRequest,
 } from "./routing.ts";
 import type { StoreData } from "./store.ts";
+import type { StoreKind } from "./store/kind.ts";
+import { storedProfileId, storedRoute } from "./provider_names.ts";
 
 /** The flags that name what a request wants. */
 export const SELECT_FLAGS = {
@@ -52,6 +54,20 @@ export function requestOf(args: Args, command: string): RouteRequest {
   return { provider, profileId, model: fromModel.model };
 }
 
+/**
+ * The request as the store names things: in OpenClaw's store `openai-codex`
+ * is `openai` profiles of type `oauth`, and `openai` means API keys only.
+ */
+export function storedRequest(backend: StoreKind, request: RouteRequest): RouteRequest {
+  const route = request.provider === undefined ? undefined : storedRoute(backend, request.provider);
+  return {
+    ...request,
+    ...(route ? { provider: route.provider } : {}),
+    ...(route?.types ? { types: route.types } : {}),
+    ...(request.profileId ? { profileId: storedProfileId(backend, request.profileId) } : {}),
+  };
+}
+
 /** The single provider of a store, when it holds exactly one. */
 function onlyProvider(store: StoreData): string | undefined {
   const providers = new Set(
@@ -81,7 +97,7 @@ export function selectProfile(
       "Name a provider with --provider ID, --profile ID or --model SPEC.",
     );
   }
-  const ranking = rankProvider(store, provider, now, externalOrder);
+  const ranking = rankProvider(store, provider, now, externalOrder, request.types);
   const chosen = ranking.usable[0];
   if (chosen) return chosen;
   const reasons = ranking.skipped.map((s) => `${s.candidate.profile.id} ${s.reason}`);

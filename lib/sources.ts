@@ -178,6 +178,17 @@ export function importLegacy(
   text: string,
   path: string,
 ): string[] {
+  const added: string[] = [];
+  for (const { id, entry } of openclawLegacyEntries(text, path)) {
+    if (Object.hasOwn(store.profiles, id)) continue;
+    store.profiles[id] = entry;
+    added.push(id);
+  }
+  return added;
+}
+
+/** The logins of a legacy `credentials/oauth.json`, each as `<provider>:default`. */
+export function openclawLegacyEntries(text: string, path: string): Found[] {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -188,12 +199,5 @@ export function importLegacy(
       "Fix or move it aside; it is imported once, when the main agent has no store yet.",
     );
   }
-  if (!isObject(data)) return [];
-  const added: string[] = [];
-  for (const { id, entry } of openclawLegacy.read(data)) {
-    if (Object.hasOwn(store.profiles, id)) continue;
-    store.profiles[id] = entry;
-    added.push(id);
-  }
-  return added;
+  return isObject(data) ? openclawLegacy.read(data) : [];
 }

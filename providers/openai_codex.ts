@@ -13,6 +13,8 @@ export const openaiCodex: ProviderDefinition = {
   name: "OpenAI Codex (ChatGPT)",
   login: "oauth",
   env: { oauth: "OPENAI_ACCESS_TOKEN" },
+  // OpenClaw 2026.9 keeps ChatGPT logins as `openai:<name>` oauth profiles.
+  storedAs: { provider: "openai", type: "oauth" },
   oauth: {
     issuer: "https://auth.openai.com",
     authorizeUrl: "https://auth.openai.com/oauth/authorize",

@@ -1,13 +1,15 @@
 /**
- * Opt-in black-box check against a real OpenClaw: a store that clawauth wrote
+ * Black-box check against a real OpenClaw: a store that clawauth wrote
  * is imported by OpenClaw's own importer (`openclaw doctor --fix
  * --non-interactive`) and then listed by `openclaw models status --json`.
  *
- * Ignored unless `CLAWAUTH_OPENCLAW_BIN` (the `openclaw.mjs` CLI entry) and
- * `CLAWAUTH_NODE24_BIN` (a Node ≥ 24 binary) are set; `scripts/openclaw_compat.sh DIR`
- * installs both and prints the two lines to export. OpenClaw runs with a clean
- * environment, a private HOME and the temp state dir; it needs no network.
- * Two doctor runs: about a minute in all (OpenClaw 2026.9.6).
+ * OpenClaw comes from tests/openclaw_env.ts: `scripts/openclaw_tools.sh DIR`
+ * installs Node 24 and the pinned OpenClaw and prints `CLAWAUTH_NODE24_BIN` and
+ * `CLAWAUTH_OPENCLAW_BIN` to export (.ci/run does, so CI runs this test); without
+ * them the install in `.ci/.tools/openclaw` is used, else the tests are ignored
+ * and say why. OpenClaw runs with a clean environment, a private HOME and the
+ * temp state dir; it needs no network. Two doctor runs: about a minute in all
+ * (OpenClaw 2026.9.6).
  *
  * The third test is stricter than the contract: it fails while OpenClaw also
  * imports the files clawauth keeps beside the store (the runtime cache
@@ -19,10 +21,10 @@
 
 import assert from "node:assert/strict";
 import { fakeSecret, leaks, type TempState, tempState } from "./helpers.ts";
+import { openclawAvailable, runOpenclaw, skipReason } from "./openclaw_env.ts";
 
-const OPENCLAW = Deno.env.get("CLAWAUTH_OPENCLAW_BIN");
-const NODE = Deno.env.get("CLAWAUTH_NODE24_BIN");
-const ignore = !OPENCLAW || !NODE;
+const ignore = !openclawAvailable;
+const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
 
 /** One profile as `openclaw models status --json` lists it (`auth.oauth.profiles`). */
 interface ListedProfile {
@@ -63,31 +65,11 @@ interface Observed {
 }
 
 /** Runs the OpenClaw CLI with a clean environment: private HOME, no update checks, no telemetry. */
-async function openclaw(
+function openclaw(
   state: TempState,
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const nodeDir = NODE!.replace(/\/[^/]*$/, "");
-  const out = await new Deno.Command(NODE!, {
-    args: [OPENCLAW!, ...args],
-    cwd: state.dir,
-    clearEnv: true,
-    env: {
-      PATH: `${nodeDir}:/usr/bin:/bin`,
-      HOME: `${state.dir}/../home`,
-      OPENCLAW_STATE_DIR: state.dir,
-      NO_COLOR: "1",
-      OPENCLAW_NO_AUTO_UPDATE: "1",
-      OPENCLAW_TELEMETRY: "0",
-      OPENCLAW_DISABLE_BONJOUR: "1",
-      DO_NOT_TRACK: "1",
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return runOpenclaw(state.dir, args);
 }
 
 /** Runs a clawauth command that must succeed. */
@@ -266,7 +248,7 @@ let asLeft: Promise<Observed> | undefined;
 
 Deno.test({
   name:
-    "openclaw compat: the store alone is imported whole (profiles, types, providers, order, cooldown), nothing added, no secret printed",
+    `openclaw compat: the store alone is imported whole (profiles, types, providers, order, cooldown), nothing added, no secret printed${SUFFIX}`,
   ignore,
   async fn() {
     const observed = await (storeOnly ??= importIntoOpenClaw(true));
@@ -282,7 +264,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "openclaw compat: the state dir as clawauth leaves it (with auth.json and the legacy oauth.json) — every clawauth profile listed, no secret printed",
+    `openclaw compat: the state dir as clawauth leaves it (with auth.json and the legacy oauth.json) — every clawauth profile listed, no secret printed${SUFFIX}`,
   ignore,
   async fn() {
     const observed = await (asLeft ??= importIntoOpenClaw(false));

@@ -11,31 +11,34 @@ import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { ensurePrivateDir, exists, writeFileAtomic } from "../files.ts";
 import { lockTimeoutMs, withLock } from "../lock.ts";
 import { printJson, table } from "../output.ts";
-import { AGENT_ID, agentIds, agentPaths, join, stateDirOf } from "../paths.ts";
+import { AGENT_ID, agentIds, agentPaths, join, type StateRef, stateRefOf } from "../paths.ts";
 import { emptyStore, readStore, type StoreData, updateStore } from "../store.ts";
 import { isObject } from "../json.ts";
 import type { Context } from "../context.ts";
 
-function profileCount(stateDir: string, id: string): number | null {
+async function profileCount(state: StateRef, id: string): Promise<number | null> {
   try {
-    return Object.keys(readStore(agentPaths(stateDir, id)).profiles).length;
+    return Object.keys((await readStore(agentPaths(state, id))).profiles).length;
   } catch {
     return null;
   }
 }
 
-function list(
+async function list(
   ctx: Context,
-  stateDir: string,
+  state: StateRef,
   current: string,
   json: boolean,
-): number {
-  const agents = agentIds(stateDir).map((id) => ({
-    id,
-    dir: agentPaths(stateDir, id).dir,
-    profiles: profileCount(stateDir, id),
-    current: id === current,
-  }));
+): Promise<number> {
+  const { stateDir } = state;
+  const agents = await Promise.all(
+    agentIds(stateDir).map(async (id) => ({
+      id,
+      dir: agentPaths(state, id).dir,
+      profiles: await profileCount(state, id),
+      current: id === current,
+    })),
+  );
   if (json) printJson(ctx, { stateDir, agents });
   else if (agents.length === 0) {
     ctx.out(
@@ -57,15 +60,15 @@ function list(
 }
 
 /** The store of an existing agent to copy from. */
-function copySource(stateDir: string, from: string): StoreData {
-  if (!AGENT_ID.test(from) || !exists(agentPaths(stateDir, from).dir)) {
+function copySource(state: StateRef, from: string): Promise<StoreData> {
+  if (!AGENT_ID.test(from) || !exists(agentPaths(state, from).dir)) {
     throw new ClawauthError(
       `No agent ${printable(from)} to copy from.`,
       Exit.failure,
       "See: clawauth agents list",
     );
   }
-  return readStore(agentPaths(stateDir, from));
+  return readStore(agentPaths(state, from));
 }
 
 /** The `agents` command. */
@@ -90,10 +93,11 @@ Examples:
   clawauth --agent work status`,
   async run(ctx, args) {
     const [action, id, ...extra] = args.positionals;
-    const stateDir = stateDirOf(args, ctx);
+    const state = stateRefOf(args, ctx);
+    const { stateDir } = state;
     const current = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
     if (action === "list" && id === undefined) {
-      return list(ctx, stateDir, current, args.bool("json"));
+      return await list(ctx, state, current, args.bool("json"));
     }
     if (
       (action !== "add" && action !== "remove") || id === undefined ||
@@ -110,8 +114,16 @@ Examples:
         "agents",
       );
     }
-    const paths = agentPaths(stateDir, id);
+    const paths = agentPaths(state, id);
     const present = exists(paths.dir);
+    if (state.backend === "openclaw") {
+      // Agents of OpenClaw's store carry its databases, sessions and config: OpenClaw owns them.
+      throw new ClawauthError(
+        `In OpenClaw's store, agents are OpenClaw's to ${action}.`,
+        Exit.failure,
+        `Run: openclaw agents ${action === "add" ? "add" : "delete"} ${id}`,
+      );
+    }
     if (action === "add") {
       if (present) {
         throw new ClawauthError(
@@ -121,7 +133,7 @@ Examples:
         );
       }
       const from = args.string("from");
-      const source = from === undefined ? undefined : copySource(stateDir, from);
+      const source = from === undefined ? undefined : await copySource(state, from);
       ensurePrivateDir(paths.dir);
       await withLock(paths.lock, lockTimeoutMs(ctx), () => {
         if (!exists(paths.store)) {

@@ -13,7 +13,7 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { Exit } from "../errors.ts";
 import { paint, printJson } from "../output.ts";
-import { agentIds, agentPaths, join, stateDirOf } from "../paths.ts";
+import { agentIds, agentPaths, join, stateRefOf } from "../paths.ts";
 import { profileRows } from "../views.ts";
 import { Doctor, type DoctorOptions, type DoctorReport, type Severity } from "../doctor/report.ts";
 import { checkProfiles, checkStore } from "../doctor/store_checks.ts";
@@ -30,6 +30,7 @@ import {
   clockTargets,
 } from "../doctor/config_checks.ts";
 import { checkLineages } from "../doctor/lineage_check.ts";
+import { checkOpenclawStore, checkRetiredFiles } from "../doctor/openclaw_checks.ts";
 
 // --- the run ----------------------------------------------------------------
 
@@ -38,11 +39,14 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
   const doc = new Doctor(ctx, opts.fix);
   const found = agentIds(opts.stateDir);
   const agents = opts.agent !== undefined ? [opts.agent] : found.length > 0 ? found : ["main"];
-  const all = agents.map((agent) => agentPaths(opts.stateDir, agent));
+  const all = agents.map((agent) => agentPaths(opts, agent));
   checkStatePermissions(doc, opts.stateDir);
   const oauthProviders = new Set<string>();
   for (const paths of all) {
-    const store = checkStore(doc, paths);
+    if (paths.backend === "openclaw") await checkRetiredFiles(doc, paths);
+    const store = paths.backend === "openclaw"
+      ? await checkOpenclawStore(doc, paths)
+      : checkStore(doc, paths);
     if (store) {
       checkProfiles(doc, paths, store);
       for (const row of profileRows(store, ctx.now())) {
@@ -53,7 +57,7 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     checkPending(doc, paths);
     checkLock(doc, paths);
   }
-  await checkLineages(doc, opts.stateDir, agents);
+  await checkLineages(doc, opts, agents);
   const declared = checkConfig(doc, opts.configPath);
   await checkOpenclawConfig(doc, opts.stateDir);
   if (opts.online) {
@@ -63,6 +67,7 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     agent: opts.agent ?? null,
     agents,
     stateDir: opts.stateDir,
+    store: opts.backend,
     findings: doc.findings,
     fixed: doc.fixed,
   };
@@ -78,7 +83,7 @@ function printHuman(ctx: Context, report: DoctorReport, fix: boolean): void {
   const scope = report.agent === null
     ? `agents: ${report.agents.join(", ")}`
     : `agent ${report.agent}`;
-  ctx.out(`clawauth doctor · ${report.stateDir} (${scope})\n\n`);
+  ctx.out(`clawauth doctor · ${report.stateDir} · ${report.store} store (${scope})\n\n`);
   for (const finding of report.findings) {
     const mark = MARK[finding.severity];
     const symbol = ctx.color ? paint(ctx, mark.color, mark.symbol) : mark.plain;
@@ -126,7 +131,7 @@ Flags:
   --fix      chmod what is too open, delete stale pending logins and leftover
              temp files; nothing else is changed
   --online   also check the clock against the providers (network)
-  --json     print {"agent","agents","stateDir","findings":[{"check","severity",
+  --json     print {"agent","agents","stateDir","store","findings":[{"check","severity",
              "message","fix"?,"agent"?,"path"?}],"fixed":[{"check","message","path"}]}
              ("agent" is null when every agent was checked)
 ${GLOBAL_HELP}
@@ -136,11 +141,12 @@ Examples:
   clawauth doctor --fix
   clawauth doctor --agent work --online --json`,
   async run(ctx, args) {
-    const stateDir = stateDirOf(args, ctx);
+    const state = stateRefOf(args, ctx);
+    const { stateDir } = state;
     const agent = args.string("agent");
-    if (agent !== undefined) agentPaths(stateDir, agent); // a bad id is a usage error
+    if (agent !== undefined) agentPaths(state, agent); // a bad id is a usage error
     const report = await runDoctor(ctx, {
-      stateDir,
+      ...state,
       agent,
       configPath: ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json"),
       fix: args.bool("fix"),

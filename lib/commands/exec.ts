@@ -5,6 +5,7 @@
  * @module
  */
 
+import { definitionIdOf } from "../provider_names.ts";
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
@@ -28,7 +29,7 @@ const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
 /** The environment variable a profile's secret goes into. */
 export function envName(profile: Profile, configPath: string): string {
   const named = profile.type
-    ? resolveProvider(profile.provider, configPath)?.env[profile.type]
+    ? resolveProvider(definitionIdOf(profile), configPath)?.env[profile.type]
     : undefined;
   if (named) return named;
   const stem = profile.provider.toUpperCase().replace(/[^A-Z0-9]/g, "_");

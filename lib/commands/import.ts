@@ -106,7 +106,7 @@ Examples:
         outcome.imported.push({ id: c.id, source: c.source.id, linked });
       }
     };
-    if (dryRun) apply(readStore(paths));
+    if (dryRun) apply(await readStore(paths));
     else {
       await updateStore(ctx, paths, apply);
     }

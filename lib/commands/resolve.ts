@@ -19,7 +19,7 @@ import {
   rankProvider,
   type RouteRequest,
 } from "../routing.ts";
-import { selectProfile } from "../select.ts";
+import { selectProfile, storedRequest } from "../select.ts";
 import { openStore } from "../store.ts";
 
 function requestFrom(spec: string): RouteRequest | undefined {
@@ -53,18 +53,20 @@ Example:
   async run(ctx, args) {
     const [spec, ...extra] = args.positionals;
     if (!spec || extra.length > 0) throw usageError("resolve takes exactly one SPEC.", "resolve");
-    const request = requestFrom(spec);
-    if (!request?.provider) {
+    const asked = requestFrom(spec);
+    if (!asked?.provider) {
       throw usageError(
         `${printable(spec)} is not a provider, profile or Model@provider[:profile].`,
         "resolve",
       );
     }
     const paths = resolvePaths(args, ctx);
+    const request = storedRequest(paths.backend, asked);
     const store = await openStore(ctx, paths);
     const external = await routingOrder(ctx, paths.openclawConfig);
     const now = ctx.now();
-    const ranking = rankProvider(store, request.provider, now, external);
+    const provider = request.provider ?? asked.provider;
+    const ranking = rankProvider(store, provider, now, external, request.types);
     let chosen: string | null = null;
     let failure: ClawauthError | undefined;
     try {

@@ -14,7 +14,7 @@ import { paint, printJson, table, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing.ts";
-import { openStore } from "../store.ts";
+import { openStore, storeLocation } from "../store.ts";
 import {
   collectCopies,
   copyLabel,
@@ -156,12 +156,13 @@ Examples:
       }),
     );
     const lineages = rows.some((row) => row.profile.type === "oauth")
-      ? collectCopies(paths.stateDir, false)
+      ? await collectCopies(paths, false)
       : new Map<string, (StoreCopy | LinkCopy)[]>();
     if (args.bool("json")) {
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
+        store: { backend: paths.backend, location: storeLocation(paths) },
         profiles: await Promise.all(rows.map(async (row) => ({
           ...profileJson(row, now),
           ...await lineageView(row, lineages),
@@ -172,10 +173,10 @@ Examples:
       ctx.out(
         `No profiles${
           provider ? ` for ${provider}` : ""
-        } in agent ${paths.agent} (${paths.store}).\n`,
+        } in agent ${paths.agent} (${paths.backend} store: ${storeLocation(paths)}).\n`,
       );
     } else {
-      ctx.out(`Agent ${paths.agent} · ${paths.store}\n\n`);
+      ctx.out(`Agent ${paths.agent} · ${paths.backend} store: ${storeLocation(paths)}\n\n`);
       ctx.out(table(
         ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
         rows.map((row) => [

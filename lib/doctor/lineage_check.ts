@@ -6,6 +6,7 @@
 
 import { collectCopies, copyEntry, copyLabel, type LinkCopy, type StoreCopy } from "../lineage.ts";
 import { credentialOf, writeToCopies } from "../lineage_sync.ts";
+import type { StateRef } from "../paths.ts";
 import { Doctor } from "./report.ts";
 
 /**
@@ -14,10 +15,10 @@ import { Doctor } from "./report.ts";
  */
 export async function checkLineages(
   doc: Doctor,
-  stateDir: string,
+  state: StateRef,
   agents: string[],
 ): Promise<void> {
-  for (const [key, copies] of collectCopies(stateDir)) {
+  for (const [key, copies] of await collectCopies(state)) {
     if (copies.length < 2) continue;
     if (!copies.some((c) => c.kind === "store" && agents.includes(c.agent))) continue;
     const label = copies.map(copyLabel).join(", ");

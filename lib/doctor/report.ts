@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { StoreKind } from "../store/kind.ts";
 import { printable } from "../args.ts";
 import type { Context } from "../context.ts";
 
@@ -44,6 +45,8 @@ export interface DoctorReport {
   agents: string[];
   /** The state dir. */
   stateDir: string;
+  /** The store backend checked. */
+  store: StoreKind;
   /** Every finding, in check order. */
   findings: Finding[];
   /** What `--fix` repaired. */
@@ -54,6 +57,8 @@ export interface DoctorReport {
 export interface DoctorOptions {
   /** The state dir. */
   stateDir: string;
+  /** The store backend of this run. */
+  backend: StoreKind;
   /** Check only this agent; every agent of the state dir when absent. */
   agent?: string;
   /** clawauth's config file. */

@@ -1,0 +1,146 @@
+/**
+ * Doctor checks of OpenClaw's SQLite store (the `openclaw` backend): it can
+ * be read, and no retired JSON file sits beside it. Such a file makes
+ * OpenClaw ≥ 2026.9 refuse every provider with
+ * `AUTH_PROFILE_MIGRATION_REQUIRED`; `--fix` moves its profiles into the
+ * SQLite store and archives it as OpenClaw's own doctor does
+ * (`<file>.migrated-<stamp>-<uuid>`).
+ *
+ * @module
+ */
+
+import { ClawauthError } from "../errors.ts";
+import { readTextIfExists } from "../files.ts";
+import { isObject, type JsonObject, own } from "../json.ts";
+import type { AgentPaths } from "../paths.ts";
+import { storedProfileId, storedProviderId } from "../provider_names.ts";
+import { listProfiles } from "../profiles.ts";
+import { openclawLegacyEntries } from "../sources.ts";
+import { parseStore, readStore, storeLocation, updateStore } from "../store.ts";
+import type { StoreData } from "../store/data.ts";
+import { retiredAuthFiles } from "../store/openclaw_db.ts";
+import { Doctor, errorText } from "./report.ts";
+
+/** Checks that OpenClaw's store answers for this agent; returns it when it does. */
+export async function checkOpenclawStore(
+  doc: Doctor,
+  paths: AgentPaths,
+): Promise<StoreData | undefined> {
+  const base = { check: "store", agent: paths.agent, path: storeLocation(paths) };
+  try {
+    const store = await readStore(paths);
+    const count = Object.keys(store.profiles).length;
+    doc.add({
+      ...base,
+      severity: "ok",
+      message: `OpenClaw's SQLite store ${base.path} holds ${count} profile${
+        count === 1 ? "" : "s"
+      } for agent ${paths.agent}`,
+    });
+    return store;
+  } catch (error) {
+    if (!(error instanceof ClawauthError)) throw error;
+    doc.add({ ...base, severity: "error", message: error.message, fix: error.hint });
+    return undefined;
+  }
+}
+
+/** The profiles a retired file holds, named as OpenClaw's store names them. */
+function retiredProfiles(path: string, paths: AgentPaths): JsonObject {
+  const text = readTextIfExists(path) ?? "";
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  // auth.json is clawauth's derived cache: importing it made wrong api_key profiles.
+  if (name === "auth.json") return {};
+  const entries: [string, JsonObject][] = name === "oauth.json"
+    ? openclawLegacyEntries(text, path).map(({ id, entry }) => [id, entry])
+    : Object.entries(parseStore(text, path).profiles)
+      .flatMap(([id, entry]) => isObject(entry) ? [[id, entry]] : []);
+  return Object.fromEntries(entries.map(([id, entry]) => {
+    const provider = typeof entry.provider === "string" ? entry.provider : undefined;
+    const stored = provider && storedProviderId(paths.backend, provider);
+    return [storedProfileId(paths.backend, id), stored ? { ...entry, provider: stored } : entry];
+  }));
+}
+
+/** Moves a retired file's profiles (and its routing state) into the store, never overwriting. */
+async function migrate(doc: Doctor, paths: AgentPaths, path: string): Promise<string[]> {
+  const profiles = retiredProfiles(path, paths);
+  const old = path.endsWith("auth-profiles.json")
+    ? parseStore(readTextIfExists(path) ?? "", path)
+    : undefined;
+  return await updateStore(doc.ctx, paths, (store) => {
+    const added = listProfiles(profiles)
+      .filter((p) => !p.invalid && !Object.hasOwn(store.profiles, p.id))
+      .map((p) => p.id);
+    for (const id of added) store.profiles[id] = profiles[id];
+    for (const field of ["order", "lastGood", "usageStats"]) {
+      const from = old && own(old, field);
+      if (!isObject(from)) continue;
+      const into = isObject(store[field]) ? store[field] as JsonObject : {};
+      for (const [key, value] of Object.entries(from)) {
+        if (!Object.hasOwn(into, key)) into[key] = value;
+      }
+      store[field] = into;
+    }
+    return added;
+  });
+}
+
+function archiveName(path: string, now: number): string {
+  return `${path}.migrated-${
+    new Date(now).toISOString().replaceAll(":", "-")
+  }-${crypto.randomUUID()}`;
+}
+
+/**
+ * Reports each retired JSON file beside OpenClaw's store as an error;
+ * `--fix` moves its profiles into the store and archives it.
+ */
+export async function checkRetiredFiles(doc: Doctor, paths: AgentPaths): Promise<void> {
+  const found = retiredAuthFiles({
+    stateDir: paths.stateDir,
+    agentDir: paths.dir,
+    agent: paths.agent,
+  });
+  for (const path of found) {
+    const finding = {
+      check: "openclaw",
+      agent: paths.agent,
+      path,
+      message:
+        `${path} sits beside OpenClaw's SQLite store, so OpenClaw refuses every provider (AUTH_PROFILE_MIGRATION_REQUIRED)`,
+    };
+    if (!doc.fix) {
+      doc.add({
+        ...finding,
+        severity: "error",
+        fix: "clawauth doctor --fix (moves its profiles into the store and archives it)",
+      });
+      continue;
+    }
+    try {
+      const added = await migrate(doc, paths, path);
+      const archive = archiveName(path, doc.ctx.now());
+      Deno.renameSync(path, archive);
+      const done = `moved ${added.length} profile${
+        added.length === 1 ? "" : "s"
+      } into the store and archived it as ${archive}`;
+      doc.fixed.push({ check: "openclaw", message: done, path });
+      doc.add({ ...finding, severity: "ok", message: `${finding.message}; fixed: ${done}` });
+    } catch (error) {
+      doc.add({
+        ...finding,
+        severity: "error",
+        message: `${finding.message}; --fix failed: ${errorText(error)}`,
+      });
+    }
+  }
+  if (found.length === 0) {
+    doc.add({
+      check: "openclaw",
+      agent: paths.agent,
+      severity: "ok",
+      message: "no retired JSON store beside OpenClaw's SQLite store",
+    });
+  }
+}
