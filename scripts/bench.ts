@@ -16,6 +16,9 @@
  * 3. Scale: `status --json`, `token --profile` and one locked store write
  *    (`report --ok`) with 1, 100 and 1,000 profiles.
  * 4. Memory: peak RSS (and CPU time) under GNU `/usr/bin/time` vs the floor.
+ * 5. Layouts users have (scripts/bench_layouts.ts): the OpenClaw SQLite store,
+ *    a JSON5 `openclaw.json`, round robin among several profiles; and the
+ *    refresh window only SIGKILL can hit.
  *
  * Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`. Exits 1 only when a correctness claim fails
@@ -25,7 +28,9 @@
  * @module
  */
 
-import { CLI_COMMAND, cliEnv, ROOT } from "./cli_runner.ts";
+import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
+import { clawauth, expectLine, onPath, type Probe, roundRobin, spawn } from "./bench_runner.ts";
+import { layouts, refreshWindow } from "./bench_layouts.ts";
 import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
 import {
   count,
@@ -56,6 +61,7 @@ const RUNS = envInt("BENCH_RUNS", 30, 1);
 const WARMUP = envInt("BENCH_WARMUP", 2, 1);
 const MEM_RUNS = envInt("BENCH_MEM_RUNS", Math.min(RUNS, 10), 1);
 const CONTENTION_REPS = envInt("BENCH_CONTENTION_REPS", 3, 1);
+const REFRESH_WINDOW_RUNS = envInt("BENCH_REFRESH_WINDOW_RUNS", 20, 1);
 /** Calls in the cross-agent burst: 3 per agent over 6 agents holding copies of one login. */
 const LINEAGE_CALLS = 18;
 const TARGET_RATIO = 1.3;
@@ -67,106 +73,6 @@ const FLOOR_PATH = `${ROOT}/bench/.floor.ts`;
 const GRAPH_FLOOR_PATH = `${ROOT}/bench/.floor_graph.ts`;
 
 const log = (message: string): void => console.error(`bench: ${message}`);
-
-// ---------------------------------------------------------------------------
-// Running commands
-
-/** One command the benchmark runs. */
-interface Probe {
-  /** Key in results.json. */
-  key: string;
-  /** Label in the Markdown table. */
-  label: string;
-  cmd: readonly string[];
-  env: Record<string, string>;
-  /** Checks a run's stdout; returns what is wrong, if anything. */
-  check?: (stdout: string) => string | undefined;
-  /** Exit codes that count as success; default [0]. */
-  okCodes?: readonly number[];
-}
-
-interface Run {
-  ms: number;
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `cmd` in the repository with a clean environment; stdout captured only if asked. */
-async function spawn(
-  cmd: readonly string[],
-  env: Record<string, string>,
-  captureStdout: boolean,
-): Promise<Run> {
-  const decoder = new TextDecoder();
-  const start = performance.now();
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd: ROOT,
-    clearEnv: true,
-    env: cliEnv(env),
-    stdin: "null",
-    stdout: captureStdout ? "piped" : "null",
-    stderr: "piped",
-  }).output();
-  const elapsed = performance.now() - start;
-  return {
-    ms: elapsed,
-    code: out.code,
-    stdout: captureStdout ? decoder.decode(out.stdout) : "",
-    stderr: decoder.decode(out.stderr),
-  };
-}
-
-function failure(probe: Probe, run: Run): string | undefined {
-  if (!(probe.okCodes ?? [0]).includes(run.code)) {
-    return `${probe.label} exited ${run.code}: ${run.stderr.trim().slice(0, 400)}`;
-  }
-  return undefined;
-}
-
-/**
- * Warm-up (checked) rounds, then `runs` timed rounds over every probe,
- * round-robin with a rotating start so drifts in machine load hit all alike.
- */
-async function roundRobin(
-  probes: readonly Probe[],
-  runs: number,
-): Promise<Map<string, number[]>> {
-  for (let w = 0; w < WARMUP; w++) {
-    for (const probe of probes) {
-      const run = await spawn(probe.cmd, probe.env, true);
-      const problem = failure(probe, run) ?? probe.check?.(run.stdout);
-      if (problem) throw new Error(`${probe.label}: ${problem}`);
-    }
-  }
-  const samples = new Map(probes.map((p) => [p.key, [] as number[]]));
-  for (let r = 0; r < runs; r++) {
-    for (let j = 0; j < probes.length; j++) {
-      const probe = probes[(r + j) % probes.length];
-      const run = await spawn(probe.cmd, probe.env, false);
-      const problem = failure(probe, run);
-      if (problem) throw new Error(problem);
-      samples.get(probe.key)!.push(run.ms);
-    }
-  }
-  return samples;
-}
-
-const expectLine = (want: string) => (stdout: string): string | undefined =>
-  stdout.trim() === want ? undefined : `printed ${JSON.stringify(stdout.slice(0, 80))}`;
-
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir) continue;
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 // ---------------------------------------------------------------------------
 // Stores
@@ -222,26 +128,7 @@ async function setUp(root: string, idp: SandboxIdp): Promise<Setup> {
   const stateDir = `${root}/state`;
   const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
   const apiKey = `sk-bench-${crypto.randomUUID().replaceAll("-", "")}`;
-  const cli = async (args: string[], stdin?: string): Promise<string> => {
-    const child = new Deno.Command(CLI_COMMAND[0], {
-      args: [...CLI_COMMAND.slice(1), ...args],
-      cwd: ROOT,
-      clearEnv: true,
-      env: cliEnv(env),
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    if (stdin !== undefined) await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-    const out = await child.output();
-    const text = new TextDecoder();
-    if (out.code !== 0) {
-      throw new Error(`clawauth ${args.join(" ")} exited ${out.code}: ${text.decode(out.stderr)}`);
-    }
-    return text.decode(out.stdout);
-  };
+  const cli = (args: string[], stdin?: string) => clawauth(env, args, stdin);
   await cli(["paste-token", "--provider", "openai", "--type", "api-key"], `${apiKey}\n`);
   Deno.writeTextFileSync(
     `${stateDir}/clawauth.json`,
@@ -367,7 +254,7 @@ async function hotPath(s: Setup): Promise<{ table: string; json: Json; misses: n
     probes.push(gh);
   }
   log(`hot path: ${probes.length} commands × ${RUNS} runs, round-robin`);
-  const samples = await roundRobin(probes, RUNS);
+  const samples = await roundRobin(probes, RUNS, WARMUP);
   const floor = stat(samples.get(p.floor.key)!).medianMs;
   const rows: string[][] = [];
   const json: Json = {};
@@ -555,7 +442,7 @@ async function scale(root: string): Promise<{ table: string; json: Json }> {
     }
   }
   log(`scale: ${probes.length} commands × ${RUNS} runs, round-robin`);
-  const samples = await roundRobin(probes, RUNS);
+  const samples = await roundRobin(probes, RUNS, WARMUP);
   const first = SCALE_SIZES[0];
   const last = SCALE_SIZES[SCALE_SIZES.length - 1];
   const rows: string[][] = [];
@@ -769,6 +656,8 @@ async function main(): Promise<number> {
     idp = await startSandboxIdp();
     const setup = await setUp(root, idp);
     const hot = await hotPath(setup);
+    const lay = await layouts(root, RUNS, WARMUP);
+    const window = await refreshWindow(root, REFRESH_WINDOW_RUNS);
     const mem = await memory(setup);
     const sc = await scale(root);
     const con = await contention(setup, idp);
@@ -793,6 +682,8 @@ async function main(): Promise<number> {
         tokenTargetRatio: TARGET_RATIO,
       },
       hotPath: hot.json,
+      layouts: lay.json,
+      refreshWindow: window.json,
       contention: con.json,
       scale: sc.json,
       memory: mem.json,
@@ -809,11 +700,13 @@ async function main(): Promise<number> {
       }). Wall-clock per process; ${RUNS} runs per command after ${WARMUP} warm-up round(s), ` +
       `interleaved round-robin; every ratio is against a baseline measured in the same run.`;
     console.log(
-      [header, hot.table, con.table, sc.table, mem.table].join("\n\n"),
+      [header, hot.table, lay.table, window.table, con.table, sc.table, mem.table].join("\n\n"),
     );
     log(
       `token target ≤ ${TARGET_RATIO}× the Deno floor: ${
-        hot.misses ? `${hot.misses} MISS (reported, not an error)` : "PASS"
+        hot.misses + lay.misses
+          ? `${hot.misses + lay.misses} MISS (reported, not an error)`
+          : "PASS"
       }; wrote bench/results.json in ${durationSec} s`,
     );
     if (!con.ok) {

@@ -74,6 +74,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "add, list or remove agents (separate stores)",
     load: () => lazyImport("./agents.ts", import.meta.url),
   },
+  "openclaw-secret": {
+    summary: "OpenClaw exec SecretRef provider: ids on stdin, secrets as JSON",
+    load: () => lazyImport("./openclaw_secret.ts", import.meta.url),
+  },
   doctor: {
     summary: "check permissions, file validity, stale logins, lock and clock; --fix",
     load: () => lazyImport("./doctor.ts", import.meta.url),

@@ -1,0 +1,337 @@
+/**
+ * `deno task bench` sections for the layouts users really have, and for the
+ * one window a refresh cannot protect:
+ *
+ * - Layouts: `token` in OpenClaw 2026.9's SQLite store, with a JSON5
+ *   `openclaw.json` beside the store (pinned and routed), and with several
+ *   profiles of one provider (round robin records `lastUsed`, a store
+ *   write), each as a ratio to the Deno floor measured in the same run.
+ * - Refresh window: the time from the provider's answer leaving the token
+ *   endpoint to the rotated tokens being renamed into place. Signals wait
+ *   through it (SPEC §4); only SIGKILL inside it can lose the rotated
+ *   refresh token.
+ *
+ * @module
+ */
+
+import { markdownTable, median, ms, percentile, round, times } from "./bench_util.ts";
+import { clawauth, expectLine, type Probe, roundRobin, spawn } from "./bench_runner.ts";
+import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
+
+type Json = Record<string, unknown>;
+
+/** The OpenClaw state dir that tests/openclaw_env.ts prepares with `openclaw doctor --fix`. */
+const OPENCLAW_TEMPLATE = `${ROOT}/.ci/.tools/openclaw/template-2026.9.6/state`;
+const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
+
+/** How `openclaw.json` looks as OpenClaw's docs tell people to write it. */
+const OPENCLAW_JSON5 = `// OpenClaw's config (JSON5: comments, unquoted keys, trailing commas).
+{
+  auth: {
+    order: {
+      anthropic: ["anthropic:b", "anthropic:a",],
+    },
+  },
+  agents: { defaults: { model: "anthropic/claude-opus-4" } },
+}
+`;
+
+function secret(prefix: string): string {
+  return `${prefix}${crypto.randomUUID().replaceAll("-", "")}${crypto.randomUUID().slice(0, 8)}`;
+}
+
+interface Layout {
+  probe: Probe;
+  /** The ratio to the Deno floor this row must meet, when it has a target. */
+  target?: number;
+}
+
+/** Copies a directory tree (the prepared OpenClaw state) with its modes. */
+async function copyTree(from: string, to: string): Promise<void> {
+  const out = await new Deno.Command("cp", { args: ["-a", from, to] }).output();
+  if (!out.success) throw new Error(`cp -a ${from} ${to} failed`);
+}
+
+async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: string[] }> {
+  const cli = (dir: string) => [...CLI_COMMAND, "--state-dir", dir];
+  const env = { HOME: root };
+  const layouts: Layout[] = [];
+  const skipped: string[] = [];
+
+  // Two anthropic tokens and a JSON5 openclaw.json that orders them.
+  const json5Dir = `${root}/layout-json5`;
+  const tokens = { a: secret("sk-ant-oat01-"), b: secret("sk-ant-oat01-") };
+  for (const [name, token] of Object.entries(tokens)) {
+    await clawauth(env, [
+      "--state-dir",
+      json5Dir,
+      "paste-token",
+      "--provider",
+      "anthropic",
+      "--profile",
+      name,
+    ], token);
+  }
+  Deno.writeTextFileSync(`${json5Dir}/openclaw.json`, OPENCLAW_JSON5);
+  layouts.push(
+    {
+      probe: {
+        key: "json5Pinned",
+        label: "JSON5 `openclaw.json`: `token --profile anthropic:a` (pinned)",
+        cmd: [...cli(json5Dir), "token", "--profile", "anthropic:a"],
+        env,
+        check: expectLine(tokens.a),
+      },
+      target: 1.3,
+    },
+    {
+      probe: {
+        key: "json5Routed",
+        label: "JSON5 `openclaw.json`: `token --provider anthropic` (auth.order)",
+        cmd: [...cli(json5Dir), "token", "--provider", "anthropic"],
+        env,
+        check: expectLine(tokens.b),
+      },
+      target: 1.3,
+    },
+  );
+
+  // Round robin among three API keys: every call records lastUsed (a locked store write).
+  const rrDir = `${root}/layout-round-robin`;
+  const keys = [secret("sk-proj-"), secret("sk-proj-"), secret("sk-proj-")];
+  for (const [i, key] of keys.entries()) {
+    await clawauth(
+      env,
+      [
+        "--state-dir",
+        rrDir,
+        "paste-token",
+        "--provider",
+        "openai",
+        "--type",
+        "api-key",
+        "--profile",
+        `k${i}`,
+      ],
+      key,
+    );
+  }
+  layouts.push({
+    probe: {
+      key: "roundRobin",
+      label: "3 profiles of one provider: `token --provider openai` (round robin writes lastUsed)",
+      cmd: [...cli(rrDir), "token", "--provider", "openai"],
+      env,
+      check: (out) => keys.includes(out.trim()) ? undefined : "printed no key",
+    },
+  });
+
+  // OpenClaw 2026.9's SQLite store, as `openclaw doctor --fix` prepared it.
+  try {
+    Deno.statSync(OPENCLAW_TEMPLATE);
+    const sqliteDir = `${root}/layout-sqlite`;
+    await copyTree(OPENCLAW_TEMPLATE, sqliteDir);
+    const key = secret("sk-proj-");
+    await clawauth(env, [
+      "--state-dir",
+      sqliteDir,
+      "paste-token",
+      "--provider",
+      "openai",
+      "--type",
+      "api-key",
+    ], key);
+    layouts.push({
+      probe: {
+        key: "sqliteStore",
+        label: "OpenClaw 2026.9 SQLite store: `token --provider openai` (api_key)",
+        cmd: [...cli(sqliteDir), "token", "--provider", "openai"],
+        env,
+        check: expectLine(key),
+      },
+      target: 1.3,
+    });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    skipped.push("OpenClaw SQLite store: no prepared OpenClaw state (run the test suite once)");
+  }
+  return { layouts, skipped };
+}
+
+/** The layout rows: each as a ratio to a Deno floor measured in the same round robin. */
+export async function layouts(
+  root: string,
+  runs: number,
+  warmup: number,
+): Promise<{ table: string; json: Json; misses: number }> {
+  const { layouts: rows, skipped } = await makeLayouts(root);
+  const floorFile = `${root}/floor.json`;
+  Deno.writeTextFileSync(floorFile, JSON.stringify({ profiles: { x: { key: "floor" } } }));
+  Deno.writeTextFileSync(
+    LAYOUT_FLOOR_PATH,
+    `// Written by scripts/bench_layouts.ts (the runtime floor) and deleted after the run.
+console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).profiles.x.key);
+`,
+  );
+  try {
+    const floor: Probe = {
+      key: "denoFloor",
+      label: "Deno script reading a JSON file (runtime floor)",
+      cmd: [Deno.execPath(), "run", "--quiet", "--allow-read", LAYOUT_FLOOR_PATH],
+      env: { HOME: root },
+      check: expectLine("floor"),
+    };
+    const samples = await roundRobin([floor, ...rows.map((r) => r.probe)], runs, warmup);
+    const floorMs = median(samples.get(floor.key)!);
+    const json: Json = { denoFloorMs: round(floorMs), skipped };
+    let misses = 0;
+    const lines = [[
+      floor.label,
+      ms(floorMs),
+      ms(percentile(samples.get(floor.key)!, 90)),
+      "1.00×",
+      "",
+    ]];
+    for (const { probe, target } of rows) {
+      const st = samples.get(probe.key)!;
+      const ratio = median(st) / floorMs;
+      const verdict = target === undefined
+        ? ""
+        : ratio <= target
+        ? `PASS (≤ ${target}×)`
+        : `MISS (≤ ${target}×)`;
+      if (verdict.startsWith("MISS")) misses++;
+      lines.push([probe.label, ms(median(st)), ms(percentile(st, 90)), times(ratio), verdict]);
+      json[probe.key] = {
+        label: probe.label,
+        medianMs: round(median(st)),
+        p90Ms: round(percentile(st, 90)),
+        ratioToDenoFloor: round(ratio, 3),
+        ...(target === undefined ? {} : { targetRatio: target, verdict: verdict.split(" ")[0] }),
+      };
+    }
+    for (const reason of skipped) lines.push([reason, "skipped", "", "", ""]);
+    const table = markdownTable(
+      ["Layouts users have (valid credential)", "median ms", "p90 ms", "× Deno floor", "target"],
+      lines,
+      ["l", "r", "r", "r", "l"],
+    );
+    return { table, json, misses };
+  } finally {
+    try {
+      Deno.removeSync(LAYOUT_FLOOR_PATH);
+    } catch { /* already gone */ }
+  }
+}
+
+/**
+ * A token endpoint that answers every refresh at once with fresh tokens and
+ * records when each answer left.
+ */
+function instantProvider(): { url: string; sentAt: number[]; close(): Promise<void> } {
+  const sentAt: number[] = [];
+  const abort = new AbortController();
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: abort.signal, onListen: () => {} },
+    () => {
+      const response = Response.json({
+        access_token: secret("at-"),
+        refresh_token: secret("rt-"),
+        token_type: "Bearer",
+        expires_in: 3600,
+      });
+      sentAt.push(performance.timeOrigin + performance.now());
+      return response;
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/token`,
+    sentAt,
+    close: async () => {
+      abort.abort();
+      await server.finished;
+    },
+  };
+}
+
+/**
+ * The SIGKILL window of a refresh: from the token endpoint's answer to the
+ * rename of the rotated store (the agent dir's mtime), over `n` refreshes.
+ */
+export async function refreshWindow(
+  root: string,
+  n: number,
+): Promise<{ table: string; json: Json }> {
+  const provider = instantProvider();
+  const stateDir = `${root}/refresh-window`;
+  const agentDir = `${stateDir}/agents/main/agent`;
+  const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
+  try {
+    Deno.mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(
+      `${stateDir}/clawauth.json`,
+      JSON.stringify({
+        providers: {
+          "openai-codex": {
+            authorizeUrl: "http://127.0.0.1:9/authorize",
+            tokenUrl: provider.url,
+            clientId: "bench",
+          },
+        },
+      }),
+    );
+    const windows: number[] = [];
+    for (let i = 0; i < n; i++) {
+      Deno.writeTextFileSync(
+        `${agentDir}/auth-profiles.json`,
+        JSON.stringify({
+          version: 1,
+          profiles: {
+            "openai-codex:bench": {
+              type: "oauth",
+              provider: "openai-codex",
+              access: secret("at-"),
+              refresh: secret("rt-"),
+              expires: Date.now() - 1000,
+            },
+          },
+        }),
+        { mode: 0o600 },
+      );
+      const run = await spawn(
+        [...CLI_COMMAND, "token", "--profile", "openai-codex:bench"],
+        env,
+        true,
+      );
+      if (run.code !== 0) throw new Error(`refresh ${i} failed: ${run.stderr}`);
+      const renamed = Deno.statSync(agentDir).mtime?.getTime();
+      const sent = provider.sentAt[provider.sentAt.length - 1];
+      if (renamed !== undefined && sent !== undefined) windows.push(Math.max(0, renamed - sent));
+    }
+    const json: Json = {
+      refreshes: n,
+      medianMs: round(median(windows)),
+      p90Ms: round(percentile(windows, 90)),
+      maxMs: round(Math.max(...windows)),
+      note: "agent dir mtime (ms resolution) minus the moment the token endpoint answered",
+    };
+    const table = markdownTable(
+      [
+        "Refresh: answer received → rotated tokens renamed into place",
+        "median ms",
+        "p90 ms",
+        "max ms",
+      ],
+      [[
+        `${n} refreshes (only SIGKILL inside this window loses the rotated refresh token)`,
+        ms(median(windows)),
+        ms(percentile(windows, 90)),
+        ms(Math.max(...windows)),
+      ]],
+      ["l", "r", "r", "r"],
+    );
+    return { table, json };
+  } finally {
+    await provider.close();
+  }
+}
