@@ -14,6 +14,7 @@
 import { readTextIfExists } from "./files.ts";
 import { isObject, type JsonObject, own, stringAt } from "./json.ts";
 import { jwtClaims } from "./jwt.ts";
+import { definitionIdOf } from "./provider_names.ts";
 import { agentIds, type AgentPaths, agentPaths, join, type StateRef } from "./paths.ts";
 import { listProfiles, type Profile, readProfile } from "./profiles.ts";
 import { type Link, linkOf, SOURCES } from "./sources.ts";
@@ -101,8 +102,10 @@ export function readLink(link: Link, provider: string): JsonObject | undefined {
   try {
     const data: unknown = JSON.parse(text);
     if (!isObject(data)) return undefined;
+    // The tool names the login by clawauth's provider id, the store maybe by OpenClaw's.
+    const wanted = definitionIdOf({ provider, type: "oauth" });
     return source.read(data).find((found) =>
-      found.entry.provider === provider && found.entry.type === "oauth"
+      found.entry.provider === wanted && found.entry.type === "oauth"
     )
       ?.entry;
   } catch {

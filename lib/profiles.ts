@@ -6,6 +6,7 @@
  */
 
 import { isObject, type JsonObject, numberAt, own, stringAt } from "./json.ts";
+import { parseRefreshFence } from "./store/openclaw_fence.ts";
 
 /** Provider ids: lowercase words joined by `-`, `_` or `.`. */
 export const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -152,7 +153,8 @@ export function stateOf(
   now: number,
 ): ProfileState {
   if (profile.invalid) return "invalid";
-  if (usage.needsLogin) return "needs_login";
+  // OpenClaw's failed refresh fence: the login is spent (SPEC §4).
+  if (usage.needsLogin || parseRefreshFence(profile.raw)?.state === "failed") return "needs_login";
   if (!canRefresh(profile) && profile.expires !== null) {
     if (profile.expires <= now) return "expired";
     if (profile.expires - now < EXPIRING_WINDOW_MS) return "expiring";

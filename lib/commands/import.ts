@@ -5,6 +5,7 @@
  * @module
  */
 
+import { storedProfileId, storedProviderId } from "../provider_names.ts";
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
@@ -35,7 +36,15 @@ function readSource(ctx: Context, paths: Paths, source: Source): Candidate[] {
       `Fix it with ${source.tool}, or import from another source with --from.`,
     );
   }
-  return isObject(data) ? source.read(data).map((found) => ({ ...found, source, path })) : [];
+  if (!isObject(data)) return [];
+  return source.read(data).map((found) => {
+    // Named as the store names them: Codex CLI's login is `openai:codex-cli` in OpenClaw's.
+    const provider = stringAt(found.entry, "provider");
+    const entry = provider
+      ? { ...found.entry, provider: storedProviderId(paths.backend, provider) }
+      : found.entry;
+    return { id: storedProfileId(paths.backend, found.id), entry, source, path };
+  });
 }
 
 /** The `import` command. */

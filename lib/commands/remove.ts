@@ -5,6 +5,7 @@
  * @module
  */
 
+import { definitionIdOf, storedProfileId } from "../provider_names.ts";
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
@@ -46,7 +47,7 @@ export function removeProfile(store: StoreData, id: string): boolean {
  */
 async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boolean> {
   if (profile.type !== "oauth") return false;
-  const provider = resolveProvider(profile.provider, paths.config);
+  const provider = resolveProvider(definitionIdOf(profile), paths.config);
   if (!provider?.oauth?.clientId) return false;
   const { oauthTarget, revokeToken } = await lazyImport<typeof import("../oauth.ts")>(
     "../oauth.ts",
@@ -90,9 +91,12 @@ ${GLOBAL_HELP}
 Example:
   clawauth remove anthropic:work`,
   async run(ctx, args) {
-    const [id, ...extra] = args.positionals;
-    if (!id || extra.length > 0) throw usageError("remove takes exactly one PROFILE_ID.", "remove");
+    const [asked, ...extra] = args.positionals;
+    if (!asked || extra.length > 0) {
+      throw usageError("remove takes exactly one PROFILE_ID.", "remove");
+    }
     const paths = resolvePaths(args, ctx);
+    const id = storedProfileId(paths.backend, asked);
     const notFound = () =>
       new ClawauthError(
         `No profile ${printable(id)} in agent ${paths.agent}.`,

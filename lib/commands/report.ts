@@ -4,6 +4,7 @@
  * @module
  */
 
+import { storedProfileId } from "../provider_names.ts";
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
@@ -76,7 +77,7 @@ Examples:
     }
     const outcome = (reason ?? "ok") as FailureReason | "ok";
     const paths = resolvePaths(args, ctx);
-    const result = await recordOutcome(ctx, paths, id, outcome);
+    const result = await recordOutcome(ctx, paths, storedProfileId(paths.backend, id), outcome);
     if (args.bool("json")) printJson(ctx, { profile: id, outcome, ...result });
     else if (outcome === "ok") ctx.out(`${id}: ok; failover counters cleared.\n`);
     else {

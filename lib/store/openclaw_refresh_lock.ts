@@ -37,18 +37,33 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The holder's pid when the lock is live, `undefined` when it is stale or unreadable. */
+/**
+ * The holder's pid when the lock is live, `undefined` when it is stale, by
+ * OpenClaw's rules: a lock naming a pid lives as long as that process (its
+ * `starttime` would tell a reused pid, but reading `/proc` needs more than
+ * clawauth's permissions: a reused pid only makes us wait, bounded); a lock
+ * naming none goes stale 180 s after it was made.
+ */
 function liveHolder(lockPath: string, now: number): number | undefined {
   let data: unknown;
   try {
     data = JSON.parse(readTextIfExists(lockPath) ?? "null");
   } catch {
-    return undefined;
+    data = undefined;
   }
-  if (!isObject(data) || typeof data.pid !== "number") return undefined;
-  const created = typeof data.createdAt === "string" ? Date.parse(data.createdAt) : NaN;
-  if (Number.isFinite(created) && now - created > STALE_AFTER_MS) return undefined;
-  return alive(data.pid) ? data.pid : undefined;
+  if (isObject(data) && typeof data.pid === "number") {
+    return alive(data.pid) ? data.pid : undefined;
+  }
+  let created = isObject(data) && typeof data.createdAt === "string"
+    ? Date.parse(data.createdAt)
+    : NaN;
+  try {
+    if (!Number.isFinite(created)) created = Deno.statSync(lockPath).mtime?.getTime() ?? 0;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+  return now - created > STALE_AFTER_MS ? undefined : 0;
 }
 
 function tryCreate(lockPath: string, payload: string): boolean {
@@ -95,7 +110,9 @@ export async function withOpenclawRefreshLock<T>(
       throw new ClawauthError(
         `Timed out after ${
           opts.timeoutMs / 1000
-        } s waiting for OpenClaw's refresh lock of ${opts.profileId} (held by pid ${holder}).`,
+        } s waiting for OpenClaw's refresh lock of ${opts.profileId} (held by ${
+          holder ? `pid ${holder}` : "another process"
+        }).`,
         Exit.lockTimeout,
         "OpenClaw is refreshing this login; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
       );
