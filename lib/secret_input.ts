@@ -7,6 +7,7 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
+import { cancelled } from "./interrupt.ts";
 
 /** The largest secret clawauth accepts. */
 export const MAX_SECRET_BYTES = 16 * 1024;
@@ -36,7 +37,7 @@ export async function readLimited(
       if (done) break;
       size += value.length;
       if (size > limit) {
-        throw bad(`is longer than ${MAX_SECRET_BYTES / 1024} KiB`, what);
+        throw bad(`is longer than ${Math.floor(limit / 1024)} KiB`, what);
       }
       chunks.push(value);
     }
@@ -52,7 +53,10 @@ export async function readLimited(
   return all;
 }
 
-/** Reads a line from the terminal without echo (raw mode), with backspace and Ctrl-C. */
+/**
+ * Reads a line from the terminal without echo (raw mode), with Backspace and
+ * Ctrl-U; Ctrl-C cancels as everywhere else (exit 130, nothing stored).
+ */
 async function readHidden(ctx: Context, prompt: string): Promise<Uint8Array> {
   const bytes: number[] = [];
   const buffer = new Uint8Array(1024);
@@ -64,7 +68,11 @@ async function readHidden(ctx: Context, prompt: string): Promise<Uint8Array> {
       const n = await Deno.stdin.read(buffer);
       if (n === null) break;
       for (const byte of buffer.subarray(0, n)) {
-        if (byte === 0x03) throw new ClawauthError("Cancelled.", Exit.failure);
+        if (byte === 0x03) throw cancelled("The paste");
+        if (byte === 0x15) {
+          bytes.length = 0;
+          continue;
+        }
         if (byte === 0x0d || byte === 0x0a || byte === 0x04) {
           return new Uint8Array(bytes);
         }

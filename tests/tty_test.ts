@@ -52,6 +52,23 @@ Deno.test({
 });
 
 Deno.test({
+  name: "paste-token on a terminal: Ctrl-C cancels with exit 130 and stores nothing, as in login",
+  ignore,
+  async fn() {
+    await using state = await tempState();
+    const secret = fakeSecret("sk-ant-oat01-");
+    const { output, code } = await onTerminal(
+      state,
+      ["paste-token", "--provider", "anthropic"],
+      `${secret.slice(0, 20)}\x03`,
+    );
+    assert.equal(code, 130, output);
+    assert.match(output, /The paste was cancelled; nothing was stored/);
+    assert.throws(() => state.storeText(), Deno.errors.NotFound);
+  },
+});
+
+Deno.test({
   name:
     "setup-token on a terminal runs `claude setup-token` from PATH, then reads the token hidden",
   ignore,
