@@ -31,76 +31,34 @@
 import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
 import { clawauth, expectLine, onPath, type Probe, roundRobin, spawn } from "./bench_runner.ts";
 import { layouts, refreshWindow } from "./bench_layouts.ts";
+import { contention } from "./bench_contention.ts";
+import { scale } from "./bench_scale.ts";
 import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
 import {
-  count,
-  kb,
+  envInt,
+  type Json,
+  log,
   markdownTable,
   mean,
   median,
   ms,
   percentile,
+  readJson,
   round,
-  SCALE_TARGET,
-  SCALE_TARGET_KEY,
-  syntheticStore,
+  storePath,
   times,
 } from "./bench_util.ts";
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = Deno.env.get(name);
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min) {
-    throw new Error(`${name}=${raw} must be an integer ≥ ${min}`);
-  }
-  return n;
-}
 
 const RUNS = envInt("BENCH_RUNS", 30, 1);
 const WARMUP = envInt("BENCH_WARMUP", 2, 1);
 const MEM_RUNS = envInt("BENCH_MEM_RUNS", Math.min(RUNS, 10), 1);
 const CONTENTION_REPS = envInt("BENCH_CONTENTION_REPS", 3, 1);
 const REFRESH_WINDOW_RUNS = envInt("BENCH_REFRESH_WINDOW_RUNS", 20, 1);
-/** Calls in the cross-agent burst: 3 per agent over 6 agents holding copies of one login. */
-const LINEAGE_CALLS = 18;
 const TARGET_RATIO = 1.3;
-const CONTENTION_LEVELS = [8, 32, 64];
-const SCALE_SIZES = [1, 100, 1000];
 const GNU_TIME = "/usr/bin/time";
 const DENO = Deno.execPath();
 const FLOOR_PATH = `${ROOT}/bench/.floor.ts`;
 const GRAPH_FLOOR_PATH = `${ROOT}/bench/.floor_graph.ts`;
-
-const log = (message: string): void => console.error(`bench: ${message}`);
-
-// ---------------------------------------------------------------------------
-// Stores
-
-function storePath(stateDir: string, agent = "main"): string {
-  return `${stateDir}/agents/${agent}/agent/auth-profiles.json`;
-}
-
-function writeStore(stateDir: string, data: unknown): void {
-  const dir = `${stateDir}/agents/main/agent`;
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  for (let d = dir; d.startsWith(stateDir); d = d.replace(/\/[^/]*$/, "")) Deno.chmodSync(d, 0o700);
-  const path = storePath(stateDir);
-  Deno.writeTextFileSync(path, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  Deno.chmodSync(path, 0o600);
-}
-
-type Json = Record<string, unknown>;
-const readJson = (path: string): Json => JSON.parse(Deno.readTextFileSync(path));
-
-/** Marks the OAuth profile `id` as expired a second ago (the store is rewritten in place). */
-function backdate(stateDir: string, id: string, agent = "main"): string {
-  const data = readJson(storePath(stateDir, agent));
-  const profile = (data.profiles as Record<string, Json>)[id];
-  profile.expires = Date.now() - 1000;
-  Deno.writeTextFileSync(storePath(stateDir, agent), `${JSON.stringify(data, null, 2)}\n`);
-  return String(profile.access);
-}
 
 // ---------------------------------------------------------------------------
 // Sections
@@ -395,235 +353,6 @@ async function memory(s: Setup): Promise<{ table: string; json: Json }> {
   };
 }
 
-async function scale(root: string): Promise<{ table: string; json: Json }> {
-  const now = Date.now();
-  const probes: Probe[] = [];
-  const bytes: Record<number, number> = {};
-  const kinds = [
-    { key: "statusJson", label: "`status --json`", args: ["status", "--json"] },
-    {
-      key: "tokenProfile",
-      label: `\`token --profile ${SCALE_TARGET}\``,
-      args: ["token", "--profile", SCALE_TARGET],
-    },
-    {
-      key: "reportOk",
-      label: `\`report ${SCALE_TARGET} --ok\` (one store write under the lock)`,
-      args: ["report", SCALE_TARGET, "--ok"],
-    },
-  ];
-  for (const n of SCALE_SIZES) {
-    const stateDir = `${root}/scale-${n}/state`;
-    writeStore(stateDir, syntheticStore(n, now));
-    bytes[n] = Deno.statSync(storePath(stateDir)).size;
-    const env = { HOME: root, OPENCLAW_STATE_DIR: stateDir };
-    const checks: Record<string, (out: string) => string | undefined> = {
-      statusJson: (out) => {
-        const profiles = JSON.parse(out).profiles as { state: string }[];
-        if (profiles.length !== n) return `listed ${profiles.length} profiles, not ${n}`;
-        const bad = profiles.filter((x) => x.state !== "ok").length;
-        return bad ? `${bad} profiles are not ok` : undefined;
-      },
-      tokenProfile: expectLine(SCALE_TARGET_KEY),
-      reportOk: () => {
-        const data = readJson(storePath(stateDir));
-        const used = ((data.usageStats as Json)[SCALE_TARGET] as Json).lastUsed as number;
-        return used >= now ? undefined : "did not rewrite the store";
-      },
-    };
-    for (const kind of kinds) {
-      probes.push({
-        key: `${kind.key}@${n}`,
-        label: kind.label,
-        cmd: [...CLI_COMMAND, ...kind.args],
-        env,
-        check: checks[kind.key],
-      });
-    }
-  }
-  log(`scale: ${probes.length} commands × ${RUNS} runs, round-robin`);
-  const samples = await roundRobin(probes, RUNS, WARMUP);
-  const first = SCALE_SIZES[0];
-  const last = SCALE_SIZES[SCALE_SIZES.length - 1];
-  const rows: string[][] = [];
-  const json: Json = {
-    sizes: SCALE_SIZES,
-    storeBytes: bytes,
-    target: SCALE_TARGET,
-  };
-  let worstGrowth = 0;
-  for (const kind of kinds) {
-    const med = SCALE_SIZES.map((n) => median(samples.get(`${kind.key}@${n}`)!));
-    const p90 = SCALE_SIZES.map((n) => percentile(samples.get(`${kind.key}@${n}`)!, 90));
-    const growth = med[med.length - 1] / med[0];
-    worstGrowth = Math.max(worstGrowth, growth);
-    const perProfileUs = ((med[med.length - 1] - med[0]) / (last - first)) * 1000;
-    rows.push([kind.label, ...med.map(ms), times(growth), `${perProfileUs.toFixed(1)} µs`]);
-    json[kind.key] = {
-      medianMs: Object.fromEntries(SCALE_SIZES.map((n, i) => [n, round(med[i])])),
-      p90Ms: Object.fromEntries(SCALE_SIZES.map((n, i) => [n, round(p90[i])])),
-      growth: round(growth, 3),
-      usPerExtraProfile: round(perProfileUs, 2),
-    };
-  }
-  const linear = last / first;
-  json.verdict = worstGrowth <= linear
-    ? `sub-linear: ${first} → ${last} profiles multiplies time by at most ${
-      worstGrowth.toFixed(2)
-    }× (linear would be ${linear}×)`
-    : `super-linear: ${worstGrowth.toFixed(0)}× for ${linear}× the profiles`;
-  const table = markdownTable(
-    [
-      "Scale: profiles in the store (median ms)",
-      ...SCALE_SIZES.map((n) => `${count(n)} (${kb(bytes[n])})`),
-      `${count(first)} → ${count(last)}`,
-      "per extra profile",
-    ],
-    rows,
-    ["l", ...SCALE_SIZES.map(() => "r" as const), "r", "r"],
-  );
-  return { table: `${table}\n\n${String(json.verdict)}.`, json };
-}
-
-async function contention(
-  s: Setup,
-  idp: SandboxIdp,
-): Promise<{ table: string; json: Json; ok: boolean }> {
-  const tokenCmd = [...CLI_COMMAND, "token", "--profile", s.oauthId];
-  const floorCmd = s.probes.floor.cmd;
-  interface Trial {
-    refreshes: number;
-    distinctTokens: number;
-    failures: number;
-    staleTokens: number;
-    wallMs: number;
-    floorWallMs?: number;
-    firstError?: string;
-  }
-  const trials = new Map<number, Trial[]>([1, ...CONTENTION_LEVELS].map((n) => [n, []]));
-  // Calls are spread over `agents`, each holding a copy of the login (one lineage).
-  const burst = async (n: number, agents = ["main"]): Promise<Trial> => {
-    const stale = agents.map((agent) => backdate(s.stateDir, s.oauthId, agent))[0];
-    const before = idp.counts().refresh_token;
-    const start = performance.now();
-    const runs = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) => spawn([...tokenCmd, "--agent", agents[i % agents.length]], s.env, true),
-      ),
-    );
-    const wallMs = performance.now() - start;
-    const ok = runs.filter((r) => r.code === 0);
-    const failed = runs.find((r) => r.code !== 0);
-    return {
-      refreshes: idp.counts().refresh_token - before,
-      distinctTokens: new Set(ok.map((r) => r.stdout)).size,
-      failures: runs.length - ok.length,
-      staleTokens: ok.filter((r) => r.stdout.trim() === stale).length,
-      wallMs,
-      ...(failed
-        ? { firstError: `exit ${failed.code}: ${failed.stderr.trim().slice(0, 300)}` }
-        : {}),
-    };
-  };
-  const floors = async (n: number): Promise<number> => {
-    const start = performance.now();
-    const runs = await Promise.all(Array.from({ length: n }, () => spawn(floorCmd, s.env, true)));
-    const bad = runs.find((r) => r.code !== 0);
-    if (bad) throw new Error(`Deno floor exited ${bad.code}: ${bad.stderr}`);
-    return performance.now() - start;
-  };
-  log(`contention: N = 1, ${CONTENTION_LEVELS.join(", ")}; ${CONTENTION_REPS} repetitions`);
-  await burst(1); // warm-up: the refresh path loads modules the hot path does not
-  for (let rep = 0; rep < CONTENTION_REPS; rep++) {
-    trials.get(1)!.push(await burst(1));
-    for (const n of CONTENTION_LEVELS) {
-      const floorWallMs = await floors(n);
-      trials.get(n)!.push({ ...(await burst(n)), floorWallMs });
-    }
-  }
-  // Cross-agent: the same login copied into 6 agents, 3 calls per agent.
-  const lineageAgents = ["main", "l1", "l2", "l3", "l4", "l5"];
-  for (const agent of lineageAgents.slice(1)) {
-    const added = await spawn(
-      [...CLI_COMMAND, "agents", "add", agent, "--from", "main"],
-      s.env,
-      true,
-    );
-    if (added.code !== 0) throw new Error(`agents add ${agent}: ${added.stderr}`);
-  }
-  const lineageKey = -LINEAGE_CALLS; // a row of its own in `trials`
-  trials.set(lineageKey, []);
-  for (let rep = 0; rep < CONTENTION_REPS; rep++) {
-    const floorWallMs = await floors(LINEAGE_CALLS);
-    trials.get(lineageKey)!.push({ ...(await burst(LINEAGE_CALLS, lineageAgents)), floorWallMs });
-  }
-  const single = median(trials.get(1)!.map((t) => t.wallMs));
-  const rows: string[][] = [];
-  const json: Json = { repetitions: CONTENTION_REPS, singleRefreshMs: round(single) };
-  let allOk = true;
-  for (const [key, list] of trials) {
-    const n = Math.abs(key);
-    const refreshes = list.map((t) => t.refreshes);
-    const distinct = list.map((t) => t.distinctTokens);
-    const failures = list.reduce((a, t) => a + t.failures, 0);
-    const stale = list.reduce((a, t) => a + t.staleTokens, 0);
-    const ok = refreshes.every((x) => x === 1) && distinct.every((x) => x === 1) &&
-      failures === 0 && stale === 0;
-    allOk &&= ok;
-    const wall = median(list.map((t) => t.wallMs));
-    const floorWall = n === 1 ? NaN : median(list.map((t) => t.floorWallMs ?? NaN));
-    const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
-    rows.push([
-      key === 1
-        ? "1 (one refresh: the baseline)"
-        : key < 0
-        ? `${n} across ${lineageAgents.length} agents holding one login`
-        : String(n),
-      show(refreshes),
-      show(distinct),
-      failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
-      ms(wall),
-      ms(wall / n),
-      times(wall / single),
-      times(wall / floorWall),
-    ]);
-    json[key < 0 ? `${n}AcrossAgents` : String(n)] = {
-      refreshes,
-      distinctTokens: distinct,
-      failures,
-      staleTokens: stale,
-      wallMs: round(wall),
-      wallMsPerCall: round(wall / n),
-      ratioToSingleRefresh: round(wall / single, 3),
-      ...(n === 1 ? {} : {
-        concurrentDenoFloorsMs: round(floorWall),
-        ratioToConcurrentDenoFloors: round(wall / floorWall, 3),
-      }),
-      samplesWallMs: list.map((t) => round(t.wallMs)),
-      ok,
-      ...(list.find((t) => t.firstError)
-        ? { firstError: list.find((t) => t.firstError)!.firstError }
-        : {}),
-    };
-  }
-  const table = markdownTable(
-    [
-      `Contention: N concurrent \`token\` on one expired OAuth login (median of ${CONTENTION_REPS})`,
-      "refreshes at IdP",
-      "distinct tokens",
-      "failures",
-      "wall ms",
-      "ms per call",
-      "× one refresh",
-      "× N Deno floors",
-    ],
-    rows,
-    ["l", "r", "r", "r", "r", "r", "r", "r"],
-  );
-  return { table, json, ok: allOk };
-}
-
 // ---------------------------------------------------------------------------
 // Main
 
@@ -659,8 +388,14 @@ async function main(): Promise<number> {
     const lay = await layouts(root, RUNS, WARMUP);
     const window = await refreshWindow(root, REFRESH_WINDOW_RUNS);
     const mem = await memory(setup);
-    const sc = await scale(root);
-    const con = await contention(setup, idp);
+    const sc = await scale(root, RUNS, WARMUP);
+    const con = await contention({
+      stateDir: setup.stateDir,
+      env: setup.env,
+      oauthId: setup.oauthId,
+      floorCmd: setup.probes.floor.cmd,
+      repetitions: CONTENTION_REPS,
+    }, idp);
 
     const machine = {
       os: Deno.build.os,

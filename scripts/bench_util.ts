@@ -148,3 +148,49 @@ export function syntheticStore(n: number, now: number): Record<string, unknown> 
   }
   return { version: 1, profiles, usageStats };
 }
+
+/** An integer setting from the environment, at least `min`. */
+export function envInt(name: string, fallback: number, min: number): number {
+  const raw = Deno.env.get(name);
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new Error(`${name}=${raw} must be an integer ≥ ${min}`);
+  }
+  return n;
+}
+
+/** Progress on stderr. */
+export const log = (message: string): void => console.error(`bench: ${message}`);
+
+// ---------------------------------------------------------------------------
+// Stores
+
+/** The JSON store of an agent. */
+export function storePath(stateDir: string, agent = "main"): string {
+  return `${stateDir}/agents/${agent}/agent/auth-profiles.json`;
+}
+
+/** Writes the main agent's JSON store, private as clawauth keeps it. */
+export function writeStore(stateDir: string, data: unknown): void {
+  const dir = `${stateDir}/agents/main/agent`;
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (let d = dir; d.startsWith(stateDir); d = d.replace(/\/[^/]*$/, "")) Deno.chmodSync(d, 0o700);
+  const path = storePath(stateDir);
+  Deno.writeTextFileSync(path, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  Deno.chmodSync(path, 0o600);
+}
+
+/** A loosely typed JSON object. */
+export type Json = Record<string, unknown>;
+/** Reads a JSON file. */
+export const readJson = (path: string): Json => JSON.parse(Deno.readTextFileSync(path));
+
+/** Marks the OAuth profile `id` as expired a second ago (the store is rewritten in place). */
+export function backdate(stateDir: string, id: string, agent = "main"): string {
+  const data = readJson(storePath(stateDir, agent));
+  const profile = (data.profiles as Record<string, Json>)[id];
+  profile.expires = Date.now() - 1000;
+  Deno.writeTextFileSync(storePath(stateDir, agent), `${JSON.stringify(data, null, 2)}\n`);
+  return String(profile.access);
+}
