@@ -4,10 +4,18 @@
  * escaped page under `Content-Security-Policy: default-src 'none'`, and it
  * closes after the first valid callback.
  *
+ * Only a request carrying this login's `state` settles the login. Anything
+ * else on the callback path (an `<img>` on some web page, a local process,
+ * a stale tab of an earlier login) gets a 400 page and the wait goes on, so
+ * a stray request can neither end nor block a login. Requests whose `Host`
+ * is not this listener's loopback name and port (DNS rebinding) are
+ * refused the same way.
+ *
  * @module
  */
 
-import { checkState } from "./callback_input.ts";
+import { safeEqual } from "./callback_input.ts";
+import { safeText } from "./output.ts";
 
 const HEADERS = {
   "content-type": "text/html; charset=utf-8",
@@ -27,12 +35,30 @@ function page(status: number, title: string, message: string): Response {
   return new Response(body, { status, headers: HEADERS });
 }
 
+/** Why a request to the listener was turned away without ending the login. */
+export type Refusal = "host" | "state";
+
 /** A running callback listener. */
 export interface CallbackServer {
-  /** Settles with the first callback's parameters (or its refusal). */
+  /** Settles with the first callback that carries this login's `state`. */
   result: Promise<URLSearchParams>;
+  /** Hears of each request turned away (wrong host, wrong or missing state); set by the waiter. */
+  onRefused?: (why: Refusal) => void;
   /** Stops listening. */
   close(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
+
+/**
+ * The `Host` values a browser sends to this listener: its loopback names
+ * with its port (without it too on port 80, where browsers leave it out).
+ */
+function allowedHosts(port: number): Set<string> {
+  return new Set([
+    ...LOOPBACK_NAMES.map((host) => `${host}:${port}`),
+    ...(port === 80 ? LOOPBACK_NAMES : []),
+  ]);
 }
 
 /**
@@ -45,14 +71,9 @@ export function listenForCallback(
   state: string,
 ): CallbackServer {
   const controller = new AbortController();
-  let settle!: {
-    resolve: (p: URLSearchParams) => void;
-    reject: (e: unknown) => void;
-  };
-  const result = new Promise<URLSearchParams>((
-    resolve,
-    reject,
-  ) => (settle = { resolve, reject }));
+  const hosts = allowedHosts(port);
+  let settle!: (p: URLSearchParams) => void;
+  const result = new Promise<URLSearchParams>((resolve) => (settle = resolve));
   let done = false;
   const server = Deno.serve(
     {
@@ -62,6 +83,17 @@ export function listenForCallback(
       onListen: () => {},
     },
     (request) => {
+      // DNS rebinding: a page on evil.example resolving to 127.0.0.1 sends
+      // its own name; only our loopback names with our port are ours.
+      const host = (request.headers.get("host") ?? "").toLowerCase();
+      if (!hosts.has(host)) {
+        listener.onRefused?.("host");
+        return page(
+          400,
+          "Wrong host",
+          "This is clawauth's login listener; it answers only to its loopback address.",
+        );
+      }
       const url = new URL(request.url);
       if (url.pathname !== path || request.method !== "GET") {
         return page(404, "Not found", "This is clawauth's login listener.");
@@ -74,26 +106,27 @@ export function listenForCallback(
         );
       }
       const params = url.searchParams;
-      const error = params.get("error");
-      try {
-        checkState(params, state);
-      } catch (refusal) {
-        done = true;
-        settle.reject(refusal);
+      const given = params.get("state");
+      if (given === null || !safeEqual(given, state)) {
+        listener.onRefused?.("state");
         return page(
           400,
-          "Login refused",
-          "The answer does not belong to this login (state mismatch). Nothing was stored.",
+          "Not this login",
+          "This answer does not belong to the login clawauth is waiting for (its state does not " +
+            "match). Nothing was stored; the login is still waiting.",
         );
       }
       done = true;
-      settle.resolve(params);
+      settle(params);
+      const error = params.get("error");
       return error
         ? page(
           400,
           "Login failed",
-          `The provider said: ${error} ${params.get("error_description") ?? ""}`
-            .slice(0, 300),
+          safeText(
+            `The provider said: ${error} ${params.get("error_description") ?? ""}`,
+            300,
+          ),
         )
         : page(
           200,
@@ -102,11 +135,12 @@ export function listenForCallback(
         );
     },
   );
-  return {
+  const listener: CallbackServer = {
     result,
     async close() {
       controller.abort();
       await server.finished;
     },
   };
+  return listener;
 }

@@ -26,19 +26,29 @@ export const Exit = {
 /** One of the exit codes in {@linkcode Exit}. */
 export type ExitCode = typeof Exit[keyof typeof Exit];
 
+/**
+ * Why a provider request failed, where callers act on it: the provider
+ * rejected the grant for good, or the request went out and no answer came
+ * back (the provider may have acted on it anyway).
+ */
+export type ErrorReason = "rejected_grant" | "no_answer";
+
 /** An error meant for the user: `message` is one sentence, `hint` the next step. */
 export class ClawauthError extends Error {
   /** The process exit code this error maps to. */
   readonly exitCode: ExitCode;
   /** The next step, e.g. the exact command to run; printed after the message. */
   readonly hint?: string;
+  /** What callers may act on, beyond the exit code. */
+  readonly reason?: ErrorReason;
 
-  /** Builds an error with its exit code and optional hint. */
-  constructor(message: string, exitCode: ExitCode, hint?: string) {
+  /** Builds an error with its exit code, optional hint and reason. */
+  constructor(message: string, exitCode: ExitCode, hint?: string, reason?: ErrorReason) {
     super(message);
     this.name = "ClawauthError";
     this.exitCode = exitCode;
     this.hint = hint;
+    this.reason = reason;
   }
 }
 

@@ -7,9 +7,13 @@
 
 import { isObject, type JsonObject } from "./json.ts";
 
+/** Tokens longer than this are not decoded (clawauth refuses to store them anyway). */
+const MAX_JWT_LENGTH = 64 * 1024;
+
 /** The decoded payload of a JWT, or `undefined` when it is not one. */
 export function jwtClaims(token: string | undefined): JsonObject | undefined {
-  const part = token?.split(".")[1];
+  if (token === undefined || token.length > MAX_JWT_LENGTH) return undefined;
+  const part = token.split(".")[1];
   if (!part) return undefined;
   try {
     const binary = atob(part.replace(/-/g, "+").replace(/_/g, "/"));

@@ -13,6 +13,7 @@ import { untilInterrupted } from "./interrupt.ts";
 import { qrLines, type Spinner, startSpinner } from "./login_screen.ts";
 import { deviceLogin, type DevicePrompt, type OAuthTarget, type TokenSet } from "./oauth.ts";
 import { OPENAI_DEVICE_LIMIT_MS, openaiDeviceLogin } from "./openai_device.ts";
+import { safeText } from "./output.ts";
 
 /** Whether `target` can log in with a device code at all. */
 export function hasDeviceFlow(target: OAuthTarget): boolean {
@@ -36,8 +37,11 @@ export async function deviceTokens(
   const show = (prompt: DevicePrompt) => {
     const page = prompt.verificationUriComplete ?? prompt.verificationUri;
     const qr = qrLines(ctx, page);
+    // The provider sent both; they were checked, and are neutralised once more for the terminal.
     ctx.err(
-      `To sign in to ${opts.providerName}, open ${prompt.verificationUri} and enter the code:\n\n  ${prompt.userCode}\n\n` +
+      `To sign in to ${opts.providerName}, open ${
+        safeText(prompt.verificationUri, 300)
+      } and enter the code:\n\n  ${safeText(prompt.userCode, 64)}\n\n` +
         (qr.length ? `${qr.join("\n")}\n\n` : "") +
         `Waiting for approval (the code expires in ${Math.round(prompt.expiresIn / 60)} min) …\n`,
     );

@@ -7,7 +7,6 @@
  * @module
  */
 
-import { printable } from "./args.ts";
 import { checkState, parseCallbackInput } from "./callback_input.ts";
 import { type CallbackServer, listenForCallback } from "./callback_server.ts";
 import type { Context } from "./context.ts";
@@ -15,6 +14,7 @@ import { isLoopback } from "./endpoints.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { cancelled, untilInterrupted } from "./interrupt.ts";
 import { type Spinner, startSpinner } from "./login_screen.ts";
+import { safeText } from "./output.ts";
 import { describeOwner, portOwner } from "./port_owner.ts";
 import { MAX_SECRET_BYTES } from "./secret_input.ts";
 
@@ -40,7 +40,7 @@ export function tryListen(
     return listenForCallback(port, url.pathname, state);
   } catch (error) {
     const why = error instanceof Deno.errors.AddrInUse
-      ? `is in use by ${printable(describeOwner(portOwner(port)), 80)}`
+      ? `is in use by ${safeText(describeOwner(portOwner(port)), 80)}`
       : "cannot be opened";
     ctx.err(
       `Port ${port} on 127.0.0.1 ${why}, so the browser cannot come back here; paste the answer instead.\n` +
@@ -150,6 +150,19 @@ export async function waitForAnswer(ctx: Context, wait: Wait): Promise<URLSearch
   try {
     ctx.err(wait.intro);
     spinner = startSpinner(ctx, wait.label, wait.deadline);
+    if (wait.server) {
+      // Said once: whoever sends stray requests must not flood the terminal.
+      let told = false;
+      const say = spinner.say;
+      wait.server.onRefused = () => {
+        if (told) return;
+        told = true;
+        say(
+          "The listener turned away a request that is not this login's answer " +
+            "(wrong state or host); still waiting.\n",
+        );
+      };
+    }
     const seconds = Math.round((wait.deadline - ctx.now()) / 1000);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() =>

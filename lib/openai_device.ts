@@ -10,7 +10,6 @@
  * @module
  */
 
-import { printable } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { isObject, type JsonObject } from "./json.ts";
@@ -21,12 +20,20 @@ import {
   httpTimeoutMs,
   type OAuthTarget,
   protocolStep,
+  providerFetch,
   type TokenSet,
 } from "./oauth.ts";
+import { safeText } from "./output.ts";
 
 /** Codex CLI gives up after 15 minutes; so does clawauth. */
 export const OPENAI_DEVICE_LIMIT_MS = 15 * 60_000;
 const DEFAULT_INTERVAL_S = 5;
+/** A server asking to wait longer than this between polls is capped (and timers stay in range). */
+const MAX_INTERVAL_S = 60;
+/** RFC 7636 §4.1: a code verifier is 43-128 unreserved characters. */
+const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+/** An authorization code or device id: visible ASCII, and not a megabyte of it. */
+const OPAQUE_VALUE = /^[\x21-\x7e]{1,2048}$/;
 
 const SETTINGS = {
   userCode: "deviceUserCodeUrl",
@@ -51,10 +58,12 @@ function endpoints(target: OAuthTarget): Record<keyof typeof SETTINGS, string> {
   return Object.fromEntries(urls);
 }
 
-/** Seconds from a number or a numeric string (OpenAI sends `"5"`); at least 1. */
+/** Seconds from a number or a numeric string (OpenAI sends `"5"`); 1 to 60. */
 function seconds(value: unknown, fallback: number): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  return typeof n === "number" && Number.isFinite(n) && n >= 0 ? Math.max(1, n) : fallback;
+  return typeof n === "number" && Number.isFinite(n) && n >= 0
+    ? Math.min(Math.max(1, n), MAX_INTERVAL_S)
+    : fallback;
 }
 
 /** The error code of an answer, in OAuth's spelling or OpenAI's error object. */
@@ -73,7 +82,9 @@ function postJson(
   body: JsonObject,
 ): Promise<{ status: number; data: unknown; retryAfter: unknown }> {
   return protocolStep(target.providerId, step, async () => {
-    const response = await fetch(url, {
+    // providerFetch: a redirect would re-post the body elsewhere and let that
+    // origin hand back a code and verifier of its choosing.
+    const response = await providerFetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(body),
@@ -94,7 +105,7 @@ function refused(target: OAuthTarget, step: string, status: number, data: unknow
   const code = errorCode(data);
   return new ClawauthError(
     `${target.providerId} refused the ${step} (HTTP ${status}${
-      code ? `, ${printable(code, 80)}` : ""
+      code ? `, ${safeText(code, 80)}` : ""
     }).`,
     Exit.unavailable,
     status === 404 && step === "device code request"
@@ -119,12 +130,13 @@ function pollOutcome(
   if (status >= 200 && status < 300) {
     if (
       isObject(data) && typeof data.authorization_code === "string" &&
-      typeof data.code_verifier === "string"
+      typeof data.code_verifier === "string" && OPAQUE_VALUE.test(data.authorization_code) &&
+      CODE_VERIFIER.test(data.code_verifier)
     ) {
       return { code: data.authorization_code, verifier: data.code_verifier };
     }
     throw new ClawauthError(
-      `${target.providerId} gave an unusable answer to the device login (no authorization_code).`,
+      `${target.providerId} gave an unusable answer to the device login (no well-formed authorization_code and code_verifier); nothing was stored.`,
       Exit.unavailable,
       "The provider may be down; retry later.",
     );
@@ -159,7 +171,10 @@ export async function openaiDeviceLogin(
   });
   const data = issued.data;
   const userCode = isObject(data) ? data.user_code ?? data.usercode : undefined;
-  if (issued.status !== 200 || !isObject(data) || typeof data.device_auth_id !== "string") {
+  if (
+    issued.status !== 200 || !isObject(data) || typeof data.device_auth_id !== "string" ||
+    !OPAQUE_VALUE.test(data.device_auth_id)
+  ) {
     throw refused(target, "device code request", issued.status, data);
   }
   if (typeof userCode !== "string" || !/^[\x21-\x7e]{1,64}$/.test(userCode)) {

@@ -43,6 +43,37 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n") + "\n";
 }
 
+/**
+ * Characters that change how a terminal shows the text around them: C0 and
+ * C1 controls (ESC starts colour, cursor and OSC sequences), DEL, the bidi
+ * embeddings, overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069,
+ * U+200E/U+200F, U+061C), the zero-width joiners and spaces, the line and
+ * paragraph separators and the BOM.
+ */
+// deno-lint-ignore no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
+
+/** Whether `text` holds a character {@linkcode safeText} would replace. */
+export function hasUnsafeText(text: string): boolean {
+  return new RegExp(UNSAFE.source).test(text);
+}
+
+/**
+ * Makes text a provider (or anyone but the user) controls safe to print in
+ * one terminal line: every control, bidi or invisible formatting character
+ * becomes U+FFFD, so "evil\u202Egpj.exe" cannot pose as something else, and
+ * the result is cut at `max` characters.
+ */
+export function safeText(text: string, max = 200): string {
+  const clean = text.replace(UNSAFE, "\ufffd");
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/** Removes every character {@linkcode safeText} would replace (for values that are stored). */
+export function stripUnsafe(text: string): string {
+  return text.replace(UNSAFE, "");
+}
+
 /** Prints a warning line on stderr. */
 export function warn(ctx: Context, message: string): void {
   ctx.err(`${paint(ctx, "yellow", "warning:")} ${message}\n`);

@@ -80,6 +80,12 @@ export interface SandboxIdpCounts {
 /** A fault that the token endpoint can be told to answer with. */
 export type TokenFault = "500" | "html" | "truncated" | "hang";
 
+/**
+ * Rewrites a successful token-endpoint answer (its JSON body, a copy) before
+ * it is sent: drop `expires_in`, swap in hostile token values, and so on.
+ */
+export type TokenResponseEdit = (body: Record<string, unknown>) => Record<string, unknown>;
+
 /** A running sandbox identity provider (with OpenAI's device login emulated in front of it). */
 export interface SandboxIdp extends CodexDeviceControls {
   /** Issuer URL, e.g. `http://127.0.0.1:43123` (no trailing slash). */
@@ -109,6 +115,12 @@ export interface SandboxIdp extends CodexDeviceControls {
    * Other endpoints are never affected.
    */
   setTokenFault(fault: TokenFault | null, times?: number): void;
+  /**
+   * Rewrite every successful token-endpoint answer (all grants) with `edit`
+   * until called again with `null`. The grant itself still happens (counts
+   * move, refresh tokens rotate); only what the client receives changes.
+   */
+  setTokenResponseEdit(edit: TokenResponseEdit | null): void;
   /**
    * Given an authorize URL that clawauth built (pointing at this IdP),
    * perform the user's browser part headlessly with fetch + a fresh cookie
@@ -803,6 +815,17 @@ export async function startSandboxIdp(
     }
   });
 
+  let tokenEdit: TokenResponseEdit | null = null;
+  provider.use(async (ctx, next) => {
+    await next();
+    if (
+      tokenEdit && ctx.oidc?.route === "token" && ctx.status === 200 &&
+      typeof ctx.body === "object" && ctx.body !== null
+    ) {
+      ctx.body = tokenEdit({ ...(ctx.body as Record<string, unknown>) });
+    }
+  });
+
   const handler = provider.callback();
   let fault: TokenFault | null = null;
   let faultTimes = 0;
@@ -873,6 +896,9 @@ export async function startSandboxIdp(
       if (times !== Infinity) positiveInt("times", times);
       fault = next;
       faultTimes = times;
+    },
+    setTokenResponseEdit(edit): void {
+      tokenEdit = edit;
     },
     async approve(authorizeUrl, login = DEFAULT_LOGIN): Promise<string> {
       const result = await browse(new URL(issuer).origin, authorizeUrl, login);

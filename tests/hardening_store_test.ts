@@ -264,6 +264,26 @@ Deno.test({
   },
 });
 
+Deno.test("refresh: a timeout after the request went out says the login may now be spent, and keeps the old tokens", async () => {
+  await using state = await tempState();
+  const provider = slowProvider();
+  try {
+    useTokenUrl(state, provider.url);
+    const login = teamLogin("gina", Date.now() - 1_000);
+    state.writeStore({ version: 1, profiles: { "openai-codex:gina": login } });
+    const result = await state.run(["token", "--profile", "openai-codex:gina"], {
+      env: { CLAWAUTH_HTTP_TIMEOUT: "1" },
+    });
+    assert.equal(result.code, 69, result.stderr);
+    assert.match(result.stderr, /did not answer/);
+    assert.match(result.stderr, /may have rotated the refresh token/);
+    assert.equal(provider.requests, 1);
+    assert.equal(profiles(state)["openai-codex:gina"].refresh, login.refresh);
+  } finally {
+    await provider.close();
+  }
+});
+
 /** Makes `dir` read-only with a bind mount (root only); false when that is impossible. */
 function readOnly(dir: string): boolean {
   const run = (args: string[]) => new Deno.Command("mount", { args, stderr: "null" }).outputSync();

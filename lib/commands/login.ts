@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Args, printable } from "../args.ts";
+import type { Args } from "../args.ts";
 import { type LoginSetting, loginSetting, openBrowser } from "../browser.ts";
 import { checkState, parseCallbackInput } from "../callback_input.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
@@ -24,8 +24,8 @@ import {
   oauthTarget,
   type TokenSet,
 } from "../oauth.ts";
-import { loginProfileName, saveOAuthProfile } from "../oauth_profile.ts";
-import { printJson } from "../output.ts";
+import { checkLoginAccount, loginProfileName, saveOAuthProfile } from "../oauth_profile.ts";
+import { printJson, safeText, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { claimPending, PENDING_TTL_MS, savePending } from "../pending.ts";
 import { PROFILE_NAME, PROVIDER_ID } from "../profiles.ts";
@@ -41,7 +41,7 @@ function oauthProvider(
 ): ProviderDefinition {
   if (!id) throw usageError("login needs --provider ID.", "login");
   if (!PROVIDER_ID.test(id)) {
-    throw usageError(`${printable(id)} is not a provider id.`, "login");
+    throw usageError(`${safeText(id)} is not a provider id.`, "login");
   }
   const provider = resolveProvider(id, paths.config);
   if (provider?.oauth?.clientId) return provider;
@@ -89,6 +89,12 @@ async function stored(
   name: string | undefined,
   tokens: TokenSet,
 ): Promise<number> {
+  if (!checkLoginAccount(name, tokens)) {
+    warn(
+      ctx,
+      `${provider.name} did not say which e-mail this account has, so clawauth could not check that it is ${name}.`,
+    );
+  }
   const profile = loginProfileName(name, tokens);
   const id = await saveOAuthProfile(ctx, paths, provider.id, profile, tokens);
   if (args.bool("json")) {
@@ -96,7 +102,7 @@ async function stored(
       profile: id,
       provider: provider.id,
       type: "oauth",
-      expires: tokens.expires ?? null,
+      expires: tokens.expires,
       ...(tokens.accountId ? { accountId: tokens.accountId } : {}),
       ...(tokens.email ? { email: tokens.email } : {}),
     });
@@ -104,7 +110,7 @@ async function stored(
     const who = tokens.email ?? tokens.accountId;
     ctx.out(
       `Logged in to ${provider.name}${
-        who ? ` as ${printable(who)}` : ""
+        who ? ` as ${safeText(who, 256)}` : ""
       }; stored ${id} in agent ${paths.agent}.\n`,
     );
   }
@@ -124,7 +130,7 @@ interface LoginRequest {
 function loginLine(args: Args, provider: ProviderDefinition, how: string): string {
   const named = ["profile", "agent"].flatMap((flag) => {
     const value = args.string(flag);
-    return value === undefined ? [] : [`--${flag} ${printable(value, 128)}`];
+    return value === undefined ? [] : [`--${flag} ${safeText(value, 128)}`];
   });
   return ["clawauth login --provider", provider.id, ...named, how].join(" ");
 }
@@ -136,7 +142,7 @@ function ciRefusal(args: Args, provider: ProviderDefinition): ClawauthError {
     `Log in in two steps instead:\n` +
       `  ${loginLine(args, provider, "--start --json")}   # prints the URL to open anywhere\n` +
       `  clawauth login --finish '<the address the browser ends on>'${
-        args.string("agent") ? ` --agent ${printable(args.string("agent")!, 128)}` : ""
+        args.string("agent") ? ` --agent ${safeText(args.string("agent")!, 128)}` : ""
       }\n` +
       `or store a token with: clawauth paste-token --provider ${provider.id}`,
   );
