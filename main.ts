@@ -26,7 +26,8 @@ ${lines.join("\n")}
 
 Aliases: ${aliases.join(", ")}
 
-Global flags: --state-dir DIR, --store json|openclaw, --agent ID, -h/--help; clawauth --version.
+Global flags: --state-dir DIR, --store json|openclaw|postgres://…, --agent ID, -h/--help;
+clawauth --version.
 Run "clawauth COMMAND --help" for a command's flags and examples.
 `;
 }

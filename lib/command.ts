@@ -23,6 +23,7 @@ export interface Command {
 /** Help text shared by every command's "Global flags" section. */
 export const GLOBAL_HELP = `Global flags:
   --state-dir DIR   state dir (default $OPENCLAW_STATE_DIR, else ~/.openclaw)
-  --store KIND      json or openclaw (default $CLAWAUTH_STORE, clawauth.json, else detected)
+  --store STORE     json, openclaw or postgres://USER@HOST/DB (default $CLAWAUTH_STORE,
+                    clawauth.json "store", else detected)
   --agent ID        agent (default $CLAWAUTH_AGENT, else main)
   -h, --help        show this help`;

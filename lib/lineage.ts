@@ -15,10 +15,10 @@ import { readTextIfExists } from "./files.ts";
 import { isObject, type JsonObject, own, stringAt } from "./json.ts";
 import { jwtClaims } from "./jwt.ts";
 import { definitionIdOf } from "./provider_names.ts";
-import { agentIds, type AgentPaths, agentPaths, join, type StateRef } from "./paths.ts";
+import { type AgentPaths, agentPaths, type StateRef } from "./paths.ts";
 import { listProfiles, type Profile, readProfile } from "./profiles.ts";
 import { type Link, linkOf, SOURCES } from "./sources.ts";
-import { readStore } from "./store.ts";
+import { readStore, storeAgents } from "./store.ts";
 
 /** OpenAI's claims inside its access tokens. */
 const OPENAI_AUTH_CLAIM = "https://api.openai.com/auth";
@@ -73,10 +73,7 @@ export async function lineageId(key: string): Promise<string> {
   );
 }
 
-/** The state-wide lock file of a lineage. */
-export function lineageLockPath(stateDir: string, id: string): string {
-  return join(stateDir, "locks", `${id}.lock`);
-}
+export { lineageLockPath } from "./paths.ts";
 
 /** One copy of a login: a profile in an agent's store. */
 export interface StoreCopy {
@@ -124,7 +121,7 @@ export async function collectCopies(
 ): Promise<Map<string, (StoreCopy | LinkCopy)[]>> {
   const byKey = new Map<string, (StoreCopy | LinkCopy)[]>();
   const links = new Map<string, { key: string; link: Link; holder: JsonObject }>();
-  for (const agent of agentIds(state.stateDir)) {
+  for (const agent of await storeAgents(state)) {
     const paths = agentPaths(state, agent);
     let profiles: JsonObject;
     try {

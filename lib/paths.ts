@@ -9,7 +9,7 @@ import type { Args } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
 import { exists } from "./files.ts";
-import { chooseStoreKind, type StoreKind } from "./store/kind.ts";
+import { chooseStore, type StoreKind } from "./store/kind.ts";
 
 /** Agent ids as SPEC §1 allows them. */
 export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -18,8 +18,15 @@ export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export interface StateRef {
   /** The state dir. */
   stateDir: string;
-  /** Where profiles live: the JSON files, or OpenClaw's SQLite store. */
+  /** Where profiles live: the JSON files, OpenClaw's SQLite store, or a PostgreSQL fleet store. */
   backend: StoreKind;
+  /** The fleet store's URL (never with a password), when `backend` is `postgres`. */
+  url?: string;
+  /**
+   * The run's environment, for a fleet store: its password (`PGPASSWORD`,
+   * `~/.pgpass`) and key (`CLAWAUTH_STORE_KEY`) are read there when it is first used.
+   */
+  env?: (name: string) => string | undefined;
 }
 
 /** The files of one agent. */
@@ -53,7 +60,7 @@ export function join(...parts: string[]): string {
 
 /** The files of `agent` in a state dir. */
 export function agentPaths(state: StateRef, agent: string): AgentPaths {
-  const { stateDir, backend } = state;
+  const { stateDir, backend, url, env } = state;
   if (!AGENT_ID.test(agent)) {
     throw usageError(
       "An agent id is 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit.",
@@ -64,6 +71,7 @@ export function agentPaths(state: StateRef, agent: string): AgentPaths {
     agent,
     stateDir,
     backend,
+    ...(url === undefined ? {} : { url, env }),
     dir,
     store: join(dir, "auth-profiles.json"),
     cache: join(dir, "auth.json"),
@@ -100,15 +108,13 @@ function configOf(ctx: Context, stateDir: string): string {
 /** The state dir and its store backend: `--store` > `$CLAWAUTH_STORE` > config > detection. */
 export function stateRefOf(args: Args, ctx: Context): StateRef {
   const stateDir = stateDirOf(args, ctx);
-  return {
+  const { backend, url } = chooseStore({
     stateDir,
-    backend: chooseStoreKind({
-      stateDir,
-      flag: args.string("store"),
-      env: ctx.env("CLAWAUTH_STORE"),
-      configPath: configOf(ctx, stateDir),
-    }),
-  };
+    flag: args.string("store"),
+    env: ctx.env("CLAWAUTH_STORE"),
+    configPath: configOf(ctx, stateDir),
+  });
+  return url === undefined ? { stateDir, backend } : { stateDir, backend, url, env: ctx.env };
 }
 
 /** Resolves every path for this command line (SPEC §1). */
@@ -123,7 +129,15 @@ export function resolvePaths(args: Args, ctx: Context): Paths {
   };
 }
 
-/** The agents of a state dir: `agents/<id>/agent` directories with a valid id, sorted. */
+/** The state-wide lock file of a lineage (the `json` and `openclaw` stores). */
+export function lineageLockPath(stateDir: string, id: string): string {
+  return join(stateDir, "locks", `${id}.lock`);
+}
+
+/**
+ * The agents of a state dir: `agents/<id>/agent` directories with a valid id,
+ * sorted. A fleet store lists its agents itself (`storeAgents` in lib/store.ts).
+ */
 export function agentIds(stateDir: string): string[] {
   try {
     return [...Deno.readDirSync(join(stateDir, "agents"))]

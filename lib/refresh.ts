@@ -19,15 +19,15 @@ import {
   findCopies,
   lineageId,
   lineageKey,
-  lineageLockPath,
   type LinkCopy,
   type StoreCopy,
 } from "./lineage.ts";
-import { lockTimeoutMs, withLock } from "./lock.ts";
+import { lockTimeoutMs } from "./lock.ts";
 import {
   isRejectedGrant,
   type OAuthTarget,
   oauthTarget,
+  refreshTimeoutMs,
   refreshTokens,
   type TokenSet,
 } from "./oauth.ts";
@@ -36,7 +36,7 @@ import { definitionIdOf } from "./provider_names.ts";
 import { warn } from "./output.ts";
 import type { Paths } from "./paths.ts";
 import { type Profile, readProfile, usageOf } from "./profiles.ts";
-import { readStore, type StoreData, updateStore } from "./store.ts";
+import { readStore, type StoreData, updateStore, withLineageLock } from "./store.ts";
 import { isFenceValue, parseRefreshFence } from "./store/openclaw_fence.ts";
 import { withOpenclawRefreshLock } from "./store/openclaw_refresh_lock.ts";
 import { credentialOf, install, writeToCopies } from "./lineage_sync.ts";
@@ -79,7 +79,8 @@ async function targetFor(ctx: Context, paths: Paths, providerId: string): Promis
       `Declare it in ${paths.config}.`,
     );
   }
-  return await oauthTarget(ctx, provider);
+  // Discovery happens under the store lock too: its wait stays below the lock wait.
+  return await oauthTarget(ctx, provider, { timeoutMs: refreshTimeoutMs(ctx) });
 }
 
 /**
@@ -261,6 +262,7 @@ export async function refreshProfile(
   };
   const timeoutMs = lockTimeoutMs(ctx);
   // Lock order: the lineage lock, OpenClaw's refresh lock of the profile, the store lock.
+  // In a fleet store the lineage lock spans every machine (lib/store/postgres_store.ts).
   const guarded = paths.backend === "openclaw"
     ? () =>
       withOpenclawRefreshLock(
@@ -271,7 +273,7 @@ export async function refreshProfile(
   let outcome: Outcome;
   try {
     outcome = key
-      ? await withLock(lineageLockPath(paths.stateDir, await lineageId(key)), timeoutMs, guarded)
+      ? await withLineageLock(paths, await lineageId(key), timeoutMs, guarded)
       : await guarded();
   } catch (error) {
     const stopped = await exchange.hold?.release();
@@ -299,17 +301,21 @@ export async function refreshProfile(
       );
     case "failed": {
       const { expires } = outcome.profile;
+      // The request went out and its answer was lost: the provider may have rotated anyway.
+      const lost = outcome.error.reason === "no_answer"
+        ? " The provider may have rotated the refresh token before its answer was lost; if the next refresh is refused, log in again."
+        : "";
       if (expires === null || expires <= ctx.now() || !stringAt(outcome.profile.raw, "access")) {
         const { message, exitCode, hint } = outcome.error;
         throw new ClawauthError(
-          `${profile.id} was not refreshed: ${message[0].toLowerCase()}${message.slice(1)}`,
+          `${profile.id} was not refreshed: ${message[0].toLowerCase()}${message.slice(1)}${lost}`,
           exitCode,
           hint,
         );
       }
       warn(
         ctx,
-        `${outcome.error.message} Using the current token, valid for ${
+        `${outcome.error.message}${lost} Using the current token, valid for ${
           Math.round((expires - ctx.now()) / 1000)
         } s more.`,
       );

@@ -1,17 +1,33 @@
 /**
  * The credential store, `auth-profiles.json` version 1 (OpenClaw's format):
  * read and check it, and change it only under the lock with an atomic write,
- * keeping every key we do not know (SPEC §1, §4).
+ * keeping every key we do not know (SPEC §1, §4). The same surface serves
+ * each backend (SPEC §1 "Store backends"): the JSON files, OpenClaw's SQLite
+ * store, and a PostgreSQL fleet store (§8), whose locks are database locks.
  *
  * @module
  */
 
 import type { Context } from "./context.ts";
-import { assertPrivateDirs, readTextIfExists } from "./files.ts";
+import {
+  assertPrivateDirs,
+  ensurePrivateDir,
+  exists,
+  readTextIfExists,
+  writeFileAtomic,
+} from "./files.ts";
 import { isObject, type JsonObject, own } from "./json.ts";
-import { agentDirChain, type AgentPaths, type Paths } from "./paths.ts";
+import {
+  agentDirChain,
+  agentIds,
+  type AgentPaths,
+  join,
+  lineageLockPath,
+  type Paths,
+  type StateRef,
+} from "./paths.ts";
 import { lazyImport } from "./lazy.ts";
-import type { StoreData } from "./store/data.ts";
+import { emptyStore, type StoreData } from "./store/data.ts";
 import { readJsonStore } from "./store/json_read.ts";
 import { openclawStateDbPath } from "./store/kind.ts";
 
@@ -20,6 +36,7 @@ export { parseStore } from "./store/json_read.ts";
 
 /** Reads an agent's store from its backend; none yet is an empty store. */
 export async function readStore(paths: AgentPaths): Promise<StoreData> {
+  if (paths.backend === "postgres") return (await postgresBackend()).readPostgresStore(paths);
   assertPrivateDirs(agentDirChain(paths));
   return paths.backend === "json"
     ? readJsonStore(paths)
@@ -29,7 +46,8 @@ export async function readStore(paths: AgentPaths): Promise<StoreData> {
 /**
  * Read-modify-write under the store lock: re-reads the store, lets `change`
  * edit it in place, and writes it only if it changed (atomically for the
- * JSON files, with compare-and-swap in OpenClaw's SQLite store). In the
+ * JSON files, with compare-and-swap in OpenClaw's SQLite store, in one
+ * transaction under the agent's row lock in a fleet store). In the
  * `json` backend, when the main agent has no store yet and `paths.legacy` is
  * given, the legacy `credentials/oauth.json` is adopted first.
  */
@@ -38,12 +56,13 @@ export async function updateStore<T>(
   paths: AgentPaths & { legacy?: string },
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  assertPrivateDirs(agentDirChain(paths));
   // The write path's modules load only when a command writes (lib/lazy.ts).
-  const { lockTimeoutMs, withLock } = await lazyImport<typeof import("./lock.ts")>(
-    "./lock.ts",
-    import.meta.url,
-  );
+  const { lockTimeoutMs, withLock } = await lockModule();
+  if (paths.backend === "postgres") {
+    // The fleet's store lock is the agent's row lock, taken inside the transaction.
+    return (await postgresBackend()).updatePostgresStore(paths, lockTimeoutMs(ctx), change);
+  }
+  assertPrivateDirs(agentDirChain(paths));
   const backend = paths.backend === "json"
     ? await lazyImport<typeof import("./store/json_store.ts")>(
       "./store/json_store.ts",
@@ -67,6 +86,78 @@ function openclawBackend(): Promise<typeof import("./store/openclaw_store.ts")> 
   return lazyImport("./store/openclaw_store.ts", import.meta.url);
 }
 
+function postgresBackend(): Promise<typeof import("./store/postgres_store.ts")> {
+  // The database client loads only for a fleet store, never on the file stores' hot path.
+  return lazyImport("./store/postgres_store.ts", import.meta.url);
+}
+
+function lockModule(): Promise<typeof import("./lock.ts")> {
+  return lazyImport("./lock.ts", import.meta.url);
+}
+
+/**
+ * Runs `fn` holding the store-wide lock of one lineage (SPEC §4), waiting at
+ * most `timeoutMs` (exit 75): a flock on `<state>/locks/<id>.lock` for the
+ * file stores, a row lock in the database for a fleet store, where it spans
+ * every machine and dies with its holder's connection.
+ */
+export async function withLineageLock<T>(
+  state: StateRef,
+  lineage: string,
+  timeoutMs: number,
+  fn: () => Promise<T>,
+): Promise<T> {
+  if (state.backend === "postgres") {
+    return await (await postgresBackend()).withPostgresLineageLock(state, lineage, timeoutMs, fn);
+  }
+  const { withLock } = await lockModule();
+  return await withLock(lineageLockPath(state.stateDir, lineage), timeoutMs, fn);
+}
+
+/** The agents of a store, sorted: directories of the state dir, or a fleet store's namespaces. */
+export async function storeAgents(state: StateRef): Promise<string[]> {
+  return state.backend === "postgres"
+    ? await (await postgresBackend()).postgresAgents(state)
+    : agentIds(state.stateDir);
+}
+
+/** Whether an agent exists in its store. */
+export async function agentExists(paths: AgentPaths): Promise<boolean> {
+  return paths.backend === "postgres"
+    ? await (await postgresBackend()).postgresAgentExists(paths)
+    : exists(paths.dir);
+}
+
+/** Creates an agent with an empty store; `false` when it exists already. */
+export async function createAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
+  const { lockTimeoutMs, withLock } = await lockModule();
+  if (paths.backend === "postgres") {
+    return await (await postgresBackend()).createPostgresAgent(paths, lockTimeoutMs(ctx));
+  }
+  if (exists(paths.dir)) return false;
+  ensurePrivateDir(paths.dir);
+  await withLock(paths.lock, lockTimeoutMs(ctx), () => {
+    if (!exists(paths.store)) {
+      writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
+    }
+  });
+  return true;
+}
+
+/** Deletes an agent and its credentials once no writer holds its store; `false` when absent. */
+export async function removeAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
+  const { lockTimeoutMs, withLock } = await lockModule();
+  if (paths.backend === "postgres") {
+    return await (await postgresBackend()).removePostgresAgent(paths, lockTimeoutMs(ctx));
+  }
+  if (!exists(paths.dir)) return false;
+  // Hold the agent's lock so no writer is mid-rename while its files go.
+  await withLock(paths.lock, lockTimeoutMs(ctx), () => {
+    Deno.removeSync(join(paths.stateDir, "agents", paths.agent), { recursive: true });
+  });
+  return true;
+}
+
 /**
  * Reads the store for a command, importing the legacy
  * `credentials/oauth.json` first when the main agent has no JSON store yet.
@@ -84,8 +175,9 @@ export async function openStore(
   return await updateStore(ctx, paths, (fresh) => fresh);
 }
 
-/** Where an agent's store lives, for messages: a file, or OpenClaw's database. */
+/** Where an agent's store lives, for messages: a file, OpenClaw's database, or the fleet's URL. */
 export function storeLocation(paths: AgentPaths): string {
+  if (paths.backend === "postgres") return paths.url ?? "postgres";
   return paths.backend === "json" ? paths.store : `${openclawStateDbPath(paths.stateDir)}`;
 }
 

@@ -3,9 +3,11 @@
  * one window a refresh cannot protect:
  *
  * - Layouts: `token` in OpenClaw 2026.9's SQLite store, with a JSON5
- *   `openclaw.json` beside the store (pinned and routed), and with several
+ *   `openclaw.json` beside the store (pinned and routed), with several
  *   profiles of one provider (round robin records `lastUsed`, a store
- *   write), each as a ratio to the Deno floor measured in the same run.
+ *   write), and in a fleet store on a loopback PostgreSQL (without and with
+ *   TLS; the connection alone is a row of its own), each as a ratio to the
+ *   Deno floor measured in the same run.
  * - Refresh window: the time from the provider's answer leaving the token
  *   endpoint to the rotated tokens being renamed into place. Signals wait
  *   through it (SPEC §4); only SIGKILL inside it can lose the rotated
@@ -17,12 +19,34 @@
 import { markdownTable, median, ms, percentile, round, times } from "./bench_util.ts";
 import { clawauth, expectLine, type Probe, roundRobin, spawn } from "./bench_runner.ts";
 import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
+// The throwaway cluster the fleet tests use (Debian's postgresql; skipped without it).
+import { startCluster } from "../tests/postgres_env.ts";
 
 type Json = Record<string, unknown>;
 
 /** The OpenClaw state dir that tests/openclaw_env.ts prepares with `openclaw doctor --fix`. */
 const OPENCLAW_TEMPLATE = `${ROOT}/.ci/.tools/openclaw/template-2026.9.6/state`;
 const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
+const CONNECT_PROBE_PATH = `${ROOT}/bench/.connect_probe.ts`;
+
+/** A Deno script that only loads npm:postgres, connects and runs `SELECT 1`: the connect cost. */
+const CONNECT_PROBE =
+  `// Written by scripts/bench_layouts.ts (the fleet connect row) and deleted after the run.
+import postgres from "postgres";
+import { connect } from "node:net";
+const [host, port, database, user, ssl] = Deno.args;
+const sql = postgres({ host, port: Number(port), database, username: user, ssl: ssl === "prefer" ? "prefer" : false,
+  fetch_types: false, max: 1, onnotice: () => {},
+  socket: () => new Promise((resolve, reject) => {
+    const s = connect({ host, port: Number(port) });
+    s.setNoDelay(true);
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  }) } as never);
+await sql.unsafe("SELECT 1");
+console.log("connected");
+Deno.exit(0);
+`;
 
 /** How `openclaw.json` looks as OpenClaw's docs tell people to write it. */
 const OPENCLAW_JSON5 = `// OpenClaw's config (JSON5: comments, unquoted keys, trailing commas).
@@ -155,6 +179,71 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     skipped.push("OpenClaw SQLite store: no prepared OpenClaw state (run the test suite once)");
   }
+
+  // A fleet store on a loopback PostgreSQL: `token` pays for the database client and a connection.
+  const cluster = await startCluster();
+  if (typeof cluster === "string") {
+    skipped.push(`Fleet store: ${cluster}`);
+    return { layouts, skipped };
+  }
+  const url = await cluster.database();
+  const fleetEnv = {
+    HOME: root,
+    PGPASSWORD: cluster.password,
+    CLAWAUTH_STORE_KEY: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
+  };
+  const fleetDir = `${root}/layout-fleet`;
+  const fleetKey = secret("sk-proj-");
+  await clawauth({ ...fleetEnv, CLAWAUTH_STORE: url }, ["--state-dir", fleetDir, "store", "init"]);
+  await clawauth({ ...fleetEnv, CLAWAUTH_STORE: url }, [
+    "--state-dir",
+    fleetDir,
+    "paste-token",
+    "--provider",
+    "openai",
+    "--type",
+    "api-key",
+  ], fleetKey);
+  Deno.writeTextFileSync(CONNECT_PROBE_PATH, CONNECT_PROBE);
+  const { port } = cluster;
+  const database = url.replace(/^.*\//, "");
+  for (
+    const [mode, label, target] of [["disable", "no TLS", 2], ["prefer", "TLS", undefined]] as const
+  ) {
+    layouts.push({
+      probe: {
+        key: mode === "disable" ? "fleetStore" : "fleetStoreTls",
+        label: `Fleet store, PostgreSQL on loopback (${label}): \`token --provider openai\``,
+        cmd: [...cli(fleetDir), "token", "--provider", "openai"],
+        env: { ...fleetEnv, CLAWAUTH_STORE: `${url}?sslmode=${mode}` },
+        check: expectLine(fleetKey),
+      },
+      ...(target ? { target } : {}),
+    });
+    layouts.push({
+      probe: {
+        key: mode === "disable" ? "fleetConnect" : "fleetConnectTls",
+        label: `↳ connect alone: Deno + npm:postgres, connect and \`SELECT 1\` (${label})`,
+        cmd: [
+          Deno.execPath(),
+          "run",
+          "--quiet",
+          "--allow-net",
+          "--allow-env",
+          "--allow-read",
+          "--allow-sys",
+          CONNECT_PROBE_PATH,
+          "127.0.0.1",
+          String(port),
+          database,
+          "fleet",
+          mode,
+        ],
+        env: { HOME: root, PGPASSWORD: cluster.password },
+        check: expectLine("connected"),
+      },
+    });
+  }
   return { layouts, skipped };
 }
 
@@ -218,9 +307,11 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
     );
     return { table, json, misses };
   } finally {
-    try {
-      Deno.removeSync(LAYOUT_FLOOR_PATH);
-    } catch { /* already gone */ }
+    for (const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH]) {
+      try {
+        Deno.removeSync(path);
+      } catch { /* already gone */ }
+    }
   }
 }
 

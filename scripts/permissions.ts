@@ -1,17 +1,10 @@
 /**
  * The permissions the clawauth binary is compiled with. Tests run the CLI
- * with exactly these flags, so they exercise what the binary may do.
+ * with exactly these flags, so they exercise what the binary may do. Defined
+ * in `lib/permissions.ts` (`connect` needs them at run time, and `lib/` never
+ * imports `scripts/`).
  *
  * @module
  */
 
-/** Deno permission flags of the `clawauth` binary. */
-export const CLI_PERMISSIONS: readonly string[] = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  "--allow-run",
-  // Only the user id: a state dir someone else owns is refused (lib/files.ts).
-  "--allow-sys=uid",
-];
+export { CLI_PERMISSIONS } from "../lib/permissions.ts";

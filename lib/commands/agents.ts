@@ -1,6 +1,6 @@
 /**
  * `clawauth agents add|list|remove`: agents are separate stores under
- * `<state>/agents/<id>/agent/`.
+ * `<state>/agents/<id>/agent/`, or namespaces of a fleet store.
  *
  * @module
  */
@@ -8,11 +8,18 @@
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { ensurePrivateDir, exists, writeFileAtomic } from "../files.ts";
-import { lockTimeoutMs, withLock } from "../lock.ts";
 import { printJson, table } from "../output.ts";
-import { AGENT_ID, agentIds, agentPaths, join, type StateRef, stateRefOf } from "../paths.ts";
-import { emptyStore, readStore, type StoreData, updateStore } from "../store.ts";
+import { AGENT_ID, agentPaths, type StateRef, stateRefOf } from "../paths.ts";
+import {
+  agentExists,
+  createAgent,
+  readStore,
+  removeAgent,
+  storeAgents,
+  type StoreData,
+  storeLocation,
+  updateStore,
+} from "../store.ts";
 import { isObject } from "../json.ts";
 import type { Context } from "../context.ts";
 
@@ -31,10 +38,13 @@ async function list(
   json: boolean,
 ): Promise<number> {
   const { stateDir } = state;
+  // A fleet store's agents live in the database: "dir" is then the store's URL.
+  const where = (id: string) =>
+    state.backend === "postgres" ? storeLocation(agentPaths(state, id)) : agentPaths(state, id).dir;
   const agents = await Promise.all(
-    agentIds(stateDir).map(async (id) => ({
+    (await storeAgents(state)).map(async (id) => ({
       id,
-      dir: agentPaths(state, id).dir,
+      dir: where(id),
       profiles: await profileCount(state, id),
       current: id === current,
     })),
@@ -42,7 +52,9 @@ async function list(
   if (json) printJson(ctx, { stateDir, agents });
   else if (agents.length === 0) {
     ctx.out(
-      `No agents in ${stateDir} yet; the first store write creates "main".\n`,
+      `No agents in ${
+        state.backend === "postgres" ? state.url : stateDir
+      } yet; the first store write creates "main".\n`,
     );
   } else {
     ctx.out(table(
@@ -60,15 +72,15 @@ async function list(
 }
 
 /** The store of an existing agent to copy from. */
-function copySource(state: StateRef, from: string): Promise<StoreData> {
-  if (!AGENT_ID.test(from) || !exists(agentPaths(state, from).dir)) {
+async function copySource(state: StateRef, from: string): Promise<StoreData> {
+  if (!AGENT_ID.test(from) || !(await agentExists(agentPaths(state, from)))) {
     throw new ClawauthError(
       `No agent ${printable(from)} to copy from.`,
       Exit.failure,
       "See: clawauth agents list",
     );
   }
-  return readStore(agentPaths(state, from));
+  return await readStore(agentPaths(state, from));
 }
 
 /** The `agents` command. */
@@ -79,8 +91,9 @@ export const command: Command = {
        clawauth agents list [--json]
        clawauth agents remove ID
 
-Agents are separate credential stores (<state>/agents/<id>/agent/). Use one
-per machine role or person; select one with --agent ID or $CLAWAUTH_AGENT.
+Agents are separate credential stores (<state>/agents/<id>/agent/, or
+namespaces of a fleet store, shared by every machine). Use one per machine
+role or person; select one with --agent ID or $CLAWAUTH_AGENT.
 
 Flags:
   --from AGENT   (add) copy AGENT's profiles and order; the copies stay one
@@ -94,7 +107,6 @@ Examples:
   async run(ctx, args) {
     const [action, id, ...extra] = args.positionals;
     const state = stateRefOf(args, ctx);
-    const { stateDir } = state;
     const current = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
     if (action === "list" && id === undefined) {
       return await list(ctx, state, current, args.bool("json"));
@@ -115,7 +127,6 @@ Examples:
       );
     }
     const paths = agentPaths(state, id);
-    const present = exists(paths.dir);
     if (state.backend === "openclaw") {
       // Agents of OpenClaw's store carry its databases, sessions and config: OpenClaw owns them.
       throw new ClawauthError(
@@ -125,21 +136,12 @@ Examples:
       );
     }
     if (action === "add") {
-      if (present) {
-        throw new ClawauthError(
-          `Agent ${id} already exists.`,
-          Exit.failure,
-          "See: clawauth agents list",
-        );
-      }
+      const exists = () =>
+        new ClawauthError(`Agent ${id} already exists.`, Exit.failure, "See: clawauth agents list");
+      if (await agentExists(paths)) throw exists();
       const from = args.string("from");
       const source = from === undefined ? undefined : await copySource(state, from);
-      ensurePrivateDir(paths.dir);
-      await withLock(paths.lock, lockTimeoutMs(ctx), () => {
-        if (!exists(paths.store)) {
-          writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
-        }
-      });
+      if (!(await createAgent(ctx, paths))) throw exists();
       if (source) {
         // The copies share their logins' lineage: each is refreshed once for all.
         await updateStore(ctx, paths, (store) => {
@@ -148,7 +150,7 @@ Examples:
         });
       }
       ctx.out(
-        `Added agent ${id} (${paths.dir})${
+        `Added agent ${id} (${state.backend === "postgres" ? storeLocation(paths) : paths.dir})${
           source ? ` with ${Object.keys(source.profiles).length} profiles of ${from}` : ""
         }.\n`,
       );
@@ -161,17 +163,13 @@ Examples:
         "Remove its profiles instead: clawauth remove PROFILE_ID",
       );
     }
-    if (!present) {
+    if (!(await removeAgent(ctx, paths))) {
       throw new ClawauthError(
         `No agent ${id}.`,
         Exit.failure,
         "See: clawauth agents list",
       );
     }
-    // Hold the agent's lock so no writer is mid-rename while its files go.
-    await withLock(paths.lock, lockTimeoutMs(ctx), () => {
-      Deno.removeSync(join(stateDir, "agents", id), { recursive: true });
-    });
     ctx.out(`Removed agent ${id} and its credentials.\n`);
     return 0;
   },

@@ -13,7 +13,8 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { Exit } from "../errors.ts";
 import { paint, printJson } from "../output.ts";
-import { agentIds, agentPaths, join, stateRefOf } from "../paths.ts";
+import { agentPaths, join, type StateRef, stateRefOf } from "../paths.ts";
+import { storeAgents } from "../store.ts";
 import { profileRows } from "../views.ts";
 import { Doctor, type DoctorOptions, type DoctorReport, type Severity } from "../doctor/report.ts";
 import { checkProfiles, checkStore } from "../doctor/store_checks.ts";
@@ -31,20 +32,29 @@ import {
 } from "../doctor/config_checks.ts";
 import { checkLineages } from "../doctor/lineage_check.ts";
 import { checkOpenclawStore, checkRetiredFiles } from "../doctor/openclaw_checks.ts";
+import { checkFleet, checkFleetAgent } from "../doctor/postgres_checks.ts";
 
 // --- the run ----------------------------------------------------------------
 
 /** Runs every check and, with `fix`, the safe repairs. */
-export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<DoctorReport> {
+export async function runDoctor(
+  ctx: Context,
+  opts: DoctorOptions & Pick<StateRef, "url" | "env">,
+): Promise<DoctorReport> {
   const doc = new Doctor(ctx, opts.fix);
-  const found = agentIds(opts.stateDir);
+  checkStatePermissions(doc, opts.stateDir);
+  // A fleet store is checked once (connection, TLS, schema, key); its agents only when readable.
+  const fleet = opts.backend === "postgres";
+  const readable = fleet ? await checkFleet(doc, opts) : true;
+  const found = readable ? await storeAgents(opts) : [];
   const agents = opts.agent !== undefined ? [opts.agent] : found.length > 0 ? found : ["main"];
   const all = agents.map((agent) => agentPaths(opts, agent));
-  checkStatePermissions(doc, opts.stateDir);
   const oauthProviders = new Set<string>();
   for (const paths of all) {
     if (paths.backend === "openclaw") await checkRetiredFiles(doc, paths);
-    const store = paths.backend === "openclaw"
+    const store = fleet
+      ? readable ? await checkFleetAgent(doc, paths) : undefined
+      : paths.backend === "openclaw"
       ? await checkOpenclawStore(doc, paths)
       : checkStore(doc, paths);
     if (store) {
@@ -55,9 +65,10 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     }
     checkAgentPermissions(doc, paths);
     checkPending(doc, paths);
-    checkLock(doc, paths);
+    // A fleet store's locks are rows in the database, which no local file shows.
+    if (!fleet) checkLock(doc, paths);
   }
-  await checkLineages(doc, opts, agents);
+  if (readable) await checkLineages(doc, opts, agents);
   const declared = checkConfig(doc, opts.configPath);
   await checkOpenclawConfig(doc, opts.stateDir);
   if (opts.online) {
@@ -122,6 +133,8 @@ given on the command line; $CLAWAUTH_AGENT does not narrow it):
   lock         whether another process holds auth-profiles.lock now (never broken)
   temp-files   temp files that interrupted writes left beside the store
   config       clawauth.json (and openclaw.json) parse; endpoints use https
+  fleet store  (postgres://…) connection, TLS mode, schema version, the key
+               (its canary row) and profiles whose secrets do not decrypt
   clock        with --online only: the local clock against the Date header of
                each OAuth provider's token endpoint; a warning beyond 5 minutes
 

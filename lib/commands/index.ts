@@ -74,6 +74,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "add, list or remove agents (separate stores)",
     load: () => lazyImport("./agents.ts", import.meta.url),
   },
+  store: {
+    summary: "fleet store (PostgreSQL): init, status, copy, keygen, rotate-key",
+    load: () => lazyImport("./store.ts", import.meta.url),
+  },
   "openclaw-secret": {
     summary: "OpenClaw exec SecretRef provider: ids on stdin, secrets as JSON",
     load: () => lazyImport("./openclaw_secret.ts", import.meta.url),
@@ -81,6 +85,25 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   doctor: {
     summary: "check permissions, file validity, stale logins, lock and clock; --fix",
     load: () => lazyImport("./doctor.ts", import.meta.url),
+  },
+  connect: {
+    summary: "make Claude Code, Codex, pi, git or OpenClaw ask clawauth for tokens",
+    load: () => lazyImport("./connect.ts", import.meta.url),
+  },
+  disconnect: {
+    summary: "remove exactly what connect added to a tool's config",
+    load: async () => ({
+      command: (await lazyImport<typeof import("./connect.ts")>("./connect.ts", import.meta.url))
+        .disconnectCommand,
+    }),
+  },
+  "git-credential": {
+    summary: "git credential helper: get|store|erase (key=value on stdin)",
+    load: () => lazyImport("./git_credential.ts", import.meta.url),
+  },
+  "kube-credential": {
+    summary: "kubectl exec credential plugin: an ExecCredential with the token",
+    load: () => lazyImport("./kube_credential.ts", import.meta.url),
   },
 };
 

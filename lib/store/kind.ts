@@ -9,11 +9,20 @@
 import { ClawauthError, Exit } from "../errors.ts";
 import { readTextIfExists } from "../files.ts";
 import { isObject, own } from "../json.ts";
+import { isPostgresUrl, parsePostgresUrl } from "./postgres_url.ts";
 
 /** The store backends this version knows. */
-export type StoreKind = "json" | "openclaw";
+export type StoreKind = "json" | "openclaw" | "postgres";
 
+/** The backends named by a word; `postgres` is named by its URL. */
 const KINDS: readonly StoreKind[] = ["json", "openclaw"];
+
+/** A chosen backend; a fleet store also carries its URL (never with a password). */
+export interface StoreSelection {
+  backend: StoreKind;
+  /** The PostgreSQL store's normalised URL, when `backend` is `postgres`. */
+  url?: string;
+}
 
 /** `<state>/state/openclaw.sqlite`: OpenClaw ≥ 2026.9's shared state DB. */
 export function openclawStateDbPath(stateDir: string): string {
@@ -33,28 +42,33 @@ export interface StoreChoice {
 
 /** The backend of this run; a name it does not know is a usage error (exit 64). */
 export function chooseStoreKind(choice: StoreChoice): StoreKind {
+  return chooseStore(choice).backend;
+}
+
+/** The backend of this run and, for a fleet store, its URL; junk is a usage error (exit 64). */
+export function chooseStore(choice: StoreChoice): StoreSelection {
   const named = choice.flag || choice.env || configuredStore(choice.configPath);
-  if (named) return checkedKind(named);
+  if (named) return namedStore(named);
   try {
-    return Deno.statSync(openclawStateDbPath(choice.stateDir)).isFile ? "openclaw" : "json";
+    return {
+      backend: Deno.statSync(openclawStateDbPath(choice.stateDir)).isFile ? "openclaw" : "json",
+    };
   } catch {
-    return "json";
+    return { backend: "json" };
   }
 }
 
-function checkedKind(named: string): StoreKind {
-  if ((KINDS as readonly string[]).includes(named)) return named as StoreKind;
-  if (/^postgres(ql)?:\/\//.test(named)) {
-    throw new ClawauthError(
-      "A PostgreSQL store (fleet mode) is not available in this version of clawauth.",
-      Exit.usage,
-      "Use --store json or --store openclaw.",
-    );
-  }
+/** The backend a name (`json`, `openclaw`, or a `postgres://` URL) selects; junk is exit 64. */
+export function namedStore(named: string): StoreSelection {
+  if ((KINDS as readonly string[]).includes(named)) return { backend: named as StoreKind };
+  // Only the URL is checked here: the database client loads when the store is first used.
+  if (isPostgresUrl(named)) return { backend: "postgres", url: parsePostgresUrl(named).url };
   throw new ClawauthError(
-    `The store "${named.slice(0, 40).replace(/[^\x20-\x7e]/g, "?")}" is not json or openclaw.`,
+    `The store "${
+      named.slice(0, 40).replace(/[^\x20-\x7e]/g, "?")
+    }" is not json, openclaw or a postgres:// URL.`,
     Exit.usage,
-    'Pick one with --store json|openclaw, CLAWAUTH_STORE or clawauth.json\'s "store".',
+    'Pick one with --store json|openclaw|postgres://USER@HOST/DB, CLAWAUTH_STORE or clawauth.json\'s "store".',
   );
 }
 

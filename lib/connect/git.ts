@@ -1,0 +1,259 @@
+/**
+ * git: `clawauth git-credential` as the credential helper of one host, set
+ * with `git config --global` (which honours `GIT_CONFIG_GLOBAL`), so git
+ * itself writes its file. The helper list of that URL gets an empty entry
+ * first (git's way to drop helpers configured before, which would answer
+ * with a stale password) and then clawauth's. git runs the helper on every
+ * command that talks to the host; after a 401 it calls `erase`, which makes
+ * clawauth refresh an OAuth token before the next `get`.
+ *
+ * @module
+ */
+
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { exists, readTextIfExists, writeFileAtomic } from "../files.ts";
+import type { JsonObject } from "../json.ts";
+import { warn } from "../output.ts";
+import { join } from "../paths.ts";
+import { sha256Hex } from "./config_file.ts";
+import { deleteRecord, readRecord, recordPath, writeRecord } from "./record.ts";
+import { indent } from "./report.ts";
+import { gitTargetFor } from "./git_hosts.ts";
+import { selectionWords, shellLine } from "./self_command.ts";
+import { warnIfUnservable } from "./servable.ts";
+import type { ToolAdapter, ToolRun } from "./tool.ts";
+
+const TOOL = "git";
+/** The host `connect git` serves when none is named. */
+const DEFAULT_HOST = "github.com";
+/** An http origin on this machine (git-credential's only plain-http hosts). */
+const LOOPBACK_ORIGIN = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
+
+/** What one git command printed and how it exited. */
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function git(args: string[]): Promise<GitResult> {
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("git", {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    })
+      .output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new ClawauthError(
+        "git is not on PATH.",
+        Exit.failure,
+        "Install git, then run the command again.",
+      );
+    }
+    throw error;
+  }
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+/** Runs `git config --global …`; `allowed` lists exit codes that are not failures. */
+async function gitConfig(args: string[], allowed: number[] = [0]): Promise<GitResult> {
+  const result = await git(["config", "--global", ...args]);
+  if (!allowed.includes(result.code)) {
+    throw new ClawauthError(
+      `git config --global ${args[0]} failed (exit ${result.code}): ${
+        result.stderr.trim().split("\n")[0] ?? ""
+      }`,
+      Exit.failure,
+      "Check your global git config (git config --global --list).",
+    );
+  }
+  return result;
+}
+
+/** The file `git config --global` writes: `$GIT_CONFIG_GLOBAL`, else `~/.gitconfig` or the XDG one. */
+export function gitGlobalFile(ctx: Context): string {
+  const explicit = ctx.env("GIT_CONFIG_GLOBAL");
+  if (explicit) return explicit;
+  const home = ctx.env("HOME") || ctx.env("USERPROFILE") || "";
+  const dotfile = join(home, ".gitconfig");
+  const xdg = join(ctx.env("XDG_CONFIG_HOME") || join(home, ".config"), "git", "config");
+  return !exists(dotfile) && exists(xdg) ? xdg : dotfile;
+}
+
+/** The URL whose helper is set: `https://HOST`, or an origin given in full (`http://127.0.0.1:8080`). */
+export function helperUrl(host: string): string {
+  const origin = /^https?:\/\/[^/\s?#]+$/i.test(host) ? host.replace(/\/$/, "") : undefined;
+  if (origin) {
+    // git-credential sends tokens over plain http to this machine only.
+    if (/^http:/i.test(origin) && !LOOPBACK_ORIGIN.test(origin)) {
+      throw usageError(
+        `${origin} is plain http: clawauth sends tokens over https, or http to 127.0.0.1/localhost only.`,
+        "connect",
+      );
+    }
+    return origin;
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+    throw usageError(
+      `--host ${host.slice(0, 80)} is neither a host name nor an http(s):// origin.`,
+      "connect",
+    );
+  }
+  return `https://${host}`;
+}
+
+/** A regular expression that matches `text` literally (POSIX ERE, as git reads it). */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+async function helpersOf(key: string): Promise<string[]> {
+  const result = await gitConfig(["--get-all", key], [0, 1]);
+  return result.code === 1 ? [] : result.stdout.replace(/\n$/, "").split("\n");
+}
+
+async function sectionHasKeys(url: string): Promise<boolean> {
+  const result = await gitConfig(["--get-regexp", `^credential\\.${literal(url)}\\.`], [0, 1]);
+  return result.code === 0;
+}
+
+/** Saves the global file's current content beside it before git changes it. */
+function backup(file: string): string | undefined {
+  const text = readTextIfExists(file);
+  if (text === undefined) return undefined;
+  const path = `${file}.clawauth-backup`;
+  writeFileAtomic(path, text);
+  return path;
+}
+
+interface GitUndo {
+  url: string;
+  valuesBefore: string[];
+  added: string[];
+  sectionExisted: boolean;
+  fileExisted: boolean;
+}
+
+/** The record of git's helper for one URL in one global file. */
+async function recordFor(run: ToolRun, where: { file: string; url: string }): Promise<string> {
+  return await recordPath(run.paths.stateDir, { tool: TOOL, file: `${where.file}#${where.url}` });
+}
+
+/** The `git` adapter. */
+export const gitTool: ToolAdapter = {
+  name: TOOL,
+  summary: "credential helper for one host via git config --global (--host, default github.com)",
+  flags: ["host"],
+  selects: true,
+  async connect(run) {
+    const { ctx } = run;
+    const url = helperUrl(run.args.string("host") ?? DEFAULT_HOST);
+    const key = `credential.${url}.helper`;
+    const helper = `!${
+      shellLine([...run.self, "git-credential", ...run.state, ...selectionWords(run.request)])
+    }`;
+    const file = gitGlobalFile(ctx);
+    const current = await helpersOf(key);
+    const done = current.length >= 2 && current[current.length - 2] === "" &&
+      current[current.length - 1] === helper;
+    const snippet = `[credential "${url}"]\n\thelper =\n\thelper = ${helper}`;
+    if (done || run.dryRun) {
+      ctx.out(
+        `${done ? `git was already connected: ${file} holds` : `Would add to ${file}:`}\n${
+          indent(snippet)
+        }\n`,
+      );
+      return;
+    }
+    const recordAt = await recordFor(run, { file, url });
+    const previous = readRecord(recordAt)?.undo as unknown as GitUndo | undefined;
+    const saved = backup(file);
+    // A re-connect (another profile) first takes out what the last one added.
+    for (const value of previous?.added ?? []) {
+      if (value !== "") await gitConfig(["--fixed-value", "--unset-all", key, value], [0, 5]);
+    }
+    const before = previous?.valuesBefore ?? current;
+    const sectionExisted = previous?.sectionExisted ?? await sectionHasKeys(url);
+    const fileExisted = previous?.fileExisted ?? exists(file);
+    const now = await helpersOf(key);
+    const added = now[now.length - 1] === "" ? [helper] : ["", helper];
+    for (const value of added) await gitConfig(["--add", key, value]);
+    writeRecord(recordAt, {
+      version: 1,
+      tool: TOOL,
+      file,
+      before: null,
+      afterSha256: await sha256Hex(readTextIfExists(file) ?? ""),
+      undo: {
+        url,
+        valuesBefore: before,
+        added: previous ? [...new Set([...previous.added, ...added])] : added,
+        sectionExisted,
+        fileExisted,
+      } as unknown as JsonObject,
+    });
+    const lines = [`Connected git for ${url}: ${file} now holds`, indent(snippet)];
+    if (saved) lines.push(`The previous file is kept as ${saved}.`);
+    lines.push(
+      "git runs the helper for every command that talks to the host; after a 401 it calls erase, and clawauth refreshes an OAuth token before the next get.",
+    );
+    ctx.out(`${lines.join("\n")}\n`);
+    const target = gitTargetFor(run.paths.config, {
+      host: new URL(url).host,
+      explicit: run.request,
+    });
+    if (target) await warnIfUnservable(run, target.request);
+    else {
+      warn(
+        ctx,
+        `clawauth has no login mapped to ${url}: pass --provider or --profile, or map the host in clawauth.json ("git": {"hosts": {…}}).`,
+      );
+    }
+  },
+  async disconnect(run) {
+    const { ctx } = run;
+    const url = helperUrl(run.args.string("host") ?? DEFAULT_HOST);
+    const key = `credential.${url}.helper`;
+    const file = gitGlobalFile(ctx);
+    const recordAt = await recordFor(run, { file, url });
+    const undo = readRecord(recordAt)?.undo as unknown as GitUndo | undefined;
+    if (undo === undefined) {
+      ctx.out(`clawauth has no record of connecting git for ${url} in ${file}; nothing to undo.\n`);
+      return;
+    }
+    if (run.dryRun) {
+      ctx.out(`Would remove clawauth's credential helper for ${url} from ${file}.\n`);
+      return;
+    }
+    const saved = backup(file);
+    for (const value of undo.added) {
+      // An empty entry the user had already cannot be told from ours: keep them all then.
+      if (value === "" && undo.valuesBefore.includes("")) continue;
+      await gitConfig(["--fixed-value", "--unset-all", key, value], [0, 5]);
+    }
+    if (!undo.sectionExisted && !(await sectionHasKeys(url))) {
+      await gitConfig(["--remove-section", `credential.${url}`], [0, 128]);
+    }
+    if (!undo.fileExisted && (readTextIfExists(file) ?? "").trim() === "") {
+      try {
+        Deno.removeSync(file);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+    deleteRecord(recordAt);
+    const lines = [`Removed clawauth's credential helper for ${url} from ${file}.`];
+    if (saved) lines.push(`The previous file is kept as ${saved}.`);
+    ctx.out(`${lines.join("\n")}\n`);
+  },
+};

@@ -1,0 +1,87 @@
+/**
+ * Which credential answers git for a host: `--provider`/`--profile` given to
+ * the helper, else the host's entry in `clawauth.json`, else the built-in
+ * default (github.com → `github-copilot`).
+ *
+ * ```json
+ * {"git": {"hosts": {
+ *   "github.com": "github-copilot",
+ *   "git.acme.example": {"id": "acme:work", "username": "oauth2"}
+ * }}}
+ * ```
+ *
+ * An id is a profile id (`provider:name`, used exactly) or a provider id
+ * (routed like `clawauth token --provider`), as in `openclaw-secret`.
+ *
+ * @module
+ */
+
+import { ClawauthError, Exit } from "../errors.ts";
+import { readTextIfExists } from "../files.ts";
+import { isObject, jsonErrorText, own } from "../json.ts";
+import type { RouteRequest } from "../routing.ts";
+import { secretTargetOf } from "../secret_protocol.ts";
+
+/** What git gets for a host. */
+export interface GitTarget {
+  request: RouteRequest;
+  /** The user name sent with the token (GitHub ignores it; GitLab wants `oauth2`). */
+  username: string;
+}
+
+/** The user name sent when none is configured or asked for. */
+export const DEFAULT_USERNAME = "x-access-token";
+
+/** Built-in hosts. */
+const DEFAULTS: Record<string, string> = { "github.com": "github-copilot" };
+
+function badConfig(path: string, reason: string): ClawauthError {
+  return new ClawauthError(
+    `The config ${path} is not usable: ${reason}.`,
+    Exit.data,
+    'Fix it: {"git": {"hosts": {"github.com": "github-copilot"}}}',
+  );
+}
+
+/** The `git.hosts` entry for `host` (exactly, then without its port). */
+function configured(path: string, host: string): unknown {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw badConfig(path, jsonErrorText(error));
+  }
+  const git = isObject(data) ? own(data, "git") : undefined;
+  if (git === undefined) return undefined;
+  const hosts = isObject(git) ? own(git, "hosts") : undefined;
+  if (!isObject(hosts)) throw badConfig(path, '"git.hosts" is not an object');
+  return own(hosts, host) ?? own(hosts, host.replace(/:\d+$/, ""));
+}
+
+/**
+ * The target for `host`, or `undefined` when clawauth has nothing for it
+ * (git then asks its other helpers, or the user).
+ */
+export function gitTargetFor(
+  configPath: string,
+  asked: { host: string; explicit: RouteRequest },
+): GitTarget | undefined {
+  const { host, explicit } = asked;
+  const key = host.toLowerCase();
+  const entry = configured(configPath, key);
+  const username = isObject(entry) && typeof entry.username === "string" && entry.username
+    ? entry.username
+    : DEFAULT_USERNAME;
+  if (explicit.provider !== undefined || explicit.profileId !== undefined) {
+    return { request: explicit, username };
+  }
+  const id = typeof entry === "string" ? entry : isObject(entry) ? entry.id : DEFAULTS[key];
+  if (id === undefined) return undefined;
+  const target = typeof id === "string" ? secretTargetOf(id) : undefined;
+  if (target === undefined) {
+    throw badConfig(configPath, `git.hosts["${key}"] is not a provider or profile id`);
+  }
+  return { request: target, username };
+}

@@ -1,0 +1,139 @@
+/**
+ * pi (`@mariozechner/pi-coding-agent`): a `"!command"` API key for the
+ * provider in `models.json` (`$PI_CODING_AGENT_DIR`, else `~/.pi/agent/`).
+ * pi runs such a command on every request when it comes from `models.json`
+ * (in `auth.json` it would run once per process), so the default
+ * `--min-valid` suffices. pi prefers its own `auth.json` entry and the
+ * provider's environment variables over `models.json`: connect warns about
+ * both. A provider entry holding only an `apiKey` is refused by pi ("must
+ * specify baseUrl, headers, compat, modelOverrides, or models"), so an entry
+ * clawauth creates also gets `"headers": {}`, which changes nothing else.
+ *
+ * @module
+ */
+
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { readTextIfExists } from "../files.ts";
+import { warn } from "../output.ts";
+import { join } from "../paths.ts";
+import { readConfigFile } from "./config_file.ts";
+import { parseJsonConfig, valueAt } from "./json_config.ts";
+import { connectJson, disconnectJson, type JsonEdit } from "./json_tool.ts";
+import { reportConnected, reportDisconnected } from "./report.ts";
+import { selectionWords, shellLine } from "./self_command.ts";
+import { warnIfUnservable } from "./servable.ts";
+import type { ToolAdapter } from "./tool.ts";
+
+const TOOL = "pi";
+/** What makes pi accept a provider override besides `apiKey`. */
+const OVERRIDE_KEYS = ["baseUrl", "headers", "compat", "modelOverrides", "models"];
+/** The variables pi reads for a provider before models.json (pi-ai's env-api-keys). */
+const ENV_KEYS: Record<string, readonly string[]> = {
+  anthropic: ["ANTHROPIC_OAUTH_TOKEN", "ANTHROPIC_API_KEY"],
+  openai: ["OPENAI_API_KEY"],
+  "github-copilot": ["COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"],
+};
+
+/** pi's agent dir: `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. */
+export function piAgentDir(ctx: Context): string {
+  const dir = ctx.env("PI_CODING_AGENT_DIR");
+  if (dir) return dir;
+  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
+  if (!home) {
+    throw new ClawauthError(
+      "Cannot find the home directory to place ~/.pi/agent.",
+      Exit.usage,
+      "Set PI_CODING_AGENT_DIR to pi's agent dir.",
+    );
+  }
+  return join(home, ".pi", "agent");
+}
+
+/** Warns about what pi uses before models.json for `provider`. */
+function warnOverrides(ctx: Context, provider: string): void {
+  for (const name of ENV_KEYS[provider] ?? []) {
+    if (ctx.env(name)) {
+      warn(
+        ctx,
+        `${name} is set: pi uses it before models.json; unset it so clawauth's token is used.`,
+      );
+    }
+  }
+  const authPath = join(piAgentDir(ctx), "auth.json");
+  let auth: unknown;
+  try {
+    auth = JSON.parse(readTextIfExists(authPath) ?? "{}");
+  } catch {
+    return; // pi's own file; if it is broken pi says so
+  }
+  if (typeof auth === "object" && auth !== null && Object.hasOwn(auth, provider)) {
+    warn(
+      ctx,
+      `${authPath} holds pi's own ${provider} login, which pi uses before models.json; remove that entry (or /logout in pi) so clawauth's token is used.`,
+    );
+  }
+}
+
+/** The `pi` adapter. */
+export const pi: ToolAdapter = {
+  name: TOOL,
+  summary: '"!command" apiKey in models.json ($PI_CODING_AGENT_DIR, else ~/.pi/agent)',
+  flags: [],
+  selects: true,
+  async connect(run) {
+    const { ctx } = run;
+    const file = join(piAgentDir(ctx), "models.json");
+    const read = readConfigFile(file);
+    const tree = parseJsonConfig(file, read.text ?? "");
+    const request = run.request.provider || run.request.profileId
+      ? run.request
+      : { provider: "anthropic" };
+    // pi names providers as clawauth does (anthropic, openai, openai-codex, …).
+    const provider = request.provider ?? request.profileId?.split(":")[0] ?? "anthropic";
+    const command = `!${
+      shellLine([...run.self, "token", ...run.state, ...selectionWords(request)])
+    }`;
+    const edits: JsonEdit[] = [{ path: ["providers", provider, "apiKey"], value: command }];
+    const entry = valueAt(tree, ["providers", provider]);
+    const accepted = typeof entry === "object" && entry !== null &&
+      OVERRIDE_KEYS.some((key) => Object.hasOwn(entry, key));
+    if (!accepted) edits.push({ path: ["providers", provider, "headers"], value: {} });
+    const outcome = await connectJson(run.paths.stateDir, {
+      tool: TOOL,
+      file,
+      edits,
+      dryRun: run.dryRun,
+    });
+    reportConnected(ctx, {
+      tool: TOOL,
+      file,
+      dryRun: run.dryRun,
+      changed: outcome.changed.length > 0,
+      backup: outcome.backup,
+      snippet: `"providers": {"${provider}": {${
+        edits.map((e) => `${JSON.stringify(e.path[2])}: ${JSON.stringify(e.value)}`).join(", ")
+      }}}`,
+      caching:
+        "pi runs the command on every request (models.json values are not cached); it does not retry after a 401.",
+    });
+    warnOverrides(ctx, provider);
+    await warnIfUnservable(run, request);
+    if (provider === "github-copilot") {
+      warn(
+        ctx,
+        "pi sends this key to Copilot as it is; Copilot wants the short-lived token minted from the GitHub login, which clawauth does not mint.",
+      );
+    }
+  },
+  async disconnect(run) {
+    const file = join(piAgentDir(run.ctx), "models.json");
+    const outcome = await disconnectJson(run.ctx, {
+      stateDir: run.paths.stateDir,
+      tool: TOOL,
+      file,
+      dryRun: run.dryRun,
+    });
+    reportDisconnected(run.ctx, { tool: TOOL, ...outcome, dryRun: run.dryRun });
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * Whether clawauth can serve a request right now, checked when a tool is
+ * connected: a missing login is a warning (the user may log in next), never
+ * a failure, and nothing is refreshed here.
+ *
+ * @module
+ */
+
+import { printable } from "../args.ts";
+import { ClawauthError } from "../errors.ts";
+import { warn } from "../output.ts";
+import type { RouteRequest } from "../routing.ts";
+import { selectProfile, storedRequest } from "../select.ts";
+import { openStore } from "../store.ts";
+import type { ToolRun } from "./tool.ts";
+
+/** Warns when `clawauth token` could not serve `request` yet, with the next step. */
+export async function warnIfUnservable(run: ToolRun, request: RouteRequest): Promise<void> {
+  try {
+    const store = await openStore(run.ctx, run.paths);
+    selectProfile(store, storedRequest(run.paths.backend, request), run.ctx.now());
+  } catch (error) {
+    if (!(error instanceof ClawauthError)) throw error;
+    const what = request.profileId ?? request.provider ?? "this request";
+    warn(
+      run.ctx,
+      `clawauth cannot serve ${printable(what)} yet (${error.message})${
+        error.hint ? ` ${error.hint}` : ""
+      }`,
+    );
+  }
+}
