@@ -6,7 +6,7 @@
  */
 
 import type { Context } from "./context.ts";
-import { lazyImport } from "./lazy.ts";
+import { load } from "./lazy.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { loginCommand } from "./hints.ts";
 import { child } from "./json.ts";
@@ -57,10 +57,7 @@ export async function obtainCredential(
   let profile = chosen.profile;
   const due = profile.expires !== null && profile.expires - ctx.now() < opts.minValidMs;
   if (profile.type === "oauth" && (due || secretOf(profile) === undefined)) {
-    const { refreshProfile } = await lazyImport<typeof import("./refresh.ts")>(
-      "./refresh.ts",
-      import.meta.url,
-    );
+    const { refreshProfile } = await load("refresh.ts");
     profile = await refreshProfile(ctx, paths, profile, opts.minValidMs);
   }
   const secret = secretOf(profile);

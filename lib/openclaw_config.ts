@@ -9,7 +9,7 @@ import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
 import { readTextIfExists } from "./files.ts";
 import { isObject, jsonErrorText, own } from "./json.ts";
-import { lazyImport } from "./lazy.ts";
+import { load } from "./lazy.ts";
 import { warn } from "./output.ts";
 
 /** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
@@ -21,10 +21,7 @@ export async function readOpenclawOrder(path: string): Promise<unknown> {
     data = JSON.parse(text);
   } catch {
     // Most files are plain JSON; only JSON5 ones pay for loading the parser.
-    const { parseJson5 } = await lazyImport<typeof import("./json5.ts")>(
-      "./json5.ts",
-      import.meta.url,
-    );
+    const { parseJson5 } = await load("json5.ts");
     try {
       data = parseJson5(text);
     } catch (error) {

@@ -26,7 +26,7 @@ import {
   type Paths,
   type StateRef,
 } from "./paths.ts";
-import { lazyImport } from "./lazy.ts";
+import { load } from "./lazy.ts";
 import { emptyStore, type StoreData } from "./store/data.ts";
 import { readJsonStore } from "./store/json_read.ts";
 import { openclawStateDbPath } from "./store/kind.ts";
@@ -63,12 +63,7 @@ export async function updateStore<T>(
     return (await postgresBackend()).updatePostgresStore(paths, lockTimeoutMs(ctx), change);
   }
   assertPrivateDirs(agentDirChain(paths));
-  const backend = paths.backend === "json"
-    ? await lazyImport<typeof import("./store/json_store.ts")>(
-      "./store/json_store.ts",
-      import.meta.url,
-    )
-    : undefined;
+  const backend = paths.backend === "json" ? await load("store/json_store.ts") : undefined;
   const openclaw = backend ? undefined : await openclawBackend();
   const timeoutMs = lockTimeoutMs(ctx);
   return await withLock(
@@ -83,16 +78,16 @@ export async function updateStore<T>(
 
 function openclawBackend(): Promise<typeof import("./store/openclaw_store.ts")> {
   // node:sqlite loads only for the OpenClaw store, never on the JSON hot path.
-  return lazyImport("./store/openclaw_store.ts", import.meta.url);
+  return load("store/openclaw_store.ts");
 }
 
 function postgresBackend(): Promise<typeof import("./store/postgres_store.ts")> {
   // The database client loads only for a fleet store, never on the file stores' hot path.
-  return lazyImport("./store/postgres_store.ts", import.meta.url);
+  return load("store/postgres_store.ts");
 }
 
 function lockModule(): Promise<typeof import("./lock.ts")> {
-  return lazyImport("./lock.ts", import.meta.url);
+  return load("lock.ts");
 }
 
 /**

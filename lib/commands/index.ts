@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "../command.ts";
-import { lazyImport } from "../lazy.ts";
+import { load } from "../lazy.ts";
 
 /** A command's entry in the table. */
 export interface CommandEntry {
@@ -20,90 +20,90 @@ export interface CommandEntry {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   login: {
     summary: "log in with OAuth (browser, pasted code, or --start/--finish)",
-    load: () => lazyImport("./login.ts", import.meta.url),
+    load: () => load("commands/login.ts"),
   },
   "setup-token": {
     summary: "store a Claude setup-token (runs claude setup-token when installed)",
-    load: () => lazyImport("./setup_token.ts", import.meta.url),
+    load: () => load("commands/setup_token.ts"),
   },
   "paste-token": {
     summary: "store a setup-token or API key read from stdin",
-    load: () => lazyImport("./paste_token.ts", import.meta.url),
+    load: () => load("commands/paste_token.ts"),
   },
   status: {
     summary: "every profile with its state; --check for CI",
-    load: () => lazyImport("./status.ts", import.meta.url),
+    load: () => load("commands/status.ts"),
   },
   token: {
     summary: "print a usable secret (refreshing OAuth first)",
-    load: () => lazyImport("./token.ts", import.meta.url),
+    load: () => load("commands/token.ts"),
   },
   list: {
     summary: "profiles without secrets",
-    load: () => lazyImport("./list.ts", import.meta.url),
+    load: () => load("commands/list.ts"),
   },
   remove: {
     summary: "delete a profile (alias: logout)",
-    load: () => lazyImport("./remove.ts", import.meta.url),
+    load: () => load("commands/remove.ts"),
   },
   order: {
     summary: "get, set or clear a provider's routing order",
-    load: () => lazyImport("./order.ts", import.meta.url),
+    load: () => load("commands/order.ts"),
   },
   resolve: {
     summary: "which profile a request would use, and why not the others",
-    load: () => lazyImport("./resolve.ts", import.meta.url),
+    load: () => load("commands/resolve.ts"),
   },
   report: {
     summary: "feed a failure (or --ok) back into rotation",
-    load: () => lazyImport("./report.ts", import.meta.url),
+    load: () => load("commands/report.ts"),
   },
   exec: {
     summary: "run a command with fresh secrets in its environment",
-    load: () => lazyImport("./exec.ts", import.meta.url),
+    load: () => load("commands/exec.ts"),
   },
   channels: {
     summary: "OpenClaw's channels list: profiles per provider, no secrets",
-    load: () => lazyImport("./channels.ts", import.meta.url),
+    load: () => load("commands/channels.ts"),
   },
   import: {
     summary: "adopt logins from Claude Code, Codex CLI or OpenClaw's legacy file",
-    load: () => lazyImport("./import.ts", import.meta.url),
+    load: () => load("commands/import.ts"),
   },
   agents: {
     summary: "add, list or remove agents (separate stores)",
-    load: () => lazyImport("./agents.ts", import.meta.url),
+    load: () => load("commands/agents.ts"),
   },
   store: {
     summary: "fleet store (PostgreSQL): init, status, copy, keygen, rotate-key",
-    load: () => lazyImport("./store.ts", import.meta.url),
+    load: () => load("commands/store.ts"),
   },
   "openclaw-secret": {
     summary: "OpenClaw exec SecretRef provider: ids on stdin, secrets as JSON",
-    load: () => lazyImport("./openclaw_secret.ts", import.meta.url),
+    load: () => load("commands/openclaw_secret.ts"),
   },
   doctor: {
     summary: "check permissions, file validity, stale logins, lock and clock; --fix",
-    load: () => lazyImport("./doctor.ts", import.meta.url),
+    load: () => load("commands/doctor.ts"),
   },
   connect: {
     summary: "make Claude Code, Codex, pi, git or OpenClaw ask clawauth for tokens",
-    load: () => lazyImport("./connect.ts", import.meta.url),
+    load: () => load("commands/connect.ts"),
   },
   disconnect: {
     summary: "remove exactly what connect added to a tool's config",
     load: async () => ({
-      command: (await lazyImport<typeof import("./connect.ts")>("./connect.ts", import.meta.url))
+      command: (await load("commands/connect.ts"))
         .disconnectCommand,
     }),
   },
   "git-credential": {
     summary: "git credential helper: get|store|erase (key=value on stdin)",
-    load: () => lazyImport("./git_credential.ts", import.meta.url),
+    load: () => load("commands/git_credential.ts"),
   },
   "kube-credential": {
     summary: "kubectl exec credential plugin: an ExecCredential with the token",
-    load: () => lazyImport("./kube_credential.ts", import.meta.url),
+    load: () => load("commands/kube_credential.ts"),
   },
 };
 

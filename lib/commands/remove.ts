@@ -15,7 +15,7 @@ import { type Paths, resolvePaths } from "../paths.ts";
 import { type Profile, readProfile } from "../profiles.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
-import { lazyImport } from "../lazy.ts";
+import { load } from "../lazy.ts";
 import { openStore, type StoreData, updateStore } from "../store.ts";
 
 /** Removes `id` and the references to it; returns whether it existed. */
@@ -49,10 +49,7 @@ async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boo
   if (profile.type !== "oauth") return false;
   const provider = resolveProvider(definitionIdOf(profile), paths.config);
   if (!provider?.oauth?.clientId) return false;
-  const { oauthTarget, revokeToken } = await lazyImport<typeof import("../oauth.ts")>(
-    "../oauth.ts",
-    import.meta.url,
-  );
+  const { oauthTarget, revokeToken } = await load("oauth.ts");
   const target = await oauthTarget(ctx, provider);
   if (!target.as.revocation_endpoint) return false;
   const refresh = stringAt(profile.raw, "refresh");

@@ -7,7 +7,7 @@
 import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
-import { lazyImport } from "../lazy.ts";
+import { load } from "../lazy.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { paint, printJson, table, warn } from "../output.ts";
@@ -92,10 +92,7 @@ async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, 
     (row.profile.expires === null || row.profile.expires - ctx.now() < minValidMs)
   );
   if (due.length === 0) return;
-  const { refreshProfile } = await lazyImport<typeof import("../refresh.ts")>(
-    "../refresh.ts",
-    import.meta.url,
-  );
+  const { refreshProfile } = await load("refresh.ts");
   for (const { profile } of due) {
     try {
       await refreshProfile(ctx, paths, profile, minValidMs);

@@ -10,7 +10,7 @@ import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { lazyImport } from "../lazy.ts";
+import { load } from "../lazy.ts";
 import { printJson, table } from "../output.ts";
 import { stateDirOf, type StateRef, stateRefOf } from "../paths.ts";
 import { readSecret } from "../secret_input.ts";
@@ -26,9 +26,9 @@ type Admin = typeof import("../store/postgres_admin.ts");
 type Copy = typeof import("../store/postgres_copy.ts");
 type Lock = typeof import("../lock.ts");
 
-const admin = () => lazyImport<Admin>("../store/postgres_admin.ts", import.meta.url);
-const copier = () => lazyImport<Copy>("../store/postgres_copy.ts", import.meta.url);
-const lock = () => lazyImport<Lock>("../lock.ts", import.meta.url);
+const admin = () => load("store/postgres_admin.ts");
+const copier = () => load("store/postgres_copy.ts");
+const lock = () => load("lock.ts");
 
 async function timeoutOf(ctx: Context): Promise<number> {
   return (await lock()).lockTimeoutMs(ctx);

@@ -8,23 +8,23 @@
 
 import { printable } from "../args.ts";
 import { ClawauthError } from "../errors.ts";
-import { lazyImport } from "../lazy.ts";
+import { type LazyModules, load } from "../lazy.ts";
 import type { AgentPaths, StateRef } from "../paths.ts";
 import type { StoreData } from "../store.ts";
 import type { SchemaState } from "../store/postgres_schema.ts";
 import { isLoopback, parsePostgresUrl, type PostgresTarget } from "../store/postgres_url.ts";
 import { Doctor, errorText } from "./report.ts";
 
-type Backend = typeof import("../store/postgres_store.ts");
-type Client = typeof import("../store/postgres_client.ts");
-type Schema = typeof import("../store/postgres_schema.ts");
+type Backend = LazyModules["store/postgres_store.ts"];
+type Client = LazyModules["store/postgres_client.ts"];
+type Schema = LazyModules["store/postgres_schema.ts"];
 
-function load(): Promise<[Backend, Client, Schema]> {
+function fleetModules(): Promise<[Backend, Client, Schema]> {
   // The database client loads only when doctor checks a fleet store.
   return Promise.all([
-    lazyImport<Backend>("../store/postgres_store.ts", import.meta.url),
-    lazyImport<Client>("../store/postgres_client.ts", import.meta.url),
-    lazyImport<Schema>("../store/postgres_schema.ts", import.meta.url),
+    load("store/postgres_store.ts"),
+    load("store/postgres_client.ts"),
+    load("store/postgres_schema.ts"),
   ]);
 }
 
@@ -108,7 +108,7 @@ function checkSchema(
  * agents can be read (the per-agent checks run only then).
  */
 export async function checkFleet(doc: Doctor, state: StateRef): Promise<boolean> {
-  const [backend, clients, schema] = await load();
+  const [backend, clients, schema] = await fleetModules();
   const target = parsePostgresUrl(state.url ?? "");
   const path = target.url;
   const client = clients.fleetClient(state);
@@ -160,7 +160,7 @@ export async function checkFleetAgent(
   doc: Doctor,
   paths: AgentPaths,
 ): Promise<StoreData | undefined> {
-  const [backend] = await load();
+  const [backend] = await fleetModules();
   const base = { agent: paths.agent, path: paths.url ?? "" };
   try {
     const { store, undecryptable } = await backend.readPostgresSnapshot(paths);
