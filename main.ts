@@ -5,7 +5,8 @@
  * @module
  */
 
-import { hoistGlobalFlags, parseArgs, printable } from "./lib/args.ts";
+import { safeText } from "./lib/output.ts";
+import { hoistGlobalFlags, parseArgs } from "./lib/args.ts";
 import { ALIASES, COMMANDS, findCommand } from "./lib/commands/index.ts";
 import { type Context, processContext } from "./lib/context.ts";
 import { ClawauthError, Exit, usageError } from "./lib/errors.ts";
@@ -54,7 +55,7 @@ export async function main(
     const found = findCommand(argv);
     if (!found) {
       throw usageError(
-        `Unknown command ${printable(argv.slice(0, 2).join(" "))}.`,
+        `Unknown command ${safeText(argv.slice(0, 2).join(" "))}.`,
       );
     }
     const { command } = await COMMANDS[found.name].load();
@@ -90,7 +91,7 @@ function report(ctx: Context, error: unknown): number {
     );
   } else {
     const message = error instanceof Error ? error.message : String(error);
-    ctx.err(`clawauth: unexpected error: ${printable(message, 300)}\n`);
+    ctx.err(`clawauth: unexpected error: ${safeText(message, 300)}\n`);
     ctx.err(
       debug
         ? `${error instanceof Error ? error.stack : ""}\n`

@@ -6,6 +6,7 @@
  */
 
 import { usageError } from "./errors.ts";
+import { safeText } from "./output.ts";
 
 /** How one flag is written. */
 export interface FlagSpec {
@@ -98,7 +99,7 @@ export function parseArgs(
     const spec = name === undefined ? undefined : all[name];
     if (name === undefined || spec === undefined || !Object.hasOwn(all, name)) {
       throw usageError(
-        `Unknown flag ${printable(arg.split("=")[0])}.`,
+        `Unknown flag ${safeText(arg.split("=")[0])}.`,
         command,
       );
     }
@@ -118,13 +119,6 @@ export function parseArgs(
     );
   }
   return new Args(values, positionals, undefined);
-}
-
-/** Makes user-typed text safe to echo in one terminal line. */
-export function printable(text: string, max = 80): string {
-  // deno-lint-ignore no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
 
 /**

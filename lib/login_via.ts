@@ -10,7 +10,8 @@
  * @module
  */
 
-import { type Args, printable } from "./args.ts";
+import { safeText } from "./output.ts";
+import { type Args } from "./args.ts";
 import { openBrowser } from "./browser.ts";
 import type { Context } from "./context.ts";
 import { isLoopback } from "./endpoints.ts";
@@ -60,7 +61,7 @@ function callbackPort(redirectUri: string): number {
   if (url.protocol !== "http:" || !isLoopback(url) || !url.port) {
     throw new ClawauthError(
       `The provider's redirect (${
-        printable(redirectUri, 200)
+        safeText(redirectUri, 200)
       }) is not a loopback port, so there is nothing to forward.`,
       Exit.usage,
       "Log in on the host with --device, or paste the answer there.",
@@ -77,7 +78,7 @@ function ensurePortFree(port: number): void {
     if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     throw new ClawauthError(
       `Port ${port} on this machine is in use by ${
-        printable(describeOwner(portOwner(port)), 80)
+        safeText(describeOwner(portOwner(port)), 80)
       }, so the tunnel cannot open.`,
       Exit.failure,
       "Stop that process and retry, or choose another port with --port N (if the provider accepts it).",
@@ -133,7 +134,7 @@ function outcome(status: Deno.CommandStatus, host: string, bin: string): number 
   }
   if (status.code === NOT_FOUND) {
     throw new ClawauthError(
-      `${printable(bin, 120)} was not found on ${host}.`,
+      `${safeText(bin, 120)} was not found on ${host}.`,
       Exit.failure,
       "Install clawauth there, or name it with --remote-bin PATH.",
     );
@@ -150,7 +151,7 @@ export async function loginVia(
   providerId: string,
 ): Promise<number> {
   if (!DESTINATION.test(host)) {
-    throw usageError(`${printable(host, 80)} is not an ssh destination ([user@]host).`, "login");
+    throw usageError(`${safeText(host, 80)} is not an ssh destination ([user@]host).`, "login");
   }
   const port = callbackPort(redirectUri);
   ensurePortFree(port);

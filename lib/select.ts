@@ -5,8 +5,8 @@
  * @module
  */
 
+import { safeText } from "./output.ts";
 import type { Args } from "./args.ts";
-import { printable } from "./args.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
 import { loginCommand } from "./hints.ts";
 import { own } from "./json.ts";
@@ -35,7 +35,7 @@ export function requestOf(args: Args, command: string): RouteRequest {
   const fromModel = modelSpec === undefined ? {} : parseModelSpec(modelSpec);
   if (fromModel === undefined) {
     throw usageError(
-      `--model ${printable(modelSpec ?? "")} is not Model@provider[:profile].`,
+      `--model ${safeText(modelSpec ?? "")} is not Model@provider[:profile].`,
       command,
     );
   }
@@ -43,11 +43,11 @@ export function requestOf(args: Args, command: string): RouteRequest {
   const provider = args.string("provider") ?? fromModel.provider ??
     profileId?.split(":")[0];
   if (provider !== undefined && !PROVIDER_ID.test(provider)) {
-    throw usageError(`${printable(provider)} is not a provider id.`, command);
+    throw usageError(`${safeText(provider)} is not a provider id.`, command);
   }
   if (profileId !== undefined && !profileId.startsWith(`${provider}:`)) {
     throw usageError(
-      `Profile ${printable(profileId)} does not belong to provider ${provider}.`,
+      `Profile ${safeText(profileId)} does not belong to provider ${provider}.`,
       command,
     );
   }
@@ -105,7 +105,7 @@ export function selectProfile(
   throw new ClawauthError(
     reasons.length === 0
       ? `No credential for provider ${provider}.`
-      : `No usable credential for provider ${provider} (${printable(reasons.join(", "), 300)}).`,
+      : `No usable credential for provider ${provider} (${safeText(reasons.join(", "), 300)}).`,
     Exit.noCredential,
     `Run: ${loginCommand(provider, first?.candidate.profile)}`,
   );
@@ -115,7 +115,7 @@ function pinned(store: StoreData, id: string, now: number): Candidate {
   const provider = id.split(":")[0];
   if (!Object.hasOwn(store.profiles, id)) {
     throw new ClawauthError(
-      `No profile ${printable(id)} in this agent.`,
+      `No profile ${safeText(id)} in this agent.`,
       Exit.noCredential,
       `Run: ${loginCommand(provider)} (or see clawauth list)`,
     );
@@ -130,7 +130,7 @@ function pinned(store: StoreData, id: string, now: number): Candidate {
       ? `Profile ${id} is in ${state} until ${
         until(availableAt(usage))
       }; a pinned profile is never rotated away.`
-      : `Profile ${printable(id)} cannot be used: it is ${state}${
+      : `Profile ${safeText(id)} cannot be used: it is ${state}${
         profile.invalid ? ` (${profile.invalid})` : ""
       }.`,
     Exit.noCredential,

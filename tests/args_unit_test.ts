@@ -4,7 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { hoistGlobalFlags, parseArgs, printable } from "../lib/args.ts";
+import { hoistGlobalFlags, parseArgs } from "../lib/args.ts";
+import { safeText } from "../lib/output.ts";
 import { findCommand } from "../lib/commands/index.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { ClawauthError } from "../lib/errors.ts";
@@ -84,9 +85,10 @@ Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean ar
   assert.throws(() => parseArgs(["--__proto__"], SPECS, "status"), usage(/--__proto__/));
 });
 
-Deno.test("printable replaces control characters and shortens long text", () => {
-  assert.equal(printable("a\x1b[31mb\nc\u0085"), "a?[31mb?c?");
-  assert.equal(printable("x".repeat(100), 10), `${"x".repeat(10)}…`);
+Deno.test("safeText replaces control and bidi characters and shortens long text", () => {
+  assert.equal(safeText("a\x1b[31mb\nc\u0085"), "a\ufffd[31mb\ufffdc\ufffd");
+  assert.equal(safeText("evil\u202egpj.exe"), "evil\ufffdgpj.exe");
+  assert.equal(safeText("x".repeat(100), 10), `${"x".repeat(10)}…`);
 });
 
 Deno.test("findCommand resolves commands and OpenClaw's spellings, consuming their words", () => {

@@ -5,10 +5,9 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, safeText, table } from "../output.ts";
 import { AGENT_ID, agentPaths, type StateRef, stateRefOf } from "../paths.ts";
 import {
   agentExists,
@@ -75,7 +74,7 @@ async function list(
 async function copySource(state: StateRef, from: string): Promise<StoreData> {
   if (!AGENT_ID.test(from) || !(await agentExists(agentPaths(state, from)))) {
     throw new ClawauthError(
-      `No agent ${printable(from)} to copy from.`,
+      `No agent ${safeText(from)} to copy from.`,
       Exit.failure,
       "See: clawauth agents list",
     );
@@ -122,7 +121,7 @@ Examples:
     }
     if (!AGENT_ID.test(id)) {
       throw usageError(
-        `${printable(id)} is not an agent id (a-z, 0-9, _ and -).`,
+        `${safeText(id)} is not an agent id (a-z, 0-9, _ and -).`,
         "agents",
       );
     }

@@ -7,11 +7,10 @@
 
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { usageError } from "../errors.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, safeText, table } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
 import { profileJson, profileRows } from "../views.ts";
-import { printable } from "../args.ts";
 
 /** The `channels` command. */
 export const command: Command = {
@@ -38,7 +37,7 @@ ${GLOBAL_HELP}`,
         ["AUTH PROFILE", "PROVIDER", "TYPE", "STATE"],
         auth.map((
           a,
-        ) => [printable(String(a.id), 60), String(a.provider), String(a.type), String(a.state)]),
+        ) => [safeText(String(a.id), 60), String(a.provider), String(a.type), String(a.state)]),
       ));
     }
     return 0;

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { type Args, printable } from "../args.ts";
+import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
-import { warn } from "../output.ts";
+import { safeText, warn } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { requestOf } from "../select.ts";
 import { selfCommand, stateWords, storeLeftOut } from "../connect/self_command.ts";
@@ -31,7 +31,7 @@ function toolOf(args: Args, verb: string): ToolAdapter {
   }
   const name = args.positionals[0];
   const tool = findTool(name);
-  if (!tool) throw usageError(`Unknown tool ${printable(name)}; one of: ${toolList()}.`, verb);
+  if (!tool) throw usageError(`Unknown tool ${safeText(name)}; one of: ${toolList()}.`, verb);
   for (const flag of TOOL_FLAGS) {
     if (args.has(flag) && !tool.flags.includes(flag)) {
       throw usageError(`--${flag} does not apply to ${tool.name}.`, verb);

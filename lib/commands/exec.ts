@@ -6,7 +6,6 @@
  */
 
 import { definitionIdOf } from "../provider_names.ts";
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import { obtainCredential } from "../credential.ts";
@@ -14,7 +13,7 @@ import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { FAILURE_REASONS, type FailureReason } from "../failover.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { warn } from "../output.ts";
+import { safeText, warn } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { type Profile, PROVIDER_ID, splitProfileId } from "../profiles.ts";
 import { parseModelSpec, type RouteRequest } from "../routing.ts";
@@ -42,7 +41,7 @@ function reportCodes(specs: string[]): Map<number, FailureReason> {
     const [code, reason] = spec.split("=");
     if (!/^\d{1,3}$/.test(code) || !(FAILURE_REASONS as readonly string[]).includes(reason)) {
       throw usageError(
-        `--report-code ${printable(spec)} is not CODE=${FAILURE_REASONS.join("|")}.`,
+        `--report-code ${safeText(spec)} is not CODE=${FAILURE_REASONS.join("|")}.`,
         "exec",
       );
     }
@@ -55,13 +54,13 @@ function requests(args: Parameters<Command["run"]>[1]): RouteRequest[] {
   const list: RouteRequest[] = [];
   for (const provider of args.list("provider")) {
     if (!PROVIDER_ID.test(provider)) {
-      throw usageError(`${printable(provider)} is not a provider id.`, "exec");
+      throw usageError(`${safeText(provider)} is not a provider id.`, "exec");
     }
     list.push({ provider });
   }
   for (const profileId of args.list("profile")) {
     const parts = splitProfileId(profileId);
-    if (!parts) throw usageError(`${printable(profileId)} is not a profile id.`, "exec");
+    if (!parts) throw usageError(`${safeText(profileId)} is not a profile id.`, "exec");
     list.push({ provider: parts.provider, profileId });
   }
   // The model spec is a request of its own, beside any --provider (SPEC §2).
@@ -69,7 +68,7 @@ function requests(args: Parameters<Command["run"]>[1]): RouteRequest[] {
   if (model !== undefined) {
     const fromModel = parseModelSpec(model);
     if (!fromModel) {
-      throw usageError(`--model ${printable(model)} is not Model@provider[:profile].`, "exec");
+      throw usageError(`--model ${safeText(model)} is not Model@provider[:profile].`, "exec");
     }
     list.push(fromModel);
   }
@@ -99,7 +98,7 @@ async function run(cmd: readonly string[], env: Record<string, string>): Promise
     } catch (error) {
       const missing = error instanceof Deno.errors.NotFound;
       throw new ClawauthError(
-        `Cannot run ${printable(cmd[0])}: ${
+        `Cannot run ${safeText(cmd[0])}: ${
           missing ? "command not found" : error instanceof Error ? error.message : error
         }.`,
         Exit.failure,
@@ -150,7 +149,7 @@ Examples:
     const span = args.string("min-valid");
     const minValidMs = span === undefined ? 5 * 60_000 : parseDuration(span);
     if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${printable(span ?? "")} is not a duration.`, "exec");
+      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration.`, "exec");
     }
     const codes = reportCodes(args.list("report-code"));
     const paths = resolvePaths(args, ctx);

@@ -10,7 +10,8 @@
  * @module
  */
 
-import { type Args, printable } from "../args.ts";
+import { safeText } from "../output.ts";
+import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../credential.ts";
@@ -92,7 +93,7 @@ async function get(ctx: Context, args: Args, attributes: Map<string, string>): P
   const span = args.string("min-valid");
   const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
   if (minValidMs === undefined) {
-    throw usageError(`--min-valid ${printable(span ?? "")} is not a duration such as 5m.`, NAME);
+    throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
   }
   const store = await openStore(ctx, paths);
   const { profile, secret } = await obtainCredential(ctx, paths, store, target.request, {

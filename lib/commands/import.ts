@@ -6,13 +6,12 @@
  */
 
 import { storedProfileId, storedProviderId } from "../provider_names.ts";
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { readTextIfExists } from "../files.ts";
 import { isObject, jsonErrorText, own, stringAt } from "../json.ts";
-import { printJson, warn } from "../output.ts";
+import { printJson, safeText, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Found, LINK_KEY, type Source, SOURCES } from "../sources.ts";
 import { putProfile, readStore, type StoreData, updateStore } from "../store.ts";
@@ -145,11 +144,11 @@ Examples:
     const verb = dryRun ? "Would import" : "Imported";
     for (const item of outcome.imported) {
       ctx.out(
-        `${verb} ${printable(item.id)} from ${item.source}${item.linked ? " (linked)" : ""}.\n`,
+        `${verb} ${safeText(item.id)} from ${item.source}${item.linked ? " (linked)" : ""}.\n`,
       );
     }
     for (const item of outcome.skipped) {
-      ctx.out(`Skipped ${printable(item.id)}: it already exists.\n`);
+      ctx.out(`Skipped ${safeText(item.id)}: it already exists.\n`);
     }
     return 0;
   },

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { safeText } from "../output.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { obtainCredential } from "../credential.ts";
 import { parseDuration } from "../duration.ts";
@@ -44,7 +44,7 @@ function apiVersionOf(info: string | undefined): string {
   const version = isObject(data) ? data.apiVersion : undefined;
   if (typeof version !== "string" || !API_VERSIONS.includes(version)) {
     throw new ClawauthError(
-      `kubectl asked for ${printable(String(version))}, which clawauth does not speak.`,
+      `kubectl asked for ${safeText(String(version))}, which clawauth does not speak.`,
       Exit.data,
       `Use apiVersion ${API_VERSIONS[0]} in the kubeconfig's exec section.`,
     );
@@ -94,7 +94,7 @@ Examples:
     const span = args.string("min-valid");
     const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
     if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${printable(span ?? "")} is not a duration such as 5m.`, NAME);
+      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
     }
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);

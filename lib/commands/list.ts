@@ -4,9 +4,8 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, safeText, table } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
 import { accountText, profileJson, profileRows, whenText } from "../views.ts";
@@ -41,10 +40,10 @@ Example:
       ctx.out(table(
         ["PROFILE", "TYPE", "EXPIRES", "ACCOUNT"],
         rows.map(({ profile }) => [
-          printable(profile.id, 60),
+          safeText(profile.id, 60),
           profile.type ?? "invalid",
           profile.expires === null ? "-" : whenText(ctx, profile.expires),
-          printable(accountText(profile), 60),
+          safeText(accountText(profile), 60),
         ]),
       ));
     }

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Args, printable } from "../args.ts";
+import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../credential.ts";
@@ -16,7 +16,7 @@ import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { exists } from "../files.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { warn } from "../output.ts";
+import { safeText, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { listProfiles } from "../profiles.ts";
 import { storedProfileId, storedRoute } from "../provider_names.ts";
@@ -73,7 +73,7 @@ function pathsFor(ctx: Context, args: Args): Paths {
   if (!isAbsolute(paths.stateDir)) {
     throw new ClawauthError(
       `The state dir ${
-        printable(paths.stateDir)
+        safeText(paths.stateDir)
       } is relative; OpenClaw runs this command from another directory.`,
       Exit.usage,
       hint,
@@ -127,7 +127,7 @@ async function openForAnswer(
   try {
     const store = await openStore(ctx, paths);
     if (Object.keys(store.profiles).length === 0 && !exists(paths.stateDir)) {
-      warn(ctx, `the state dir ${printable(paths.stateDir)} does not exist.`);
+      warn(ctx, `the state dir ${safeText(paths.stateDir)} does not exist.`);
     }
     return { store };
   } catch (error) {
@@ -206,7 +206,7 @@ Examples:
     const span = args.string("min-valid");
     const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
     if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${printable(span ?? "")} is not a duration such as 5m.`, NAME);
+      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
     }
     const paths = pathsFor(ctx, args);
     if (ctx.stdinIsTTY) {
@@ -245,7 +245,7 @@ Examples:
         const failure = failureOf(ctx, error, () => !knows(paths, store, target));
         errors.set(id, failure);
         // stderr is for the person debugging the provider by hand; OpenClaw shows codes only.
-        ctx.err(`clawauth: ${printable(id)}: ${failure.code}: ${failure.message}\n`);
+        ctx.err(`clawauth: ${safeText(id)}: ${failure.code}: ${failure.message}\n`);
       }
     }
     ctx.out(`${JSON.stringify(secretResponse(values, errors))}\n`);

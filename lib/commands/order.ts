@@ -5,12 +5,11 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { child, isObject } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson } from "../output.ts";
+import { printJson, safeText } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID } from "../profiles.ts";
 import { orderFor } from "../routing.ts";
@@ -40,7 +39,7 @@ Examples:
     const [action, ...ids] = args.positionals;
     const provider = args.string("provider");
     if (provider !== undefined && !PROVIDER_ID.test(provider)) {
-      throw usageError(`${printable(provider)} is not a provider id.`, "order");
+      throw usageError(`${safeText(provider)} is not a provider id.`, "order");
     }
     const paths = resolvePaths(args, ctx);
     if (action === "get" && ids.length === 0) {
@@ -75,7 +74,7 @@ Examples:
     }
     if (!provider) {
       throw usageError(
-        `order ${printable(action ?? "")} needs --provider ID.`,
+        `order ${safeText(action ?? "")} needs --provider ID.`,
         "order",
       );
     }
@@ -96,7 +95,7 @@ Examples:
     const foreign = unique.find((id) => !id.startsWith(`${provider}:`));
     if (foreign) {
       throw usageError(
-        `${printable(foreign)} is not a ${provider} profile.`,
+        `${safeText(foreign)} is not a ${provider} profile.`,
         "order",
       );
     }
@@ -104,7 +103,7 @@ Examples:
       const missing = unique.find((id) => !Object.hasOwn(store.profiles, id));
       if (missing) {
         throw new ClawauthError(
-          `No profile ${printable(missing)} in agent ${paths.agent}.`,
+          `No profile ${safeText(missing)} in agent ${paths.agent}.`,
           Exit.failure,
           "See the profiles: clawauth list",
         );

@@ -4,11 +4,11 @@
  * @module
  */
 
-import { type Args, printable } from "../args.ts";
+import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
 import { usageError } from "../errors.ts";
-import { printJson, warn } from "../output.ts";
+import { printJson, safeText, warn } from "../output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
 import { MAX_EXPIRES, PROFILE_NAME, type ProfileType, PROVIDER_ID } from "../profiles.ts";
 import { readSecret } from "../secret_input.ts";
@@ -123,7 +123,7 @@ export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Pr
   const provider = args.string("provider");
   if (!provider) throw usageError(`${command} needs --provider ID.`, command);
   if (!PROVIDER_ID.test(provider)) {
-    throw usageError(`${printable(provider)} is not a provider id.`, command);
+    throw usageError(`${safeText(provider)} is not a provider id.`, command);
   }
   const name = args.string("profile") ?? "default";
   if (!PROFILE_NAME.test(name)) {
@@ -136,7 +136,7 @@ export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Pr
   const span = args.string("expires-in");
   const spanMs = span === undefined ? opts.defaultExpiresMs : parseDuration(span);
   if (span !== undefined && (!spanMs || ctx.now() + spanMs > MAX_EXPIRES)) {
-    throw usageError(`--expires-in ${printable(span)} is not a duration such as 365d.`, command);
+    throw usageError(`--expires-in ${safeText(span)} is not a duration such as 365d.`, command);
   }
   if (span !== undefined && typeFlag === "api-key") {
     throw usageError("API keys do not expire; drop --expires-in.", command);

@@ -6,11 +6,10 @@
  */
 
 import { definitionIdOf, storedProfileId } from "../provider_names.ts";
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { isObject, type JsonObject, own, stringAt } from "../json.ts";
-import { warn } from "../output.ts";
+import { safeText, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Profile, readProfile } from "../profiles.ts";
 import { resolveProvider } from "../config.ts";
@@ -96,7 +95,7 @@ Example:
     const id = storedProfileId(paths.backend, asked);
     const notFound = () =>
       new ClawauthError(
-        `No profile ${printable(id)} in agent ${paths.agent}.`,
+        `No profile ${safeText(id)} in agent ${paths.agent}.`,
         Exit.failure,
         "See the profiles: clawauth list",
       );
@@ -108,7 +107,7 @@ Example:
       if (!revoked) {
         warn(
           ctx,
-          `${printable(id)} cannot be revoked by clawauth; revoke it in the provider's console.`,
+          `${safeText(id)} cannot be revoked by clawauth; revoke it in the provider's console.`,
         );
       }
     }

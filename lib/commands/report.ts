@@ -5,13 +5,12 @@
  */
 
 import { storedProfileId } from "../provider_names.ts";
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { FAILURE_REASONS, type FailureReason, recordFailure, recordSuccess } from "../failover.ts";
 import { child, numberAt } from "../json.ts";
-import { printJson } from "../output.ts";
+import { printJson, safeText } from "../output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
 import { splitProfileId } from "../profiles.ts";
 import { updateStore } from "../store.ts";
@@ -26,7 +25,7 @@ export function recordOutcome(
   return updateStore(ctx, paths, (store) => {
     if (!Object.hasOwn(store.profiles, id)) {
       throw new ClawauthError(
-        `No profile ${printable(id)} in agent ${paths.agent}.`,
+        `No profile ${safeText(id)} in agent ${paths.agent}.`,
         Exit.failure,
         "See: clawauth list",
       );

@@ -5,11 +5,10 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, safeText, table } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID, splitProfileId } from "../profiles.ts";
 import {
@@ -56,7 +55,7 @@ Example:
     const asked = requestFrom(spec);
     if (!asked?.provider) {
       throw usageError(
-        `${printable(spec)} is not a provider, profile or Model@provider[:profile].`,
+        `${safeText(spec)} is not a provider, profile or Model@provider[:profile].`,
         "resolve",
       );
     }
@@ -106,7 +105,7 @@ Example:
           candidates.map((
             c,
           ) => [
-            printable(c.id, 60),
+            safeText(c.id, 60),
             c.state,
             c.rank === null ? "-" : String(c.rank),
             c.id === chosen ? "(chosen)" : c.reason ?? "lower in order",

@@ -4,13 +4,12 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { formatSpan, parseDuration } from "../duration.ts";
 import { load } from "../lazy.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { paint, printJson, table, warn } from "../output.ts";
+import { paint, printJson, safeText, table, warn } from "../output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing.ts";
@@ -83,7 +82,7 @@ async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, 
   const minValidMs = span === undefined ? 5 * 60_000 : parseDuration(span);
   if (minValidMs === undefined) {
     throw usageError(
-      `--min-valid ${printable(span ?? "")} is not a duration such as 5m.`,
+      `--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`,
       "status",
     );
   }
@@ -135,7 +134,7 @@ Examples:
     const provider = args.string("provider");
     if (provider !== undefined && !PROVIDER_ID.test(provider)) {
       throw usageError(
-        `${printable(provider)} is not a provider id.`,
+        `${safeText(provider)} is not a provider id.`,
         "status",
       );
     }
@@ -177,11 +176,11 @@ Examples:
       ctx.out(table(
         ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
         rows.map((row) => [
-          printable(row.profile.id, 60),
+          safeText(row.profile.id, 60),
           row.profile.type ?? "?",
           stateText(ctx, row),
           expiresText(ctx, row),
-          printable(row.profile.invalid ?? accountText(row.profile), 60),
+          safeText(row.profile.invalid ?? accountText(row.profile), 60),
         ]),
       ));
       const shared = rows.flatMap((row) => {

@@ -6,12 +6,11 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { load } from "../lazy.ts";
-import { printJson, table } from "../output.ts";
+import { printJson, safeText, table } from "../output.ts";
 import { stateDirOf, type StateRef, stateRefOf } from "../paths.ts";
 import { readSecret } from "../secret_input.ts";
 import { namedStore, openclawStateDbPath } from "../store/kind.ts";
@@ -47,7 +46,7 @@ function keygen(ctx: Context, out: string | undefined): number {
     if (Deno.build.os !== "windows") Deno.chmodSync(out, 0o600);
   } catch (error) {
     throw new ClawauthError(
-      `Cannot write the key to ${printable(out)} (${
+      `Cannot write the key to ${safeText(out)} (${
         error instanceof Deno.errors.AlreadyExists
           ? "it exists; a key file is never overwritten"
           : error instanceof Error
@@ -182,7 +181,7 @@ async function copy(
       if (item.status === "same") continue;
       const name = item.group === "profiles" ? item.key : `${item.group}.${item.key}`;
       ctx.out(
-        `  ${item.status === "new" ? "+" : opts.force ? "~" : "!"} ${printable(name, 100)}\n`,
+        `  ${item.status === "new" ? "+" : opts.force ? "~" : "!"} ${safeText(name, 100)}\n`,
       );
       if (item.status === "different") differing.push(`${plan.agent}/${name}`);
       const type = (item.value as { type?: unknown } | null)?.type;
@@ -194,7 +193,7 @@ async function copy(
       `${differing.length} entr${differing.length === 1 ? "y" : "ies"} of ${
         label(to)
       } differ from ${label(from)} (${
-        differing.slice(0, 3).map((d) => printable(d, 60)).join(", ")
+        differing.slice(0, 3).map((d) => safeText(d, 60)).join(", ")
       }${differing.length > 3 ? ", …" : ""}), so nothing was copied.`,
       Exit.failure,
       "Add --force to overwrite them (--dry-run shows the plan).",
@@ -311,7 +310,7 @@ Examples:
         throw usageError(
           action === undefined
             ? "store needs an action: init, status, copy, keygen or rotate-key."
-            : `Unknown store action ${printable(action, 40)}.`,
+            : `Unknown store action ${safeText(action, 40)}.`,
           "store",
         );
     }

@@ -6,12 +6,11 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson } from "../output.ts";
+import { printJson, safeText } from "../output.ts";
 import { resolvePaths } from "../paths.ts";
 import { requestOf, SELECT_FLAGS } from "../select.ts";
 import { openStore } from "../store.ts";
@@ -50,7 +49,7 @@ Examples:
     const minValid = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
     if (minValid === undefined) {
       throw usageError(
-        `--min-valid ${printable(span ?? "")} is not a duration such as 5m.`,
+        `--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`,
         "token",
       );
     }

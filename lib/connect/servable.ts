@@ -6,9 +6,8 @@
  * @module
  */
 
-import { printable } from "../args.ts";
 import { ClawauthError } from "../errors.ts";
-import { warn } from "../output.ts";
+import { safeText, warn } from "../output.ts";
 import type { RouteRequest } from "../routing.ts";
 import { selectProfile, storedRequest } from "../select.ts";
 import { openStore } from "../store.ts";
@@ -24,7 +23,7 @@ export async function warnIfUnservable(run: ToolRun, request: RouteRequest): Pro
     const what = request.profileId ?? request.provider ?? "this request";
     warn(
       run.ctx,
-      `clawauth cannot serve ${printable(what)} yet (${error.message})${
+      `clawauth cannot serve ${safeText(what)} yet (${error.message})${
         error.hint ? ` ${error.hint}` : ""
       }`,
     );

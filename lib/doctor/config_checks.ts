@@ -4,7 +4,7 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { safeText } from "../output.ts";
 import { readProviderConfig, resolveProvider } from "../config.ts";
 import { formatSpan } from "../duration.ts";
 import { load } from "../lazy.ts";
@@ -46,7 +46,7 @@ export function checkConfig(doc: Doctor, configPath: string): string[] {
     doc.add({
       ...base,
       severity: "error",
-      message: `${configPath}: provider ${printable(id, 64)}: ${problem}`,
+      message: `${configPath}: provider ${safeText(id, 64)}: ${problem}`,
       fix: `edit ${configPath}`,
     });
   }

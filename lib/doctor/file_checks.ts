@@ -4,7 +4,7 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { safeText } from "../output.ts";
 import { formatSpan } from "../duration.ts";
 import { readTextIfExists } from "../files.ts";
 import { isObject, numberAt } from "../json.ts";
@@ -143,7 +143,7 @@ export function checkPending(doc: Doctor, paths: AgentPaths): void {
       {
         check: "pending",
         severity: "warning",
-        message: `stale pending login ${printable(entry.name, 80)} ${problem}`,
+        message: `stale pending login ${safeText(entry.name, 80)} ${problem}`,
         agent: paths.agent,
         path,
       },
@@ -176,7 +176,7 @@ export function checkTemps(doc: Doctor, paths: AgentPaths, lockHeld: boolean): v
       {
         check: "temp-files",
         severity: "warning",
-        message: `${printable(path, 200)} is left over from an interrupted write`,
+        message: `${safeText(path, 200)} is left over from an interrupted write`,
         agent: paths.agent,
         path,
       },

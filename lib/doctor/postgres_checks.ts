@@ -6,7 +6,7 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { safeText } from "../output.ts";
 import { ClawauthError } from "../errors.ts";
 import { type LazyModules, load } from "../lazy.ts";
 import type { AgentPaths, StateRef } from "../paths.ts";
@@ -178,9 +178,9 @@ export async function checkFleetAgent(
         check: "secrets",
         severity: "error",
         message: `the secrets of ${
-          printable(id, 80)
+          safeText(id, 80)
         } do not decrypt with the store key: the row is damaged or was moved in the database`,
-        fix: `clawauth remove ${printable(id, 80)}${agentFlag}, then log in again`,
+        fix: `clawauth remove ${safeText(id, 80)}${agentFlag}, then log in again`,
       });
     }
     if (undecryptable.length === 0 && count > 0) {

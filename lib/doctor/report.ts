@@ -4,8 +4,8 @@
  * @module
  */
 
+import { safeText } from "../output.ts";
 import type { StoreKind } from "../store/kind.ts";
-import { printable } from "../args.ts";
 import type { Context } from "../context.ts";
 
 /** How bad a finding is. */
@@ -105,7 +105,7 @@ export class Doctor {
 
 /** An error as one printable line. */
 export function errorText(error: unknown): string {
-  return printable(error instanceof Error ? error.message : String(error), 200);
+  return safeText(error instanceof Error ? error.message : String(error), 200);
 }
 
 /** `lstat` of `path`, or `undefined` when it does not exist. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { printable } from "../args.ts";
+import { safeText } from "../output.ts";
 import { formatSpan } from "../duration.ts";
 import { ClawauthError } from "../errors.ts";
 import { readTextIfExists } from "../files.ts";
@@ -84,7 +84,7 @@ export function checkProfiles(doc: Doctor, paths: AgentPaths, store: StoreData):
       ...base,
       check: "profiles",
       severity: "error",
-      message: `profile ${printable(profile.id, 80)} is invalid: ${profile.invalid}`,
+      message: `profile ${safeText(profile.id, 80)} is invalid: ${profile.invalid}`,
       fix: id && splitProfileId(id)
         ? `clawauth remove ${id} --agent ${paths.agent}, then log in again: ${
           loginCommand(splitProfileId(id)!.provider)
@@ -118,11 +118,11 @@ export function checkProfiles(doc: Doctor, paths: AgentPaths, store: StoreData):
       severity: state === "expiring" ? "warning" : "error",
       message: state === "needs_login"
         ? `${
-          printable(profile.id, 80)
+          safeText(profile.id, 80)
         }: the provider rejected its refresh token; it needs a new login`
         : state === "expired"
-        ? `${printable(profile.id, 80)} expired ${when} ago and cannot be refreshed`
-        : `${printable(profile.id, 80)} expires in ${when} and cannot be refreshed`,
+        ? `${safeText(profile.id, 80)} expired ${when} ago and cannot be refreshed`
+        : `${safeText(profile.id, 80)} expires in ${when} and cannot be refreshed`,
       fix,
     });
   }
