@@ -24,6 +24,13 @@ export function loginCommand(stored: string, profile?: Profile): string {
   if (profile?.type === "api_key") {
     return `clawauth paste-token --provider ${provider}${named} --type api-key`;
   }
-  const how = profile?.type === "oauth" ? "oauth" : findProvider(provider)?.login ?? "paste";
+  const builtin = findProvider(provider)?.login;
+  // A provider clawauth does not ship can only come from clawauth.json, which
+  // declares OAuth providers; a pasted token of one is pasted again.
+  const how = profile?.type === "oauth"
+    ? "oauth"
+    : profile?.type === "token"
+    ? builtin === "setup-token" ? "setup-token" : "paste"
+    : builtin ?? "oauth";
   return `clawauth ${LOGIN_VERB[how]} --provider ${provider}${named}`;
 }

@@ -40,6 +40,21 @@ Deno.test("generic OIDC provider declared by issuer: discovery, PKCE login, refr
   }
 });
 
+Deno.test("a provider declared in clawauth.json is logged into: the hint says login, and a pasted token of it says paste-token", async () => {
+  await using state = await tempState();
+  writeConfig(state.dir, { acme: { issuer: "https://id.acme.example", clientId: "cli" } });
+  const none = await state.run(["token", "--provider", "acme"]);
+  assert.equal(none.code, 77, none.stderr);
+  assert.match(none.stderr, /Run: clawauth login --provider acme\n/);
+  state.writeStore({
+    version: 1,
+    profiles: { "acme:ci": { type: "token", provider: "acme", token: "t", expires: 1000 } },
+  });
+  const expired = await state.run(["token", "--profile", "acme:ci"]);
+  assert.equal(expired.code, 77, expired.stderr);
+  assert.match(expired.stderr, /Run: clawauth paste-token --provider acme --profile ci\n/);
+});
+
 Deno.test("login --device: RFC 8628 device flow shows the user code and stores the login once approved", async () => {
   await using state = await tempState();
   const idp = await idpFor(state, { provider: "acme" });
