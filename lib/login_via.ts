@@ -20,10 +20,36 @@ import { describeOwner, portOwner } from "./port_owner.ts";
 
 /** A destination ssh takes as a host, never as an option. */
 const DESTINATION = /^(?:[A-Za-z0-9._+%-]+@)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])$/;
-/** The authorize URL line of the remote login's plain output. */
-const URL_LINE = /^ {2}(https?:\/\/\S+)$/m;
-/** The remote login could not listen: whatever holds its port would get the redirect. */
-const REMOTE_PORT_TAKEN = /^Port \d+ on 127\.0\.0\.1 (is in use|cannot be opened)/m;
+/**
+ * The one line a `--forwarded` login prints for the machine that started it
+ * (`VIA_PREFIX` + JSON `{url, listening}`), so rewording its human messages
+ * cannot break `--via`. It is kept out of what the person sees.
+ */
+export const VIA_PREFIX = "clawauth-via: ";
+
+/** What the remote login tells the laptop. */
+export interface ViaAnnouncement {
+  /** The authorize URL to open. */
+  url: string;
+  /** Whether it listens on the forwarded port (else a redirect would reach another process). */
+  listening: boolean;
+}
+
+/** Parses a {@linkcode VIA_PREFIX} line, or `undefined` when it is not a well-formed one. */
+export function parseViaLine(line: string): ViaAnnouncement | undefined {
+  if (!line.startsWith(VIA_PREFIX)) return undefined;
+  try {
+    const data: unknown = JSON.parse(line.slice(VIA_PREFIX.length));
+    if (typeof data !== "object" || data === null) return undefined;
+    const { url, listening } = data as Record<string, unknown>;
+    if (typeof url !== "string" || !/^https?:\/\//.test(url) || typeof listening !== "boolean") {
+      return undefined;
+    }
+    return { url, listening };
+  } catch {
+    return undefined;
+  }
+}
 /** ssh's own failures (connection, authentication, forwarding) exit 255. */
 const SSH_FAILED = 255;
 /** A POSIX shell's "command not found". */
@@ -98,24 +124,36 @@ async function relayStderr(
   port: number,
   openLocally: boolean,
 ): Promise<void> {
-  let seen = "";
+  let pending = "";
   let done = false;
-  for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
-    ctx.err(chunk);
-    if (done) continue;
-    seen = (seen + chunk).slice(-16_384);
-    const url = URL_LINE.exec(seen)?.[1];
-    if (!url) continue;
+  const announced = (via: ViaAnnouncement) => {
+    if (done) return;
     done = true;
     const through = `returns to ${host} through ssh (port ${port})`;
     ctx.err(
-      REMOTE_PORT_TAKEN.test(seen)
+      !via.listening
         ? `clawauth: ${host} cannot listen on port ${port}, so no browser was opened here; open the URL yourself and paste the address it ends on here.\n`
-        : openLocally && openBrowser(ctx, url)
+        : openLocally && openBrowser(ctx, via.url)
         ? `clawauth: opened your browser here; the sign-in ${through}.\n`
         : `clawauth: open that URL in a browser on this machine; the sign-in ${through}.\n`,
     );
+  };
+  for await (const chunk of stderr.pipeThrough(new TextDecoderStream())) {
+    pending += chunk;
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const via = parseViaLine(line);
+      if (via) announced(via);
+      else ctx.err(`${line}\n`);
+    }
+    // A prompt without a newline shows at once, unless it may still become the machine line.
+    if (pending !== "" && !VIA_PREFIX.startsWith(pending.slice(0, VIA_PREFIX.length))) {
+      ctx.err(pending);
+      pending = "";
+    }
   }
+  if (pending !== "") ctx.err(pending);
 }
 
 function outcome(status: Deno.CommandStatus, host: string, bin: string): number {

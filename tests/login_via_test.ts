@@ -103,6 +103,7 @@ Deno.test({
     );
     // The server knew its port was forwarded: no ssh -L advice.
     assert.doesNotMatch(result.stderr, /ssh -L/);
+    assert.doesNotMatch(result.stderr, /clawauth-via:/, "the machine line is not shown");
     assert.equal(pages[0].status, 200);
     assert.match(pages[0].body, /Signed in/);
 

@@ -1,7 +1,7 @@
 /** The remote command `login --via` hands to ssh: every word reaches the remote shell intact. */
 
 import assert from "node:assert/strict";
-import { shellWord } from "../lib/login_via.ts";
+import { parseViaLine, shellWord, VIA_PREFIX } from "../lib/login_via.ts";
 
 Deno.test("shellWord: plain words stay readable, anything else is single-quoted, ~/ still expands", () => {
   const cases: [string, string][] = [
@@ -27,4 +27,28 @@ Deno.test("shellWord: what the shell reads back is the word itself", async () =>
   const script = `for w in ${words.map(shellWord).join(" ")}; do printf '%s\\0' "$w"; done`;
   const out = await new Deno.Command("sh", { args: ["-c", script] }).output();
   assert.deepEqual(new TextDecoder().decode(out.stdout).split("\0").slice(0, -1), words);
+});
+
+Deno.test("the --forwarded login's machine line: only a well-formed one is read, whatever the human text says", () => {
+  const url = "https://auth.example/authorize?x=1";
+  assert.deepEqual(
+    parseViaLine(`${VIA_PREFIX}${JSON.stringify({ url, listening: true })}`),
+    { url, listening: true },
+  );
+  assert.deepEqual(
+    parseViaLine(`${VIA_PREFIX}${JSON.stringify({ url, listening: false })}`),
+    { url, listening: false },
+  );
+  for (
+    const line of [
+      `  ${url}`,
+      "Port 1455 on 127.0.0.1 is in use",
+      `${VIA_PREFIX}{`,
+      `${VIA_PREFIX}${JSON.stringify({ url: "file:///etc/passwd", listening: true })}`,
+      `${VIA_PREFIX}${JSON.stringify({ url })}`,
+      `x${VIA_PREFIX}${JSON.stringify({ url, listening: true })}`,
+    ]
+  ) {
+    assert.equal(parseViaLine(line), undefined, line);
+  }
 });

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { loginVia, VIA_PREFIX, type ViaAnnouncement } from "../login_via.ts";
 import type { Args } from "../args.ts";
 import { type LoginSetting, loginSetting, openBrowser } from "../browser.ts";
 import { checkState, parseCallbackInput } from "../callback_input.ts";
@@ -183,6 +184,11 @@ function interactive(
   limitMs: number,
 ): Promise<URLSearchParams> {
   const server = tryListen(ctx, login.redirectUri, login.state);
+  if (args.bool("forwarded")) {
+    // For `--via` on the machine with the browser: what to open, and whether it is safe to.
+    const via: ViaAnnouncement = { url: login.url, listening: server !== undefined };
+    ctx.err(`${VIA_PREFIX}${JSON.stringify(via)}\n`);
+  }
   const opened = !args.bool("no-browser") && openBrowser(ctx, login.url);
   const qr = qrLines(ctx, login.url);
   const intro =
@@ -353,7 +359,6 @@ Examples:
     const name = profileFlag(args);
     const limit = timeoutMs(args);
     if (via !== undefined) {
-      const { loginVia } = await import("../login_via.ts");
       return loginVia(ctx, args, via, redirectFor(provider, args.string("port")), provider.id);
     }
     const device = args.bool("device") || provider.oauth?.defaultFlow === "device";
