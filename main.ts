@@ -5,7 +5,7 @@
  * @module
  */
 
-import { safeText } from "./lib/output.ts";
+import { safeText } from "./lib/output/output.ts";
 import { hoistGlobalFlags, parseArgs } from "./lib/args.ts";
 import { ALIASES, COMMANDS, findCommand } from "./lib/commands/index.ts";
 import { type Context, processContext } from "./lib/context.ts";

@@ -6,7 +6,7 @@
  */
 
 import { usageError } from "./errors.ts";
-import { safeText } from "./output.ts";
+import { safeText } from "./output/output.ts";
 
 /** How one flag is written. */
 export interface FlagSpec {

@@ -7,7 +7,7 @@
 
 import { findProvider } from "../providers/index.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists } from "./files.ts";
+import { readTextIfExists } from "./store/files.ts";
 import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
 import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
 

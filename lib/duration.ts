@@ -6,7 +6,7 @@
  */
 
 import { ClawauthError, Exit } from "./errors.ts";
-import { safeText } from "./output.ts";
+import { safeText } from "./output/output.ts";
 
 const UNIT_MS: Record<string, number> = {
   ms: 1,

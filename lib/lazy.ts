@@ -35,9 +35,9 @@ export interface LazyModules {
   "commands/store.ts": typeof import("./commands/store.ts");
   "commands/token.ts": typeof import("./commands/token.ts");
   "json5.ts": typeof import("./json5.ts");
-  "lock.ts": typeof import("./lock.ts");
-  "oauth.ts": typeof import("./oauth.ts");
-  "refresh.ts": typeof import("./refresh.ts");
+  "store/lock.ts": typeof import("./store/lock.ts");
+  "oauth/oauth.ts": typeof import("./oauth/oauth.ts");
+  "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json_store.ts": typeof import("./store/json_store.ts");
   "store/openclaw_store.ts": typeof import("./store/openclaw_store.ts");
   "store/postgres_admin.ts": typeof import("./store/postgres_admin.ts");

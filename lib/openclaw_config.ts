@@ -7,10 +7,10 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists } from "./files.ts";
+import { readTextIfExists } from "./store/files.ts";
 import { isObject, jsonErrorText, own } from "./json.ts";
 import { load } from "./lazy.ts";
-import { warn } from "./output.ts";
+import { warn } from "./output/output.ts";
 
 /** `auth.order` of OpenClaw's config, or `undefined` when there is none. */
 export async function readOpenclawOrder(path: string): Promise<unknown> {

@@ -8,7 +8,7 @@
 import type { Args } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
-import { exists } from "./files.ts";
+import { exists } from "./store/files.ts";
 import { chooseStore, type StoreKind } from "./store/kind.ts";
 
 /** Agent ids as SPEC §1 allows them. */

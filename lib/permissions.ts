@@ -14,6 +14,6 @@ export const CLI_PERMISSIONS: readonly string[] = [
   "--allow-env",
   "--allow-net",
   "--allow-run",
-  // Only the user id: a state dir someone else owns is refused (lib/files.ts).
+  // Only the user id: a state dir someone else owns is refused (lib/store/files.ts).
   "--allow-sys=uid",
 ];

@@ -16,7 +16,7 @@
 
 import { ClawauthError, Exit } from "./errors.ts";
 import { isObject } from "./json.ts";
-import { safeText } from "./output.ts";
+import { safeText } from "./output/output.ts";
 import { PROVIDER_ID, splitProfileId } from "./profiles.ts";
 
 /** The only protocol version OpenClaw speaks (and checks in the answer). */

@@ -19,7 +19,7 @@ import {
   own,
   stringAt,
 } from "./json.ts";
-import { jwtClaims } from "./jwt.ts";
+import { jwtClaims } from "./oauth/jwt.ts";
 import { join, type Paths } from "./paths.ts";
 
 /** A credential found in another tool's file. */

@@ -15,7 +15,7 @@ import {
   exists,
   readTextIfExists,
   writeFileAtomic,
-} from "./files.ts";
+} from "./store/files.ts";
 import { isObject, type JsonObject, own } from "./json.ts";
 import {
   agentDirChain,
@@ -86,8 +86,8 @@ function postgresBackend(): Promise<typeof import("./store/postgres_store.ts")> 
   return load("store/postgres_store.ts");
 }
 
-function lockModule(): Promise<typeof import("./lock.ts")> {
-  return load("lock.ts");
+function lockModule(): Promise<typeof import("./store/lock.ts")> {
+  return load("store/lock.ts");
 }
 
 /**

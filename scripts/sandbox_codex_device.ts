@@ -16,7 +16,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { newPkce } from "../lib/oauth.ts";
+import { newPkce } from "../lib/oauth/oauth.ts";
 
 /** Routes of the emulation, relative to the issuer. */
 export const CODEX_DEVICE_ROUTES = {

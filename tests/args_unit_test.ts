@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { hoistGlobalFlags, parseArgs } from "../lib/args.ts";
-import { safeText } from "../lib/output.ts";
+import { safeText } from "../lib/output/output.ts";
 import { findCommand } from "../lib/commands/index.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { ClawauthError } from "../lib/errors.ts";

@@ -39,7 +39,7 @@ Deno.test("compile --all builds every release target with exactly the CLI's perm
     const module of [
       "lib/commands/token.ts",
       "lib/commands/login.ts",
-      "lib/oauth.ts",
+      "lib/oauth/oauth.ts",
       "lib/json5.ts",
     ]
   ) {

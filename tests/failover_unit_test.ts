@@ -1,7 +1,7 @@
 /**
  * Unit tests of routing and failover (SPEC §5) with a fixed clock: which
- * profile a request resolves to (lib/routing.ts, lib/select.ts) and how
- * `report` moves a profile through cooldowns and disables (lib/failover.ts).
+ * profile a request resolves to (lib/routing/routing.ts, lib/routing/select.ts) and how
+ * `report` moves a profile through cooldowns and disables (lib/routing/failover.ts).
  */
 
 import assert from "node:assert/strict";
@@ -13,10 +13,10 @@ import {
   type FailureReason,
   recordFailure,
   recordSuccess,
-} from "../lib/failover.ts";
+} from "../lib/routing/failover.ts";
 import type { JsonObject } from "../lib/json.ts";
-import { type OrderSource, rankProvider, type SkipReason } from "../lib/routing.ts";
-import { requestOf, SELECT_FLAGS, selectProfile } from "../lib/select.ts";
+import { type OrderSource, rankProvider, type SkipReason } from "../lib/routing/routing.ts";
+import { requestOf, SELECT_FLAGS, selectProfile } from "../lib/routing/select.ts";
 import type { StoreData } from "../lib/store.ts";
 
 const NOW = Date.UTC(2026, 0, 1);

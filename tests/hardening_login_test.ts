@@ -15,8 +15,8 @@ import {
   HTTP_TIMEOUT_MAX_MS,
   httpTimeoutBelowLock,
   MAX_TOKEN_LENGTH,
-} from "../lib/oauth.ts";
-import { safeText } from "../lib/output.ts";
+} from "../lib/oauth/oauth.ts";
+import { safeText } from "../lib/output/output.ts";
 import { providerOverride } from "../scripts/sandbox_idp.ts";
 import { type RunResult, type TempState, tempState } from "./helpers.ts";
 import { idpFor, loginVia, profilesOf, setExpires, startCli } from "./oauth_helpers.ts";

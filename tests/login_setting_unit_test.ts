@@ -1,7 +1,7 @@
 /** Headless detection: which path a login takes, as a table over env and TTY. */
 
 import assert from "node:assert/strict";
-import { type LoginSetting, loginSetting } from "../lib/browser.ts";
+import { type LoginSetting, loginSetting } from "../lib/login/browser.ts";
 
 const CASES: [
   env: Record<string, string>,

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { shellWord } from "../lib/login_via.ts";
+import { shellWord } from "../lib/login/via.ts";
 import { type TempState, tempState } from "./helpers.ts";
 import { freePort, idpFor, profilesOf, startCli } from "./oauth_helpers.ts";
 import { cliShellCommand, SSH_SKIP, type SshHost, startSshHost } from "./ssh_host.ts";

@@ -1,7 +1,7 @@
 /** The remote command `login --via` hands to ssh: every word reaches the remote shell intact. */
 
 import assert from "node:assert/strict";
-import { parseViaLine, shellWord, VIA_PREFIX } from "../lib/login_via.ts";
+import { parseViaLine, shellWord, VIA_PREFIX } from "../lib/login/via.ts";
 
 Deno.test("shellWord: plain words stay readable, anything else is single-quoted, ~/ still expands", () => {
   const cases: [string, string][] = [

@@ -1,11 +1,11 @@
 /**
- * Unit tests of lib/qr.ts: the rendered half-block text is parsed back into modules and decoded
+ * Unit tests of lib/login/qr.ts: the rendered half-block text is parsed back into modules and decoded
  * with an independent decoder (jsQR), so both the encoder and the renderer are checked.
  */
 
 import assert from "node:assert/strict";
 import jsQRModule from "jsqr";
-import { qrMatrix, qrWidth, renderQr } from "../lib/qr.ts";
+import { qrMatrix, qrWidth, renderQr } from "../lib/login/qr.ts";
 
 // jsQR is CommonJS: Deno types its default import as the module object, whose typed `default` is
 // the decoder (at runtime the function also carries itself as `.default`).

@@ -1,13 +1,13 @@
 /**
- * Unit tests of routing (SPEC §5) with a fixed clock: lib/routing.ts ranks
- * a provider's profiles, lib/select.ts turns a request into one profile.
+ * Unit tests of routing (SPEC §5) with a fixed clock: lib/routing/routing.ts ranks
+ * a provider's profiles, lib/routing/select.ts turns a request into one profile.
  */
 
 import assert from "node:assert/strict";
 import { parseArgs } from "../lib/args.ts";
 import { ClawauthError } from "../lib/errors.ts";
-import { availableAt, orderFor, parseModelSpec, rankProvider } from "../lib/routing.ts";
-import { requestOf, SELECT_FLAGS, selectProfile } from "../lib/select.ts";
+import { availableAt, orderFor, parseModelSpec, rankProvider } from "../lib/routing/routing.ts";
+import { requestOf, SELECT_FLAGS, selectProfile } from "../lib/routing/select.ts";
 import type { StoreData } from "../lib/store.ts";
 
 const NOW = Date.UTC(2026, 0, 1);

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { shellWord } from "../lib/login_via.ts";
+import { shellWord } from "../lib/login/via.ts";
 import { CLI_COMMAND, cliEnv, ROOT } from "../scripts/cli_runner.ts";
 import { which } from "./helpers.ts";
 

@@ -4,17 +4,17 @@
  */
 
 import assert from "node:assert/strict";
-import { buildCache, cacheEntry } from "../lib/cache.ts";
+import { buildCache, cacheEntry } from "../lib/store/cache.ts";
 import { checkCode } from "../lib/commands/status.ts";
 import { removeProfile } from "../lib/commands/remove.ts";
 import type { Context } from "../lib/context.ts";
 import { ClawauthError } from "../lib/errors.ts";
-import { lockTimeoutMs } from "../lib/lock.ts";
+import { lockTimeoutMs } from "../lib/store/lock.ts";
 import { readProfile } from "../lib/profiles.ts";
-import { cleanSecret, readLimited } from "../lib/secret_input.ts";
+import { cleanSecret, readLimited } from "../lib/login/secret_input.ts";
 import { parseStore, type StoreData } from "../lib/store.ts";
 import { importLegacy } from "../lib/sources.ts";
-import { profileRows } from "../lib/views.ts";
+import { profileRows } from "../lib/output/views.ts";
 
 const NOW = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;

@@ -7,7 +7,7 @@
 
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { printJson, safeText, table } from "../output.ts";
+import { printJson, safeText, table } from "../output/output.ts";
 import { AGENT_ID, agentPaths, type StateRef, stateRefOf } from "../paths.ts";
 import {
   agentExists,

@@ -7,10 +7,10 @@
 
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { usageError } from "../errors.ts";
-import { printJson, safeText, table } from "../output.ts";
+import { printJson, safeText, table } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
-import { profileJson, profileRows } from "../views.ts";
+import { profileJson, profileRows } from "../output/views.ts";
 
 /** The `channels` command. */
 export const command: Command = {

@@ -12,10 +12,10 @@
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { Exit } from "../errors.ts";
-import { paint, printJson } from "../output.ts";
+import { paint, printJson } from "../output/output.ts";
 import { agentPaths, join, type StateRef, stateRefOf } from "../paths.ts";
 import { storeAgents } from "../store.ts";
-import { profileRows } from "../views.ts";
+import { profileRows } from "../output/views.ts";
 import { Doctor, type DoctorOptions, type DoctorReport, type Severity } from "../doctor/report.ts";
 import { checkProfiles, checkStore } from "../doctor/store_checks.ts";
 import {

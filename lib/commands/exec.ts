@@ -8,16 +8,16 @@
 import { definitionIdOf } from "../provider_names.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
-import { obtainCredential } from "../credential.ts";
+import { obtainCredential } from "../routing/credential.ts";
 import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { FAILURE_REASONS, type FailureReason } from "../failover.ts";
+import { FAILURE_REASONS, type FailureReason } from "../routing/failover.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { safeText, warn } from "../output.ts";
+import { safeText, warn } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { type Profile, PROVIDER_ID, splitProfileId } from "../profiles.ts";
-import { parseModelSpec, type RouteRequest } from "../routing.ts";
-import { requestOf } from "../select.ts";
+import { parseModelSpec, type RouteRequest } from "../routing/routing.ts";
+import { requestOf } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import { recordOutcome } from "./report.ts";
 

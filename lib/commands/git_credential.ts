@@ -10,18 +10,18 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
-import { obtainCredential } from "../credential.ts";
+import { obtainCredential } from "../routing/credential.ts";
 import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type Profile, secretOf } from "../profiles.ts";
-import { readLimited } from "../secret_input.ts";
-import { requestOf, selectProfile, storedRequest } from "../select.ts";
+import { readLimited } from "../login/secret_input.ts";
+import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
 import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
 import { isObject } from "../json.ts";

@@ -11,15 +11,15 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
-import { obtainCredential } from "../credential.ts";
+import { obtainCredential } from "../routing/credential.ts";
 import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { isObject } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { resolvePaths } from "../paths.ts";
-import { requestOf } from "../select.ts";
+import { requestOf } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 
 const NAME = "kube-credential";

@@ -5,10 +5,10 @@
  */
 
 import { type Command, GLOBAL_HELP } from "../command.ts";
-import { printJson, safeText, table } from "../output.ts";
+import { printJson, safeText, table } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
-import { accountText, profileJson, profileRows, whenText } from "../views.ts";
+import { accountText, profileJson, profileRows, whenText } from "../output/views.ts";
 
 /** The `list` command. */
 export const command: Command = {

@@ -6,17 +6,17 @@
  * @module
  */
 
-import { loginVia, VIA_PREFIX, type ViaAnnouncement } from "../login_via.ts";
+import { loginVia, VIA_PREFIX, type ViaAnnouncement } from "../login/via.ts";
 import type { Args } from "../args.ts";
-import { type LoginSetting, loginSetting, openBrowser } from "../browser.ts";
-import { checkState, parseCallbackInput } from "../callback_input.ts";
+import { type LoginSetting, loginSetting, openBrowser } from "../login/browser.ts";
+import { checkState, parseCallbackInput } from "../login/callback_input.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { deviceTokens, hasDeviceFlow } from "../login_device.ts";
-import { type Alternative, alternativesText, qrLines } from "../login_screen.ts";
-import { tryListen, waitForAnswer } from "../login_wait.ts";
+import { deviceTokens, hasDeviceFlow } from "../login/device.ts";
+import { type Alternative, alternativesText, qrLines } from "../login/screen.ts";
+import { tryListen, waitForAnswer } from "../login/wait.ts";
 import {
   authorizeUrl,
   exchangeCode,
@@ -24,14 +24,14 @@ import {
   type OAuthTarget,
   oauthTarget,
   type TokenSet,
-} from "../oauth.ts";
-import { checkLoginAccount, loginProfileName, saveOAuthProfile } from "../oauth_profile.ts";
-import { printJson, safeText, warn } from "../output.ts";
+} from "../oauth/oauth.ts";
+import { checkLoginAccount, loginProfileName, saveOAuthProfile } from "../oauth/profile.ts";
+import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
-import { claimPending, PENDING_TTL_MS, savePending } from "../pending.ts";
+import { claimPending, PENDING_TTL_MS, savePending } from "../login/pending.ts";
 import { PROFILE_NAME, PROVIDER_ID } from "../profiles.ts";
 import type { ProviderDefinition } from "../provider.ts";
-import { MAX_SECRET_BYTES, readLimited } from "../secret_input.ts";
+import { MAX_SECRET_BYTES, readLimited } from "../login/secret_input.ts";
 
 const DEFAULT_REDIRECT = "http://127.0.0.1:1455/auth/callback";
 const DEFAULT_TIMEOUT_S = 300;

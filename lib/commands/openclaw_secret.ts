@@ -11,12 +11,12 @@
 import { type Args } from "../args.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
-import { obtainCredential } from "../credential.ts";
+import { obtainCredential } from "../routing/credential.ts";
 import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { exists } from "../files.ts";
+import { exists } from "../store/files.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { safeText, warn } from "../output.ts";
+import { safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { listProfiles } from "../profiles.ts";
 import { storedProfileId, storedRoute } from "../provider_names.ts";
@@ -31,7 +31,7 @@ import {
   type SecretTarget,
   secretTargetOf,
 } from "../secret_protocol.ts";
-import { readLimited } from "../secret_input.ts";
+import { readLimited } from "../login/secret_input.ts";
 import { openStore, type StoreData } from "../store.ts";
 
 const NAME = "openclaw-secret";

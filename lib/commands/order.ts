@@ -9,10 +9,10 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { child, isObject } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson, safeText } from "../output.ts";
+import { printJson, safeText } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID } from "../profiles.ts";
-import { orderFor } from "../routing.ts";
+import { orderFor } from "../routing/routing.ts";
 import { openStore, updateStore } from "../store.ts";
 
 /** The `order` command. */

@@ -9,7 +9,7 @@ import { definitionIdOf, storedProfileId } from "../provider_names.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { isObject, type JsonObject, own, stringAt } from "../json.ts";
-import { safeText, warn } from "../output.ts";
+import { safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Profile, readProfile } from "../profiles.ts";
 import { resolveProvider } from "../config.ts";
@@ -48,7 +48,7 @@ async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boo
   if (profile.type !== "oauth") return false;
   const provider = resolveProvider(definitionIdOf(profile), paths.config);
   if (!provider?.oauth?.clientId) return false;
-  const { oauthTarget, revokeToken } = await load("oauth.ts");
+  const { oauthTarget, revokeToken } = await load("oauth/oauth.ts");
   const target = await oauthTarget(ctx, provider);
   if (!target.as.revocation_endpoint) return false;
   const refresh = stringAt(profile.raw, "refresh");

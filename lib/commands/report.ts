@@ -8,9 +8,14 @@ import { storedProfileId } from "../provider_names.ts";
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { FAILURE_REASONS, type FailureReason, recordFailure, recordSuccess } from "../failover.ts";
+import {
+  FAILURE_REASONS,
+  type FailureReason,
+  recordFailure,
+  recordSuccess,
+} from "../routing/failover.ts";
 import { child, numberAt } from "../json.ts";
-import { printJson, safeText } from "../output.ts";
+import { printJson, safeText } from "../output/output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
 import { splitProfileId } from "../profiles.ts";
 import { updateStore } from "../store.ts";

@@ -8,7 +8,7 @@
 import { type Command, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson, safeText, table } from "../output.ts";
+import { printJson, safeText, table } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { PROVIDER_ID, splitProfileId } from "../profiles.ts";
 import {
@@ -17,8 +17,8 @@ import {
   parseModelSpec,
   rankProvider,
   type RouteRequest,
-} from "../routing.ts";
-import { selectProfile, storedRequest } from "../select.ts";
+} from "../routing/routing.ts";
+import { selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 
 function requestFrom(spec: string): RouteRequest | undefined {

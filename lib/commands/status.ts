@@ -9,10 +9,10 @@ import { formatSpan, parseDuration } from "../duration.ts";
 import { load } from "../lazy.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { paint, printJson, safeText, table, warn } from "../output.ts";
+import { paint, printJson, safeText, table, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
-import { availableAt, orderFor } from "../routing.ts";
+import { availableAt, orderFor } from "../routing/routing.ts";
 import { openStore, storeLocation } from "../store.ts";
 import {
   collectCopies,
@@ -21,8 +21,14 @@ import {
   lineageKey,
   type LinkCopy,
   type StoreCopy,
-} from "../lineage.ts";
-import { accountText, profileJson, type ProfileRow, profileRows, whenText } from "../views.ts";
+} from "../routing/lineage.ts";
+import {
+  accountText,
+  profileJson,
+  type ProfileRow,
+  profileRows,
+  whenText,
+} from "../output/views.ts";
 import type { Context } from "../context.ts";
 
 const FAILING: ReadonlySet<ProfileState> = new Set([
@@ -91,7 +97,7 @@ async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, 
     (row.profile.expires === null || row.profile.expires - ctx.now() < minValidMs)
   );
   if (due.length === 0) return;
-  const { refreshProfile } = await load("refresh.ts");
+  const { refreshProfile } = await load("routing/refresh.ts");
   for (const { profile } of due) {
     try {
       await refreshProfile(ctx, paths, profile, minValidMs);

@@ -10,9 +10,9 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { load } from "../lazy.ts";
-import { printJson, safeText, table } from "../output.ts";
+import { printJson, safeText, table } from "../output/output.ts";
 import { stateDirOf, type StateRef, stateRefOf } from "../paths.ts";
-import { readSecret } from "../secret_input.ts";
+import { readSecret } from "../login/secret_input.ts";
 import { namedStore, openclawStateDbPath } from "../store/kind.ts";
 import {
   decodeKeyText,
@@ -23,11 +23,11 @@ import {
 
 type Admin = typeof import("../store/postgres_admin.ts");
 type Copy = typeof import("../store/postgres_copy.ts");
-type Lock = typeof import("../lock.ts");
+type Lock = typeof import("../store/lock.ts");
 
 const admin = () => load("store/postgres_admin.ts");
 const copier = () => load("store/postgres_copy.ts");
-const lock = () => load("lock.ts");
+const lock = () => load("store/lock.ts");
 
 async function timeoutOf(ctx: Context): Promise<number> {
   return (await lock()).lockTimeoutMs(ctx);

@@ -10,11 +10,11 @@ import { type Command, GLOBAL_HELP } from "../command.ts";
 import { parseDuration } from "../duration.ts";
 import { usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson, safeText } from "../output.ts";
+import { printJson, safeText } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
-import { requestOf, SELECT_FLAGS } from "../select.ts";
+import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
-import { obtainCredential } from "../credential.ts";
+import { obtainCredential } from "../routing/credential.ts";
 
 const DEFAULT_MIN_VALID_MS = 5 * 60_000;
 

@@ -22,9 +22,9 @@
 import type { TomlTable } from "smol-toml";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { stringAt } from "../json.ts";
-import { warn } from "../output.ts";
+import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
-import { selectProfile, storedRequest } from "../select.ts";
+import { selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import { readConfigFile } from "./config_file.ts";
 import { undoConnection, writeConnection } from "./connection.ts";

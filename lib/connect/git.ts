@@ -12,9 +12,9 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { exists, readTextIfExists, writeFileAtomic } from "../files.ts";
+import { exists, readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import type { JsonObject } from "../json.ts";
-import { warn } from "../output.ts";
+import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { sha256Hex } from "./config_file.ts";
 import { deleteRecord, readRecord, recordPath, writeRecord } from "./record.ts";

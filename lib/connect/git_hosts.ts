@@ -17,9 +17,9 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "../store/files.ts";
 import { isObject, jsonErrorText, own } from "../json.ts";
-import type { RouteRequest } from "../routing.ts";
+import type { RouteRequest } from "../routing/routing.ts";
 import { secretTargetOf } from "../secret_protocol.ts";
 
 /** What git gets for a host. */

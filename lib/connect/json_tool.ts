@@ -10,7 +10,7 @@
 
 import type { Context } from "../context.ts";
 import type { JsonObject } from "../json.ts";
-import { warn } from "../output.ts";
+import { warn } from "../output/output.ts";
 import { type ConfigFile, readConfigFile } from "./config_file.ts";
 import { recordOf, undoConnection, type UndoOutcome, writeConnection } from "./connection.ts";
 import {

@@ -12,10 +12,10 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../files.ts";
+import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import { isObject, type JsonObject, own } from "../json.ts";
 import { parseJson5 } from "../json5.ts";
-import { warn } from "../output.ts";
+import { warn } from "../output/output.ts";
 import { onPath } from "../commands/setup_token.ts";
 import { sha256Hex } from "./config_file.ts";
 import { sameJson } from "./json_config.ts";

@@ -14,8 +14,8 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
-import { warn } from "../output.ts";
+import { readTextIfExists } from "../store/files.ts";
+import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { readConfigFile } from "./config_file.ts";
 import { parseJsonConfig, valueAt } from "./json_config.ts";

@@ -11,7 +11,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../files.ts";
+import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import { isObject, jsonErrorText, type JsonObject } from "../json.ts";
 import { join } from "../paths.ts";
 import { sha256Hex } from "./config_file.ts";

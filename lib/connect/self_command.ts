@@ -12,10 +12,10 @@
 
 import type { Args } from "../args.ts";
 import type { Context } from "../context.ts";
-import { shellWord } from "../login_via.ts";
+import { shellWord } from "../login/via.ts";
 import type { Paths } from "../paths.ts";
 import { CLI_PERMISSIONS } from "../permissions.ts";
-import type { RouteRequest } from "../routing.ts";
+import type { RouteRequest } from "../routing/routing.ts";
 
 /** Whether this process is the compiled `clawauth` binary (`deno compile`). */
 export function isCompiled(): boolean {

@@ -7,9 +7,9 @@
  */
 
 import { ClawauthError } from "../errors.ts";
-import { safeText, warn } from "../output.ts";
-import type { RouteRequest } from "../routing.ts";
-import { selectProfile, storedRequest } from "../select.ts";
+import { safeText, warn } from "../output/output.ts";
+import type { RouteRequest } from "../routing/routing.ts";
+import { selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import type { ToolRun } from "./tool.ts";
 

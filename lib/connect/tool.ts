@@ -8,7 +8,7 @@
 import type { Args } from "../args.ts";
 import type { Context } from "../context.ts";
 import type { Paths } from "../paths.ts";
-import type { RouteRequest } from "../routing.ts";
+import type { RouteRequest } from "../routing/routing.ts";
 
 /** Everything an adapter needs for one `connect` or `disconnect`. */
 export interface ToolRun {

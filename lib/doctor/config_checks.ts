@@ -4,13 +4,13 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { readProviderConfig, resolveProvider } from "../config.ts";
 import { formatSpan } from "../duration.ts";
 import { load } from "../lazy.ts";
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
-import { endpointProblem } from "../endpoints.ts";
+import { readTextIfExists } from "../store/files.ts";
+import { endpointProblem } from "../oauth/endpoints.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { join } from "../paths.ts";
@@ -117,7 +117,7 @@ export function clockTargets(ids: Iterable<string>, configPath: string): URL[] {
 /** Compares the local clock with each target's `Date` header; unreachable hosts are skipped. */
 export async function checkClock(doc: Doctor, targets: URL[]): Promise<void> {
   // One reading of CLAWAUTH_HTTP_TIMEOUT (bounds, junk refused) for every provider request.
-  const { httpTimeoutMs } = await load("oauth.ts");
+  const { httpTimeoutMs } = await load("oauth/oauth.ts");
   // A clock check should not wait as long as a login may: 5 s unless the user chose.
   const timeout = doc.ctx.env("CLAWAUTH_HTTP_TIMEOUT")
     ? httpTimeoutMs(doc.ctx)

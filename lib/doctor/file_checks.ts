@@ -4,12 +4,12 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "../store/files.ts";
 import { isObject, numberAt } from "../json.ts";
 import { type AgentPaths, join } from "../paths.ts";
-import { pendingDir } from "../pending.ts";
+import { pendingDir } from "../login/pending.ts";
 import { Doctor, errorText, listDir, statOrUndefined } from "./report.ts";
 
 const POSIX = Deno.build.os !== "windows";

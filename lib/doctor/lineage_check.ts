@@ -4,8 +4,14 @@
  * @module
  */
 
-import { collectCopies, copyEntry, copyLabel, type LinkCopy, type StoreCopy } from "../lineage.ts";
-import { credentialOf, writeToCopies } from "../lineage_sync.ts";
+import {
+  collectCopies,
+  copyEntry,
+  copyLabel,
+  type LinkCopy,
+  type StoreCopy,
+} from "../routing/lineage.ts";
+import { credentialOf, writeToCopies } from "../routing/lineage_sync.ts";
 import type { StateRef } from "../paths.ts";
 import { Doctor } from "./report.ts";
 

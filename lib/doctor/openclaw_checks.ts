@@ -10,7 +10,7 @@
  */
 
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "../store/files.ts";
 import { isObject, type JsonObject, own } from "../json.ts";
 import type { AgentPaths } from "../paths.ts";
 import { storedProfileId, storedProviderId } from "../provider_names.ts";

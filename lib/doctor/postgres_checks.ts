@@ -6,7 +6,7 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { ClawauthError } from "../errors.ts";
 import { type LazyModules, load } from "../lazy.ts";
 import type { AgentPaths, StateRef } from "../paths.ts";

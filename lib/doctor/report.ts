@@ -4,7 +4,7 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import type { StoreKind } from "../store/kind.ts";
 import type { Context } from "../context.ts";
 

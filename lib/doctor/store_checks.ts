@@ -4,15 +4,15 @@
  * @module
  */
 
-import { safeText } from "../output.ts";
+import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "../store/files.ts";
 import { type AgentPaths } from "../paths.ts";
-import { loginCommand } from "../hints.ts";
+import { loginCommand } from "../output/hints.ts";
 import { splitProfileId } from "../profiles.ts";
 import { parseStore, type StoreData } from "../store.ts";
-import { profileRows } from "../views.ts";
+import { profileRows } from "../output/views.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** A shell-safe spelling of a profile id for a suggested command, if it has one. */

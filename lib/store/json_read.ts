@@ -7,7 +7,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "./files.ts";
 import { isObject, jsonErrorText } from "../json.ts";
 import type { AgentPaths } from "../paths.ts";
 import { emptyStore, type StoreData } from "./data.ts";

@@ -7,10 +7,10 @@
  * @module
  */
 
-import { writeCache } from "../cache.ts";
+import { writeCache } from "./cache.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../files.ts";
+import { readTextIfExists, writeFileAtomic } from "./files.ts";
 import type { AgentPaths } from "../paths.ts";
 import { importLegacy } from "../sources.ts";
 import { emptyStore, type StoreData } from "./data.ts";

@@ -7,7 +7,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "../files.ts";
+import { readTextIfExists } from "./files.ts";
 import { isObject, own } from "../json.ts";
 import { isPostgresUrl, parsePostgresUrl } from "./postgres_url.ts";
 

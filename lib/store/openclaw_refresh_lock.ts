@@ -9,7 +9,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { ensurePrivateDir, readTextIfExists } from "../files.ts";
+import { ensurePrivateDir, readTextIfExists } from "./files.ts";
 import { isObject } from "../json.ts";
 import { oauthRefreshLockTarget } from "./openclaw_fence.ts";
 

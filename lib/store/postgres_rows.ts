@@ -11,7 +11,7 @@
  */
 
 import { isObject, type JsonObject } from "../json.ts";
-import { lineageId, lineageKey } from "../lineage.ts";
+import { lineageId, lineageKey } from "../routing/lineage.ts";
 import { readProfile } from "../profiles.ts";
 import { associatedData, seal, type StoreKey, unseal } from "./postgres_crypto.ts";
 

@@ -4,10 +4,10 @@
  * @module
  */
 
-import { findProvider } from "../providers/index.ts";
-import type { Profile } from "./profiles.ts";
-import { splitProfileId } from "./profiles.ts";
-import { definitionIdOf } from "./provider_names.ts";
+import { findProvider } from "../../providers/index.ts";
+import type { Profile } from "../profiles.ts";
+import { splitProfileId } from "../profiles.ts";
+import { definitionIdOf } from "../provider_names.ts";
 
 const LOGIN_VERB = {
   oauth: "login",

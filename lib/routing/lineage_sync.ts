@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
-import { isObject, type JsonObject, own } from "./json.ts";
+import type { Context } from "../context.ts";
+import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
+import { isObject, type JsonObject, own } from "../json.ts";
 import { lineageKey, type LinkCopy, type StoreCopy } from "./lineage.ts";
-import { type Profile, readProfile } from "./profiles.ts";
-import { type Rotated, SOURCES } from "./sources.ts";
-import { clearNeedsLogin, type StoreData, updateStore } from "./store.ts";
+import { type Profile, readProfile } from "../profiles.ts";
+import { type Rotated, SOURCES } from "../sources.ts";
+import { clearNeedsLogin, type StoreData, updateStore } from "../store.ts";
 
 /** The credential fields a refresh or an adoption replaces. */
 const ROTATING = ["access", "refresh", "expires"] as const;

@@ -15,7 +15,7 @@
  */
 
 import { safeEqual } from "./callback_input.ts";
-import { safeText } from "./output.ts";
+import { safeText } from "../output/output.ts";
 
 const HEADERS = {
   "content-type": "text/html; charset=utf-8",

@@ -9,12 +9,12 @@
 
 import { checkState, parseCallbackInput } from "./callback_input.ts";
 import { type CallbackServer, listenForCallback } from "./callback_server.ts";
-import type { Context } from "./context.ts";
-import { isLoopback } from "./endpoints.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { cancelled, untilInterrupted } from "./interrupt.ts";
-import { type Spinner, startSpinner } from "./login_screen.ts";
-import { safeText } from "./output.ts";
+import type { Context } from "../context.ts";
+import { isLoopback } from "../oauth/endpoints.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { cancelled, untilInterrupted } from "../interrupt.ts";
+import { type Spinner, startSpinner } from "./screen.ts";
+import { safeText } from "../output/output.ts";
 import { describeOwner, portOwner } from "./port_owner.ts";
 import { MAX_SECRET_BYTES } from "./secret_input.ts";
 

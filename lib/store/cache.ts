@@ -7,10 +7,10 @@
  */
 
 import { readTextIfExists, writeFileAtomic } from "./files.ts";
-import { isObject, type JsonObject } from "./json.ts";
-import type { AgentPaths } from "./paths.ts";
-import { listProfiles, type Profile, secretOf } from "./profiles.ts";
-import { rankProvider } from "./routing.ts";
+import { isObject, type JsonObject } from "../json.ts";
+import type { AgentPaths } from "../paths.ts";
+import { listProfiles, type Profile, secretOf } from "../profiles.ts";
+import { rankProvider } from "../routing/routing.ts";
 
 type StoreLike = JsonObject & { profiles: JsonObject };
 

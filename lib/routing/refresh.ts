@@ -8,11 +8,11 @@
  * @module
  */
 
-import { resolveProvider } from "./config.ts";
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { loginCommand } from "./hints.ts";
-import { child, type JsonObject, own, stringAt } from "./json.ts";
+import { resolveProvider } from "../config.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { loginCommand } from "../output/hints.ts";
+import { child, type JsonObject, own, stringAt } from "../json.ts";
 import {
   copyEntry,
   copyLabel,
@@ -22,7 +22,7 @@ import {
   type LinkCopy,
   type StoreCopy,
 } from "./lineage.ts";
-import { lockTimeoutMs } from "./lock.ts";
+import { lockTimeoutMs } from "../store/lock.ts";
 import {
   isRejectedGrant,
   type OAuthTarget,
@@ -30,15 +30,15 @@ import {
   refreshTimeoutMs,
   refreshTokens,
   type TokenSet,
-} from "./oauth.ts";
-import { holdSignals, type SignalHold } from "./interrupt.ts";
-import { definitionIdOf } from "./provider_names.ts";
-import { warn } from "./output.ts";
-import type { Paths } from "./paths.ts";
-import { type Profile, readProfile, usageOf } from "./profiles.ts";
-import { readStore, type StoreData, updateStore, withLineageLock } from "./store.ts";
-import { isFenceValue, parseRefreshFence } from "./store/openclaw_fence.ts";
-import { withOpenclawRefreshLock } from "./store/openclaw_refresh_lock.ts";
+} from "../oauth/oauth.ts";
+import { holdSignals, type SignalHold } from "../interrupt.ts";
+import { definitionIdOf } from "../provider_names.ts";
+import { warn } from "../output/output.ts";
+import type { Paths } from "../paths.ts";
+import { type Profile, readProfile, usageOf } from "../profiles.ts";
+import { readStore, type StoreData, updateStore, withLineageLock } from "../store.ts";
+import { isFenceValue, parseRefreshFence } from "../store/openclaw_fence.ts";
+import { withOpenclawRefreshLock } from "../store/openclaw_refresh_lock.ts";
 import { credentialOf, install, writeToCopies } from "./lineage_sync.ts";
 
 type Outcome =

@@ -7,13 +7,13 @@
  */
 
 import { openBrowser } from "./browser.ts";
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { untilInterrupted } from "./interrupt.ts";
-import { qrLines, type Spinner, startSpinner } from "./login_screen.ts";
-import { deviceLogin, type DevicePrompt, type OAuthTarget, type TokenSet } from "./oauth.ts";
-import { OPENAI_DEVICE_LIMIT_MS, openaiDeviceLogin } from "./openai_device.ts";
-import { safeText } from "./output.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { untilInterrupted } from "../interrupt.ts";
+import { qrLines, type Spinner, startSpinner } from "./screen.ts";
+import { deviceLogin, type DevicePrompt, type OAuthTarget, type TokenSet } from "../oauth/oauth.ts";
+import { OPENAI_DEVICE_LIMIT_MS, openaiDeviceLogin } from "../oauth/openai_device.ts";
+import { safeText } from "../output/output.ts";
 
 /** Whether `target` can log in with a device code at all. */
 export function hasDeviceFlow(target: OAuthTarget): boolean {

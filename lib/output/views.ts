@@ -4,9 +4,9 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { formatSpan } from "./duration.ts";
-import { type JsonObject, stringAt } from "./json.ts";
+import type { Context } from "../context.ts";
+import { formatSpan } from "../duration.ts";
+import { type JsonObject, stringAt } from "../json.ts";
 import {
   listProfiles,
   type Profile,
@@ -14,8 +14,8 @@ import {
   stateOf,
   usageOf,
   type UsageStats,
-} from "./profiles.ts";
-import type { StoreData } from "./store.ts";
+} from "../profiles.ts";
+import type { StoreData } from "../store.ts";
 
 /** A profile with its state at one moment. */
 export interface ProfileRow {

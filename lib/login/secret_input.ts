@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { cancelled } from "./interrupt.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { cancelled } from "../interrupt.ts";
 
 /** The largest secret clawauth accepts. */
 export const MAX_SECRET_BYTES = 16 * 1024;

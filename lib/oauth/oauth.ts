@@ -7,15 +7,15 @@
  */
 
 import * as oauth from "oauth4webapi";
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { isObject } from "./json.ts";
-import { durationSettingMs } from "./duration.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { isObject } from "../json.ts";
+import { durationSettingMs } from "../duration.ts";
 import { jwtClaims } from "./jwt.ts";
 import { endpointProblem } from "./endpoints.ts";
-import { lockTimeoutMs } from "./lock.ts";
-import { safeText, stripUnsafe } from "./output.ts";
-import type { OAuthSettings, ProviderDefinition } from "./provider.ts";
+import { lockTimeoutMs } from "../store/lock.ts";
+import { safeText, stripUnsafe } from "../output/output.ts";
+import type { OAuthSettings, ProviderDefinition } from "../provider.ts";
 
 /** Ten years: an `expires_in` beyond this is a provider bug, not a credential. */
 const MAX_EXPIRES_IN_S = 10 * 365 * 86_400;

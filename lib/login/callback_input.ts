@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "./errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
 
 /** Constant-time comparison of two strings, so `state` checks leak no timing. */
 export function safeEqual(a: string, b: string): boolean {

@@ -5,17 +5,17 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { load } from "./lazy.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { loginCommand } from "./hints.ts";
-import { child } from "./json.ts";
-import { warn } from "./output.ts";
-import type { Paths } from "./paths.ts";
-import { listProfiles, type Profile, secretOf } from "./profiles.ts";
+import type { Context } from "../context.ts";
+import { load } from "../lazy.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { loginCommand } from "../output/hints.ts";
+import { child } from "../json.ts";
+import { warn } from "../output/output.ts";
+import type { Paths } from "../paths.ts";
+import { listProfiles, type Profile, secretOf } from "../profiles.ts";
 import { availableAt, type RouteRequest } from "./routing.ts";
 import { selectProfile, storedRequest } from "./select.ts";
-import { type StoreData, updateStore } from "./store.ts";
+import { type StoreData, updateStore } from "../store.ts";
 
 /** A chosen profile and the secret it hands out now. */
 export interface Credential {
@@ -57,7 +57,7 @@ export async function obtainCredential(
   let profile = chosen.profile;
   const due = profile.expires !== null && profile.expires - ctx.now() < opts.minValidMs;
   if (profile.type === "oauth" && (due || secretOf(profile) === undefined)) {
-    const { refreshProfile } = await load("refresh.ts");
+    const { refreshProfile } = await load("routing/refresh.ts");
     profile = await refreshProfile(ctx, paths, profile, opts.minValidMs);
   }
   const secret = secretOf(profile);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isObject, type JsonObject, own } from "./json.ts";
+import { isObject, type JsonObject, own } from "../json.ts";
 import {
   listProfiles,
   type Profile,
@@ -18,7 +18,7 @@ import {
   stateOf,
   usageOf,
   type UsageStats,
-} from "./profiles.ts";
+} from "../profiles.ts";
 
 /** OpenClaw's reason codes for passing a profile over. */
 export type SkipReason =

@@ -10,9 +10,9 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { isObject, type JsonObject } from "../json.ts";
 import {
   type DevicePrompt,
   endpoint,
@@ -23,7 +23,7 @@ import {
   providerFetch,
   type TokenSet,
 } from "./oauth.ts";
-import { safeText } from "./output.ts";
+import { safeText } from "../output/output.ts";
 
 /** Codex CLI gives up after 15 minutes; so does clawauth. */
 export const OPENAI_DEVICE_LIMIT_MS = 15 * 60_000;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
+import type { Context } from "../context.ts";
 import { qrMatrix, qrWidth, renderQr } from "./qr.ts";
 
 const FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "./errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
 
 const POSIX = Deno.build.os !== "windows";
 

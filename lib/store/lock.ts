@@ -6,10 +6,10 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
-import { ClawauthError, Exit } from "./errors.ts";
+import type { Context } from "../context.ts";
+import { ClawauthError, Exit } from "../errors.ts";
 import { assertPrivateDirs, ensurePrivateDir, fileError, openPrivate } from "./files.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../duration.ts";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The longest lock wait accepted: a day (timers overflow past 2^31 ms, about 24.8 days). */

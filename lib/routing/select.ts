@@ -5,12 +5,12 @@
  * @module
  */
 
-import { safeText } from "./output.ts";
-import type { Args } from "./args.ts";
-import { ClawauthError, Exit, usageError } from "./errors.ts";
-import { loginCommand } from "./hints.ts";
-import { own } from "./json.ts";
-import { listProfiles, PROVIDER_ID, readProfile, stateOf, usageOf } from "./profiles.ts";
+import { safeText } from "../output/output.ts";
+import type { Args } from "../args.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { loginCommand } from "../output/hints.ts";
+import { own } from "../json.ts";
+import { listProfiles, PROVIDER_ID, readProfile, stateOf, usageOf } from "../profiles.ts";
 import {
   availableAt,
   type Candidate,
@@ -18,9 +18,9 @@ import {
   rankProvider,
   type RouteRequest,
 } from "./routing.ts";
-import type { StoreData } from "./store.ts";
-import type { StoreKind } from "./store/kind.ts";
-import { storedProfileId, storedRoute } from "./provider_names.ts";
+import type { StoreData } from "../store.ts";
+import type { StoreKind } from "../store/kind.ts";
+import { storedProfileId, storedRoute } from "../provider_names.ts";
 
 /** The flags that name what a request wants. */
 export const SELECT_FLAGS = {

@@ -11,13 +11,13 @@
  * @module
  */
 
-import { endpointProblem } from "./endpoints.ts";
-import { ClawauthError, Exit } from "./errors.ts";
-import { writeFileAtomic } from "./files.ts";
-import { isObject, own } from "./json.ts";
-import { safeText } from "./output.ts";
-import { join } from "./paths.ts";
-import { PROFILE_NAME, PROVIDER_ID } from "./profiles.ts";
+import { endpointProblem } from "../oauth/endpoints.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { writeFileAtomic } from "../store/files.ts";
+import { isObject, own } from "../json.ts";
+import { safeText } from "../output/output.ts";
+import { join } from "../paths.ts";
+import { PROFILE_NAME, PROVIDER_ID } from "../profiles.ts";
 
 /** How long a started login may be finished. */
 export const PENDING_TTL_MS = 15 * 60_000;

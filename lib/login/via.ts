@@ -10,12 +10,12 @@
  * @module
  */
 
-import { safeText } from "./output.ts";
-import { type Args } from "./args.ts";
+import { safeText } from "../output/output.ts";
+import { type Args } from "../args.ts";
 import { openBrowser } from "./browser.ts";
-import type { Context } from "./context.ts";
-import { isLoopback } from "./endpoints.ts";
-import { ClawauthError, Exit, usageError } from "./errors.ts";
+import type { Context } from "../context.ts";
+import { isLoopback } from "../oauth/endpoints.ts";
+import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { describeOwner, portOwner } from "./port_owner.ts";
 
 /** A destination ssh takes as a host, never as an option. */

@@ -11,14 +11,14 @@
  * @module
  */
 
-import { readTextIfExists } from "./files.ts";
-import { isObject, type JsonObject, own, stringAt } from "./json.ts";
-import { jwtClaims } from "./jwt.ts";
-import { definitionIdOf } from "./provider_names.ts";
-import { type AgentPaths, agentPaths, type StateRef } from "./paths.ts";
-import { listProfiles, type Profile, readProfile } from "./profiles.ts";
-import { type Link, linkOf, SOURCES } from "./sources.ts";
-import { readStore, storeAgents } from "./store.ts";
+import { readTextIfExists } from "../store/files.ts";
+import { isObject, type JsonObject, own, stringAt } from "../json.ts";
+import { jwtClaims } from "../oauth/jwt.ts";
+import { definitionIdOf } from "../provider_names.ts";
+import { type AgentPaths, agentPaths, type StateRef } from "../paths.ts";
+import { listProfiles, type Profile, readProfile } from "../profiles.ts";
+import { type Link, linkOf, SOURCES } from "../sources.ts";
+import { readStore, storeAgents } from "../store.ts";
 
 /** OpenAI's claims inside its access tokens. */
 const OPENAI_AUTH_CLAIM = "https://api.openai.com/auth";
@@ -73,7 +73,7 @@ export async function lineageId(key: string): Promise<string> {
   );
 }
 
-export { lineageLockPath } from "./paths.ts";
+export { lineageLockPath } from "../paths.ts";
 
 /** One copy of a login: a profile in an agent's store. */
 export interface StoreCopy {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
+import type { Context } from "../context.ts";
 
 /** Shows a secret as `sk-ant-o…ijklmnop`; short secrets reveal at most 4 characters. */
 export function mask(secret: string): string {

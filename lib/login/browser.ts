@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Context } from "./context.ts";
+import type { Context } from "../context.ts";
 
 /**
  * - `desktop`: a display here; open the browser, listen, accept a paste.
