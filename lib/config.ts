@@ -7,8 +7,8 @@
 
 import { findProvider } from "../providers/index.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists } from "./store/files.ts";
-import { isObject, jsonErrorText, type JsonObject, own } from "./json.ts";
+import { readJsonFile } from "./store/files.ts";
+import { isObject, type JsonObject, own } from "./json.ts";
 import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
 
 function badConfig(path: string, reason: string): ClawauthError {
@@ -21,17 +21,8 @@ function badConfig(path: string, reason: string): ClawauthError {
 
 /** Reads `providers` of the config file; a missing file is an empty config. */
 export function readProviderConfig(path: string): JsonObject {
-  const text = readTextIfExists(path);
-  if (text === undefined) return {};
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw badConfig(
-      path,
-      jsonErrorText(error),
-    );
-  }
+  const data = readJsonFile(path, (reason) => badConfig(path, reason));
+  if (data === undefined) return {};
   if (!isObject(data)) {
     throw badConfig(path, "the top level is not a JSON object");
   }

@@ -5,6 +5,24 @@
  * @module
  */
 
+import { ClawauthError, Exit } from "./errors.ts";
+
+/**
+ * `~/<parts>` for the user of `ctx` (`$HOME`, else `%USERPROFILE%`); without
+ * a home dir, exit 64 with `fix` (the variable or flag that names the place).
+ */
+export function homePath(ctx: Pick<Context, "env">, parts: readonly string[], fix: string): string {
+  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
+  if (!home) {
+    throw new ClawauthError(
+      `Cannot find the home directory to place ~/${parts.join("/")}.`,
+      Exit.usage,
+      fix,
+    );
+  }
+  return [home.replace(/\/+$/, ""), ...parts].join("/");
+}
+
 /** The collaborators every command receives. */
 export interface Context {
   /** Reads an environment variable. */

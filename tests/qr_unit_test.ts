@@ -1,11 +1,12 @@
 /**
  * Unit tests of lib/login/qr.ts: the rendered half-block text is parsed back into modules and decoded
- * with an independent decoder (jsQR), so both the encoder and the renderer are checked.
+ * with an independent decoder (jsQR), so both the encoding (npm:uqr, as clawauth calls it) and the
+ * renderer are checked, and the fit checks are pinned at their boundaries.
  */
 
 import assert from "node:assert/strict";
 import jsQRModule from "jsqr";
-import { qrMatrix, qrWidth, renderQr } from "../lib/login/qr.ts";
+import { fitQr, qrMatrix, renderQr } from "../lib/login/qr.ts";
 
 // jsQR is CommonJS: Deno types its default import as the module object, whose typed `default` is
 // the decoder (at runtime the function also carries itself as `.default`).
@@ -73,8 +74,7 @@ function roundTrip(text: string, quiet = 2): boolean[][] {
   const matrix = qrMatrix(text);
   assert.ok(matrix, `no QR code for ${text.length} chars`);
   const lines = renderQr(matrix, quiet);
-  const width = qrWidth(text, quiet);
-  assert.equal(width, matrix.length + 2 * quiet);
+  const width = matrix.length + 2 * quiet;
   for (const line of lines) assert.equal(line.length, width);
   const grid = parseRendering(lines);
   assert.equal(grid.length, width);
@@ -109,21 +109,33 @@ for (const length of [50, 150, 300, 500, 800, 1200, 2000]) {
   });
 }
 
-Deno.test("qrMatrix picks the smallest version, qrWidth agrees without rendering", () => {
+Deno.test("qrMatrix picks the smallest version that holds the UTF-8 bytes at level L", () => {
   assert.equal(qrMatrix("HELLO")?.length, 21);
   assert.equal(qrMatrix("a".repeat(17))?.length, 21); // 17 bytes: version 1-L capacity
   assert.equal(qrMatrix("a".repeat(18))?.length, 25);
   assert.equal(qrMatrix("é".repeat(9))?.length, 25); // 18 UTF-8 bytes, 9 characters
+  assert.equal(qrMatrix("1".repeat(18))?.length, 25); // digits too: byte mode, not numeric
   assert.equal(qrMatrix("a".repeat(2953))?.length, 177); // version 40-L capacity
-  assert.equal(qrWidth("HELLO"), 25);
-  assert.equal(qrWidth("HELLO", 0), 21);
-  assert.equal(qrWidth("a".repeat(18), 4), 33);
 });
 
 Deno.test("qrMatrix returns undefined beyond version 40-L byte capacity", () => {
   assert.equal(qrMatrix("a".repeat(2954)), undefined);
-  assert.equal(qrWidth("a".repeat(2954)), undefined);
   assert.equal(qrMatrix("✓".repeat(985)), undefined); // 2955 bytes
+  assert.deepEqual(fitQr("a".repeat(2954), { columns: 1000, rows: 1000 }), []);
+});
+
+Deno.test("fitQr renders with a 2-module quiet zone only when both dimensions fit", () => {
+  const hello = renderQr(qrMatrix("HELLO")!);
+  assert.equal(hello.length, 13); // 25 modules: 21 + 2 × 2 quiet, two rows a line
+  assert.equal(hello[0].length, 25);
+  assert.deepEqual(fitQr("HELLO", { columns: 25, rows: 13 }), hello);
+  assert.deepEqual(fitQr("HELLO", { columns: 24, rows: 13 }), []);
+  assert.deepEqual(fitQr("HELLO", { columns: 25, rows: 12 }), []);
+  const url = urlOfLength(300); // version 11-L (271 < 300 ≤ 321 bytes): 61 modules + 4 quiet
+  assert.equal(qrMatrix(url)?.length, 61);
+  assert.equal(fitQr(url, { columns: 65, rows: 33 }).length, 33);
+  assert.deepEqual(fitQr(url, { columns: 64, rows: 33 }), []);
+  assert.deepEqual(fitQr(url, { columns: 65, rows: 32 }), []);
 });
 
 Deno.test("qrMatrix puts the three finder patterns in the corners", () => {

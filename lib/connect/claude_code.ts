@@ -8,8 +8,7 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import { ClawauthError, Exit } from "../errors.ts";
+import { type Context, homePath } from "../context.ts";
 import { exists } from "../store/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
@@ -31,17 +30,8 @@ const OVERRIDES = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"] as const;
 
 /** Claude Code's config dir: `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
 export function claudeConfigDir(ctx: Context): string {
-  const dir = ctx.env("CLAUDE_CONFIG_DIR");
-  if (dir) return dir;
-  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
-  if (!home) {
-    throw new ClawauthError(
-      "Cannot find the home directory to place ~/.claude.",
-      Exit.usage,
-      "Set CLAUDE_CONFIG_DIR to Claude Code's config dir.",
-    );
-  }
-  return join(home, ".claude");
+  return ctx.env("CLAUDE_CONFIG_DIR") ||
+    homePath(ctx, [".claude"], "Set CLAUDE_CONFIG_DIR to Claude Code's config dir.");
 }
 
 /** The helper TTL in force: settings.json's `env`, else the environment, else 5 min. */

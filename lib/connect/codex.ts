@@ -41,7 +41,7 @@ import {
   withTopLevelKey,
 } from "./toml_block.ts";
 import { minutesWord, type ToolAdapter, type ToolRun } from "./tool.ts";
-import type { Context } from "../context.ts";
+import { type Context, homePath } from "../context.ts";
 
 const TOOL = "codex";
 /** The provider id clawauth's table has in config.toml. */
@@ -60,17 +60,7 @@ const BASE_URLS: Record<string, string> = {
 
 /** Codex's home: `$CODEX_HOME`, else `~/.codex`. */
 export function codexHome(ctx: Context): string {
-  const dir = ctx.env("CODEX_HOME");
-  if (dir) return dir;
-  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
-  if (!home) {
-    throw new ClawauthError(
-      "Cannot find the home directory to place ~/.codex.",
-      Exit.usage,
-      "Set CODEX_HOME to Codex's home dir.",
-    );
-  }
-  return join(home, ".codex");
+  return ctx.env("CODEX_HOME") || homePath(ctx, [".codex"], "Set CODEX_HOME to Codex's home dir.");
 }
 
 /** The ChatGPT profile to pin and its workspace (account id), from the store. */

@@ -17,8 +17,8 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "../store/files.ts";
-import { isObject, jsonErrorText, own } from "../json.ts";
+import { readJsonFile } from "../store/files.ts";
+import { isObject, own } from "../json.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { secretTargetOf } from "../secret_protocol.ts";
 
@@ -45,14 +45,7 @@ function badConfig(path: string, reason: string): ClawauthError {
 
 /** The `git.hosts` entry for `host` (exactly, then without its port). */
 function configured(path: string, host: string): unknown {
-  const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw badConfig(path, jsonErrorText(error));
-  }
+  const data = readJsonFile(path, (reason) => badConfig(path, reason));
   const git = isObject(data) ? own(data, "git") : undefined;
   if (git === undefined) return undefined;
   const hosts = isObject(git) ? own(git, "hosts") : undefined;

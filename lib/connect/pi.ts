@@ -12,8 +12,7 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import { ClawauthError, Exit } from "../errors.ts";
+import { type Context, homePath } from "../context.ts";
 import { readTextIfExists } from "../store/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
@@ -37,17 +36,8 @@ const ENV_KEYS: Record<string, readonly string[]> = {
 
 /** pi's agent dir: `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. */
 export function piAgentDir(ctx: Context): string {
-  const dir = ctx.env("PI_CODING_AGENT_DIR");
-  if (dir) return dir;
-  const home = ctx.env("HOME") || ctx.env("USERPROFILE");
-  if (!home) {
-    throw new ClawauthError(
-      "Cannot find the home directory to place ~/.pi/agent.",
-      Exit.usage,
-      "Set PI_CODING_AGENT_DIR to pi's agent dir.",
-    );
-  }
-  return join(home, ".pi", "agent");
+  return ctx.env("PI_CODING_AGENT_DIR") ||
+    homePath(ctx, [".pi", "agent"], "Set PI_CODING_AGENT_DIR to pi's agent dir.");
 }
 
 /** Warns about what pi uses before models.json for `provider`. */

@@ -11,8 +11,8 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
-import { isObject, jsonErrorText, type JsonObject } from "../json.ts";
+import { readJsonFile, writeFileAtomic } from "../store/files.ts";
+import { isObject, type JsonObject } from "../json.ts";
 import { join } from "../paths.ts";
 import { sha256Hex } from "./config_file.ts";
 
@@ -59,14 +59,8 @@ function badRecord(path: string, reason: string): ClawauthError {
 
 /** Reads a record, or `undefined` when there is none. */
 export function readRecord(path: string): ConnectRecord | undefined {
-  const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw badRecord(path, jsonErrorText(error));
-  }
+  const data = readJsonFile(path, (reason) => badRecord(path, reason));
+  if (data === undefined) return undefined;
   if (
     !isObject(data) || data.version !== 1 || typeof data.tool !== "string" ||
     typeof data.file !== "string" || typeof data.afterSha256 !== "string" ||

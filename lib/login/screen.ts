@@ -7,7 +7,7 @@
  */
 
 import type { Context } from "../context.ts";
-import { qrMatrix, qrWidth, renderQr } from "./qr.ts";
+import { fitQr } from "./qr.ts";
 
 const FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
 /** Lines around the QR code that must stay on screen with it (heading, URL, ways). */
@@ -16,11 +16,9 @@ const QR_MARGIN_ROWS = 12;
 /** A QR code of `text` for this terminal, or nothing when it would not fit. */
 export function qrLines(ctx: Context, text: string): string[] {
   const size = ctx.stderrIsTTY ? ctx.terminalSize() : undefined;
-  const width = qrWidth(text);
-  if (!size || width === undefined || width + 2 > size.columns) return [];
-  if (Math.ceil(width / 2) + QR_MARGIN_ROWS > size.rows) return [];
-  const matrix = qrMatrix(text);
-  return matrix ? renderQr(matrix).map((line) => `  ${line}`) : [];
+  if (!size) return [];
+  const space = { columns: size.columns - 2, rows: size.rows - QR_MARGIN_ROWS };
+  return fitQr(text, space).map((line) => `  ${line}`);
 }
 
 /** One other way to finish the login: a short name and what to do. */

@@ -9,6 +9,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
+import { jsonErrorText } from "../json.ts";
 
 const POSIX = Deno.build.os !== "windows";
 
@@ -143,6 +144,20 @@ export function readTextIfExists(path: string): string | undefined {
     return new TextDecoder("utf-8", { ignoreBOM: true }).decode(buffer.subarray(0, length));
   } finally {
     file.close();
+  }
+}
+
+/**
+ * Parses a JSON file, or `undefined` when it does not exist; text that does
+ * not parse becomes `bad(reason)` (the caller's sentence, its exit code).
+ */
+export function readJsonFile(path: string, bad: (reason: string) => Error): unknown {
+  const text = readTextIfExists(path);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw bad(jsonErrorText(error));
   }
 }
 
