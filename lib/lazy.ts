@@ -40,6 +40,7 @@ export interface LazyModules {
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json_store.ts": typeof import("./store/json_store.ts");
   "store/openclaw_store.ts": typeof import("./store/openclaw_store.ts");
+  "store/postgres_backend.ts": typeof import("./store/postgres_backend.ts");
   "store/postgres_admin.ts": typeof import("./store/postgres_admin.ts");
   "store/postgres_client.ts": typeof import("./store/postgres_client.ts");
   "store/postgres_copy.ts": typeof import("./store/postgres_copy.ts");

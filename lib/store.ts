@@ -9,38 +9,32 @@
  */
 
 import type { Context } from "./context.ts";
-import {
-  assertPrivateDirs,
-  ensurePrivateDir,
-  exists,
-  readTextIfExists,
-  writeFileAtomic,
-} from "./store/files.ts";
+import { readTextIfExists } from "./store/files.ts";
 import { isObject, type JsonObject, own } from "./json.ts";
-import {
-  agentDirChain,
-  agentIds,
-  type AgentPaths,
-  join,
-  lineageLockPath,
-  type Paths,
-  type StateRef,
-} from "./paths.ts";
+import type { AgentPaths, Paths, StateRef } from "./paths.ts";
 import { load } from "./lazy.ts";
-import { emptyStore, type StoreData } from "./store/data.ts";
-import { readJsonStore } from "./store/json_read.ts";
-import { openclawStateDbPath } from "./store/kind.ts";
+import type { Backend } from "./store/backend.ts";
+import type { StoreData } from "./store/data.ts";
+import { jsonBackend, openclawBackend } from "./store/file_backend.ts";
 
 export { emptyStore, type StoreData } from "./store/data.ts";
 export { parseStore } from "./store/json_read.ts";
 
+/** The backend of a run: the file stores are at hand, the fleet's client loads only when named. */
+async function backendOf(state: StateRef): Promise<Backend> {
+  switch (state.backend) {
+    case "json":
+      return jsonBackend;
+    case "openclaw":
+      return openclawBackend;
+    case "postgres":
+      return (await load("store/postgres_backend.ts")).postgresBackend;
+  }
+}
+
 /** Reads an agent's store from its backend; none yet is an empty store. */
 export async function readStore(paths: AgentPaths): Promise<StoreData> {
-  if (paths.backend === "postgres") return (await postgresBackend()).readPostgresStore(paths);
-  assertPrivateDirs(agentDirChain(paths));
-  return paths.backend === "json"
-    ? readJsonStore(paths)
-    : (await openclawBackend()).readOpenclawStore(paths);
+  return await (await backendOf(paths)).read(paths);
 }
 
 /**
@@ -56,38 +50,8 @@ export async function updateStore<T>(
   paths: AgentPaths & { legacy?: string },
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  // The write path's modules load only when a command writes (lib/lazy.ts).
-  const { lockTimeoutMs, withLock } = await lockModule();
-  if (paths.backend === "postgres") {
-    // The fleet's store lock is the agent's row lock, taken inside the transaction.
-    return (await postgresBackend()).updatePostgresStore(paths, lockTimeoutMs(ctx), change);
-  }
-  assertPrivateDirs(agentDirChain(paths));
-  const backend = paths.backend === "json" ? await load("store/json_store.ts") : undefined;
-  const openclaw = backend ? undefined : await openclawBackend();
-  const timeoutMs = lockTimeoutMs(ctx);
-  return await withLock(
-    paths.lock,
-    timeoutMs,
-    () =>
-      backend
-        ? backend.updateJsonStore(ctx, paths, change)
-        : openclaw!.updateOpenclawStore(paths, timeoutMs, change),
-  );
-}
-
-function openclawBackend(): Promise<typeof import("./store/openclaw_store.ts")> {
-  // node:sqlite loads only for the OpenClaw store, never on the JSON hot path.
-  return load("store/openclaw_store.ts");
-}
-
-function postgresBackend(): Promise<typeof import("./store/postgres_store.ts")> {
-  // The database client loads only for a fleet store, never on the file stores' hot path.
-  return load("store/postgres_store.ts");
-}
-
-function lockModule(): Promise<typeof import("./store/lock.ts")> {
-  return load("store/lock.ts");
+  const timeoutMs = (await load("store/lock.ts")).lockTimeoutMs(ctx);
+  return await (await backendOf(paths)).update(ctx, paths, { timeoutMs, change });
 }
 
 /**
@@ -102,55 +66,29 @@ export async function withLineageLock<T>(
   timeoutMs: number,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (state.backend === "postgres") {
-    return await (await postgresBackend()).withPostgresLineageLock(state, lineage, timeoutMs, fn);
-  }
-  const { withLock } = await lockModule();
-  return await withLock(lineageLockPath(state.stateDir, lineage), timeoutMs, fn);
+  return await (await backendOf(state)).withLineageLock(state, { lineage, timeoutMs, fn });
 }
 
 /** The agents of a store, sorted: directories of the state dir, or a fleet store's namespaces. */
 export async function storeAgents(state: StateRef): Promise<string[]> {
-  return state.backend === "postgres"
-    ? await (await postgresBackend()).postgresAgents(state)
-    : agentIds(state.stateDir);
+  return await (await backendOf(state)).agents(state);
 }
 
 /** Whether an agent exists in its store. */
 export async function agentExists(paths: AgentPaths): Promise<boolean> {
-  return paths.backend === "postgres"
-    ? await (await postgresBackend()).postgresAgentExists(paths)
-    : exists(paths.dir);
+  return await (await backendOf(paths)).agentExists(paths);
 }
 
 /** Creates an agent with an empty store; `false` when it exists already. */
 export async function createAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
-  const { lockTimeoutMs, withLock } = await lockModule();
-  if (paths.backend === "postgres") {
-    return await (await postgresBackend()).createPostgresAgent(paths, lockTimeoutMs(ctx));
-  }
-  if (exists(paths.dir)) return false;
-  ensurePrivateDir(paths.dir);
-  await withLock(paths.lock, lockTimeoutMs(ctx), () => {
-    if (!exists(paths.store)) {
-      writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
-    }
-  });
-  return true;
+  const timeoutMs = (await load("store/lock.ts")).lockTimeoutMs(ctx);
+  return await (await backendOf(paths)).createAgent(paths, timeoutMs);
 }
 
 /** Deletes an agent and its credentials once no writer holds its store; `false` when absent. */
 export async function removeAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
-  const { lockTimeoutMs, withLock } = await lockModule();
-  if (paths.backend === "postgres") {
-    return await (await postgresBackend()).removePostgresAgent(paths, lockTimeoutMs(ctx));
-  }
-  if (!exists(paths.dir)) return false;
-  // Hold the agent's lock so no writer is mid-rename while its files go.
-  await withLock(paths.lock, lockTimeoutMs(ctx), () => {
-    Deno.removeSync(join(paths.stateDir, "agents", paths.agent), { recursive: true });
-  });
-  return true;
+  const timeoutMs = (await load("store/lock.ts")).lockTimeoutMs(ctx);
+  return await (await backendOf(paths)).removeAgent(paths, timeoutMs);
 }
 
 /**
@@ -172,8 +110,9 @@ export async function openStore(
 
 /** Where an agent's store lives, for messages: a file, OpenClaw's database, or the fleet's URL. */
 export function storeLocation(paths: AgentPaths): string {
-  if (paths.backend === "postgres") return paths.url ?? "postgres";
-  return paths.backend === "json" ? paths.store : `${openclawStateDbPath(paths.stateDir)}`;
+  return paths.backend === "postgres"
+    ? paths.url ?? "postgres"
+    : (paths.backend === "json" ? jsonBackend : openclawBackend).location(paths);
 }
 
 /** Keys that describe a credential; a new credential replaces all of them. */

@@ -1,0 +1,92 @@
+/**
+ * What the two file-based backends share (`json`, and `openclaw`, whose
+ * SQLite databases sit in the state dir too): agents are directories of the
+ * state dir, and locks are flock(2) files in it (SPEC §4).
+ *
+ * @module
+ */
+
+import type { Context } from "../context.ts";
+import { agentDirChain, agentIds, type AgentPaths, join, lineageLockPath } from "../paths.ts";
+import type { Backend } from "./backend.ts";
+import { emptyStore, type StoreData } from "./data.ts";
+import { assertPrivateDirs, ensurePrivateDir, exists, writeFileAtomic } from "./files.ts";
+import { readJsonStore } from "./json_read.ts";
+import { load } from "../lazy.ts";
+import { openclawStateDbPath } from "./kind.ts";
+
+/** How a file backend reads an agent's store and writes it under the caller's lock. */
+interface FileStore {
+  read(paths: AgentPaths): Promise<StoreData> | StoreData;
+  write<T>(
+    ctx: Context,
+    paths: AgentPaths & { legacy?: string },
+    opts: { timeoutMs: number; change: (store: StoreData) => T | Promise<T> },
+  ): Promise<T>;
+  location(paths: AgentPaths): string;
+}
+
+/** A file backend: the shared agents and locks around `store`'s read and write. */
+function fileBackend(store: FileStore): Backend {
+  return {
+    read(paths) {
+      assertPrivateDirs(agentDirChain(paths));
+      return Promise.resolve(store.read(paths));
+    },
+    async update(ctx, paths, opts) {
+      assertPrivateDirs(agentDirChain(paths));
+      // The write path's modules load only when a command writes (lib/lazy.ts).
+      const { withLock } = await load("store/lock.ts");
+      return await withLock(paths.lock, opts.timeoutMs, () => store.write(ctx, paths, opts));
+    },
+    async withLineageLock(state, { lineage, timeoutMs, fn }) {
+      const { withLock } = await load("store/lock.ts");
+      return await withLock(lineageLockPath(state.stateDir, lineage), timeoutMs, fn);
+    },
+    agents: (state) => Promise.resolve(agentIds(state.stateDir)),
+    agentExists: (paths) => Promise.resolve(exists(paths.dir)),
+    async createAgent(paths, timeoutMs) {
+      if (exists(paths.dir)) return false;
+      ensurePrivateDir(paths.dir);
+      const { withLock } = await load("store/lock.ts");
+      await withLock(paths.lock, timeoutMs, () => {
+        if (!exists(paths.store)) {
+          writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
+        }
+      });
+      return true;
+    },
+    async removeAgent(paths, timeoutMs) {
+      if (!exists(paths.dir)) return false;
+      const { withLock } = await load("store/lock.ts");
+      // Hold the agent's lock so no writer is mid-rename while its files go.
+      await withLock(paths.lock, timeoutMs, () => {
+        Deno.removeSync(join(paths.stateDir, "agents", paths.agent), { recursive: true });
+      });
+      return true;
+    },
+    location: (paths) => store.location(paths),
+  };
+}
+
+/** The `json` backend: `auth-profiles.json` per agent (read on the hot path without imports). */
+export const jsonBackend: Backend = fileBackend({
+  read: readJsonStore,
+  async write(ctx, paths, { change }) {
+    const { updateJsonStore } = await load("store/json_store.ts");
+    return await updateJsonStore(ctx, paths, change);
+  },
+  location: (paths) => paths.store,
+});
+
+/** The `openclaw` backend: OpenClaw 2026.9's SQLite store (node:sqlite loads only here). */
+export const openclawBackend: Backend = fileBackend({
+  async read(paths) {
+    return (await load("store/openclaw_store.ts")).readOpenclawStore(paths);
+  },
+  async write(_ctx, paths, { timeoutMs, change }) {
+    const { updateOpenclawStore } = await load("store/openclaw_store.ts");
+    return await updateOpenclawStore(paths, timeoutMs, change);
+  },
+  location: (paths) => openclawStateDbPath(paths.stateDir),
+});
