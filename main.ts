@@ -66,11 +66,7 @@ export async function main(
       ctx.out(`${command.help}\n`);
       return Exit.ok;
     }
-    const args = parseArgs(found.rest, command.flags, found.name);
-    if (!command.positionals && args.positionals.length > 0) {
-      throw usageError(`${found.name} takes no arguments besides its flags.`, found.name);
-    }
-    return await command.run(ctx, args);
+    return await command.run(ctx, parseArgs(found.rest, command.flags, found.name, command));
   } catch (error) {
     return report(ctx, error);
   }

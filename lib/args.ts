@@ -1,6 +1,15 @@
 /**
- * A small flag parser. `node:util`'s `parseArgs` costs ~5 ms of start-up on
- * the `token` hot path, so clawauth parses its few flag shapes itself.
+ * A small, typed flag parser. `node:util`'s `parseArgs` costs ~5 ms of
+ * start-up on the `token` hot path, so clawauth parses its command lines
+ * itself.
+ *
+ * A command declares what each flag *is* (a {@linkcode Kind}: a provider id,
+ * a duration, one of some values, …) and which positionals it takes; the
+ * parser refuses anything else in one wording (exit 64, naming the flag, with
+ * the `clawauth CMD --help` pointer) and returns the values typed from that
+ * table ({@linkcode Args}), so no command re-validates a flag and
+ * `deno check` refuses one that reads a flag it did not declare. The kinds
+ * that need domain rules (provider ids, durations) live in lib/flags.ts.
  *
  * @module
  */
@@ -8,117 +17,241 @@
 import { usageError } from "./errors.ts";
 import { safeText } from "./output/output.ts";
 
-/** How one flag is written. */
-export interface FlagSpec {
-  /** `string` takes a value (`--x v` or `--x=v`); `boolean` takes none. */
-  type: "string" | "boolean";
-  /** One-letter alias, e.g. `h` for `-h`. */
-  short?: string;
-  /** A string flag that may repeat; its values are collected in order. */
-  multiple?: boolean;
+/** What a flag's value is: how to read its text, and what to call it when the text is not one. */
+export interface Kind<T> {
+  /** Completes "--flag VALUE is not …", e.g. `a provider id`. */
+  readonly what: string;
+  /** The value, or `undefined` when the text is not one. */
+  read(text: string): T | undefined;
 }
 
-/** Flag name (without dashes) to its spec. */
-export type FlagSpecs = Record<string, FlagSpec>;
+/** A flag without a value: `true` when given. */
+export interface BooleanFlag {
+  readonly type: "boolean";
+  /** One-letter alias, e.g. `h` for `-h`. */
+  readonly short?: string;
+}
+
+/** A flag with one value (`--x v` or `--x=v`); the last one given wins. */
+export interface ValueFlag<T> {
+  readonly type: "value";
+  /** What the value is. */
+  readonly kind: Kind<T>;
+  /** The value when the flag is not given (it is then never `undefined`). */
+  readonly default?: T;
+}
+
+/** A flag that may repeat; its values are collected in order. */
+export interface ListFlag<T> {
+  readonly type: "list";
+  /** What each value is. */
+  readonly kind: Kind<T>;
+}
+
+/** How one flag is written and what its value is. */
+export type FlagSpec = BooleanFlag | ValueFlag<unknown> | ListFlag<unknown>;
+
+/**
+ * Flag name (without dashes) to its spec. The names `positionals`, `action`
+ * and `rest` are taken by {@linkcode Args}.
+ */
+export type FlagTable = Readonly<Record<string, FlagSpec>>;
+
+/** The parsed value of one flag spec. */
+export type FlagValue<S> = S extends BooleanFlag ? boolean
+  : S extends ListFlag<infer T> ? readonly T[]
+  : S extends ValueFlag<infer T> ? S extends { readonly default: unknown } ? T : T | undefined
+  : never;
+
+/** The parsed values of a flag table, by flag name. */
+export type FlagValues<F extends FlagTable> = { readonly [K in keyof F]: FlagValue<F[K]> };
+
+/** Any text: for flags whose value is checked where it is used (a path, a URL). */
+export const TEXT: Kind<string> = { what: "text", read: (text) => text };
 
 /** Flags every command accepts (SPEC §2). */
-export const GLOBAL_FLAGS: FlagSpecs = {
-  "state-dir": { type: "string" },
-  store: { type: "string" },
-  agent: { type: "string" },
+export const GLOBAL_FLAGS = {
+  "state-dir": { type: "value", kind: TEXT },
+  store: { type: "value", kind: TEXT },
+  agent: { type: "value", kind: TEXT },
   help: { type: "boolean", short: "h" },
-};
+} as const satisfies FlagTable;
 
-/** The parsed command line of one command. */
-export class Args {
-  readonly #values: Map<string, string[] | boolean>;
-  /** Arguments that are not flags, in order. */
-  readonly positionals: readonly string[];
-  /** Everything after a bare `--`, untouched (for `exec`). */
-  readonly rest: readonly string[] | undefined;
+/**
+ * The positionals a command takes, as words: `NAME` (exactly one), `NAME?`
+ * (optional, last), `NAME…` (one or more, last). `[]` takes none.
+ */
+export type Words = readonly string[];
 
-  /** Use {@linkcode parseArgs}. */
-  constructor(
-    values: Map<string, string[] | boolean>,
-    positionals: string[],
-    rest: string[] | undefined,
-  ) {
-    this.#values = values;
-    this.positionals = positionals;
-    this.rest = rest;
-  }
+/** Subcommands: the first positional is one of `from`'s keys, each with its own {@linkcode Words}. */
+export interface Choice {
+  /** What the first word is called in errors, e.g. `action` or `tool`. */
+  readonly choose: string;
+  /** Each accepted first word, with the words that follow it. */
+  readonly from: Readonly<Record<string, Words>>;
+}
 
-  /** The last value of a string flag. */
-  string(name: string): string | undefined {
-    const value = this.#values.get(name);
-    return Array.isArray(value) ? value[value.length - 1] : undefined;
-  }
+/** What a command takes besides flags. */
+export type Positionals = Words | Choice;
 
-  /** Every value of a repeatable string flag. */
-  list(name: string): string[] {
-    const value = this.#values.get(name);
-    return Array.isArray(value) ? [...value] : [];
-  }
+type WordValues<W extends Words> = W extends readonly [] ? []
+  : W extends readonly [infer H extends string, ...infer T extends Words]
+    ? H extends `${string}…` ? [string, ...string[]]
+    : H extends `${string}?` ? [string?]
+    : [string, ...WordValues<T>]
+  : string[];
 
-  /** Whether a boolean flag was given. */
-  bool(name: string): boolean {
-    return this.#values.get(name) === true;
-  }
+/** The positionals of a parse result, typed from their spec. */
+export type PositionalArgs<P extends Positionals> = P extends Choice ? {
+    [A in keyof P["from"] & string]: {
+      /** The first positional, one of the choices. */
+      readonly action: A;
+      /** The positionals after it. */
+      readonly positionals: Readonly<WordValues<P["from"][A]>>;
+    };
+  }[keyof P["from"] & string]
+  : P extends Words ? {
+      readonly action?: undefined;
+      /** Arguments that are not flags, in order. */
+      readonly positionals: Readonly<WordValues<P>>;
+    }
+  : never;
 
-  /** Whether a flag of either kind was given. */
-  has(name: string): boolean {
-    return this.#values.has(name);
+/**
+ * One parsed command line, typed from its flag table `F` (plus
+ * {@linkcode GLOBAL_FLAGS}) and positional spec `P`: a boolean flag is a
+ * `boolean`, a value flag its kind's type (or `undefined` when not given and
+ * without default), a list flag an array.
+ */
+export type Args<F extends FlagTable = FlagTable, P extends Positionals = Positionals> =
+  & FlagValues<typeof GLOBAL_FLAGS>
+  & FlagValues<F>
+  & PositionalArgs<P>
+  & {
+    /** Everything after a bare `--`, untouched (for `exec`). */
+    readonly rest?: readonly string[];
+  };
+
+/** How {@linkcode parseArgs} reads positionals. */
+export interface ParseOptions {
+  /** The positionals accepted; default none. */
+  positionals?: Positionals;
+  /** Added to the error when an argument is given that the command does not take. */
+  argumentNote?: string;
+}
+
+/** Shows a flag's value in an error: one safe line, cut short (it may be pasted by mistake). */
+function shown(text: string): string {
+  return safeText(text, 64);
+}
+
+function required(words: Words): number {
+  return words.filter((w) => !w.endsWith("?") && !w.endsWith("…")).length +
+    (words.some((w) => w.endsWith("…")) ? 1 : 0);
+}
+
+/** What `words` asks for, after "takes": `exactly one PROFILE_ID`, `one or more PROFILE_ID`. */
+function takesText(words: Words): string {
+  if (words.length === 0) return "no arguments besides its flags";
+  if (words.length === 1 && !/[?…]$/.test(words[0])) return `exactly one ${words[0]}`;
+  if (words.length === 1 && words[0].endsWith("…")) return `one or more ${words[0].slice(0, -1)}`;
+  return words.map((w) => w.endsWith("?") ? `[${w.slice(0, -1)}]` : w).join(" ");
+}
+
+function checkWords(
+  words: Words,
+  got: readonly string[],
+  what: string,
+  command: string,
+  note: string | undefined,
+): void {
+  const variadic = words.length > 0 && words[words.length - 1].endsWith("…");
+  if (got.length < required(words) || (!variadic && got.length > words.length)) {
+    // Never echoed: a stray argument may be a secret pasted in the wrong place.
+    throw usageError(`${what} takes ${takesText(words)}${note ? `: ${note}` : ""}.`, command);
   }
 }
 
 /**
- * Parses `argv` against `specs` (plus {@linkcode GLOBAL_FLAGS}); an unknown
- * flag or a missing value is a usage error naming `command`.
+ * Parses `argv` for `command` against its flag table (plus
+ * {@linkcode GLOBAL_FLAGS}) and positional spec. An unknown flag, a missing
+ * value, a value that is not of its flag's kind, or positionals the spec does
+ * not take are usage errors naming `command`.
  */
-export function parseArgs(
+export function parseArgs<const F extends FlagTable, const P extends Positionals = readonly []>(
   argv: readonly string[],
-  specs: FlagSpecs,
+  flags: F,
   command: string,
-): Args {
-  const all: FlagSpecs = { ...GLOBAL_FLAGS, ...specs };
-  const shorts = new Map(
-    Object.entries(all).flatMap(([name, spec]) => spec.short ? [[spec.short, name]] : []),
-  );
-  const values = new Map<string, string[] | boolean>();
+  options: ParseOptions & { positionals?: P } = {},
+): Args<F, P> {
+  const all: FlagTable = { ...GLOBAL_FLAGS, ...flags };
+  const values: Record<string, unknown> = {};
   const positionals: string[] = [];
+  let rest: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--") return new Args(values, positionals, argv.slice(i + 1));
+    if (arg === "--") {
+      rest = argv.slice(i + 1);
+      break;
+    }
     if (!arg.startsWith("-") || arg === "-") {
       positionals.push(arg);
       continue;
     }
     const eq = arg.indexOf("=");
-    const raw = arg.startsWith("--") ? arg.slice(2, eq > 0 ? eq : undefined) : arg.slice(1);
-    const name = arg.startsWith("--") ? raw : shorts.get(raw);
-    const spec = name === undefined ? undefined : all[name];
-    if (name === undefined || spec === undefined || !Object.hasOwn(all, name)) {
-      throw usageError(
-        `Unknown flag ${safeText(arg.split("=")[0])}.`,
-        command,
-      );
+    const long = arg.startsWith("--");
+    const raw = long ? arg.slice(2, eq > 0 ? eq : undefined) : arg.slice(1);
+    const name = long ? raw : Object.keys(all).find((n) => {
+      const spec = all[n];
+      return spec.type === "boolean" && spec.short === raw;
+    });
+    const spec = name !== undefined && Object.hasOwn(all, name) ? all[name] : undefined;
+    if (name === undefined || spec === undefined) {
+      throw usageError(`Unknown flag ${safeText(arg.split("=")[0])}.`, command);
     }
     if (spec.type === "boolean") {
       if (eq > 0) throw usageError(`Flag --${name} takes no value.`, command);
-      values.set(name, true);
+      values[name] = true;
       continue;
     }
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    const text = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (text === undefined) throw usageError(`Flag --${name} needs a value.`, command);
+    const value = spec.kind.read(text);
     if (value === undefined) {
-      throw usageError(`Flag --${name} needs a value.`, command);
+      throw usageError(`--${name} ${shown(text)} is not ${spec.kind.what}.`, command);
     }
-    const previous = values.get(name);
-    values.set(
-      name,
-      spec.multiple && Array.isArray(previous) ? [...previous, value] : [value],
-    );
+    const previous = values[name];
+    values[name] = spec.type === "list"
+      ? [...(Array.isArray(previous) ? previous : []), value]
+      : value;
   }
-  return new Args(values, positionals, undefined);
+  for (const [name, spec] of Object.entries(all)) {
+    if (Object.hasOwn(values, name)) continue;
+    values[name] = spec.type === "boolean" ? false : spec.type === "list" ? [] : spec.default;
+  }
+  const spec = options.positionals ?? [];
+  if ("choose" in spec) {
+    const [action, ...after] = positionals;
+    const choices = Object.keys(spec.from).join(", ");
+    if (action === undefined) {
+      const article = /^[aeiou]/.test(spec.choose) ? "an" : "a";
+      throw usageError(`${command} needs ${article} ${spec.choose}: ${choices}.`, command);
+    }
+    if (!Object.hasOwn(spec.from, action)) {
+      throw usageError(
+        `Unknown ${command} ${spec.choose} ${safeText(action, 40)}; use one of: ${choices}.`,
+        command,
+      );
+    }
+    checkWords(spec.from[action], after, `${command} ${action}`, command, options.argumentNote);
+    values.action = action;
+    values.positionals = after;
+  } else {
+    checkWords(spec, positionals, command, command, options.argumentNote);
+    values.positionals = positionals;
+  }
+  if (rest !== undefined) values.rest = rest;
+  return values as Args<F, P>;
 }
 
 /**
@@ -130,8 +263,9 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
   let i = 0;
   for (; i < argv.length; i++) {
     const name = /^--([a-z-]+)(=|$)/.exec(argv[i]);
-    const spec = name && Object.hasOwn(GLOBAL_FLAGS, name[1]) ? GLOBAL_FLAGS[name[1]] : undefined;
-    if (!spec || spec.type !== "string") break;
+    const table: FlagTable = GLOBAL_FLAGS;
+    const spec = name && Object.hasOwn(table, name[1]) ? table[name[1]] : undefined;
+    if (!spec || spec.type !== "value") break;
     leading.push(argv[i]);
     if (name![2] === "" && i + 1 < argv.length) leading.push(argv[++i]);
   }

@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Args } from "./args.ts";
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
 import { exists } from "./store/files.ts";
@@ -79,6 +78,16 @@ export function agentPaths(state: StateRef, agent: string): AgentPaths {
   };
 }
 
+/** The global flags that place the files (`--state-dir`, `--store`, `--agent`), as parsed. */
+export interface StateFlags {
+  /** `--state-dir DIR`. */
+  readonly "state-dir"?: string;
+  /** `--store STORE`. */
+  readonly store?: string;
+  /** `--agent ID`. */
+  readonly agent?: string;
+}
+
 /** The directories from the state dir down to an agent's dir, each of which must be private. */
 export function agentDirChain(paths: AgentPaths): string[] {
   const agents = join(paths.stateDir, "agents");
@@ -86,8 +95,8 @@ export function agentDirChain(paths: AgentPaths): string[] {
 }
 
 /** The state dir: `--state-dir` > `$OPENCLAW_STATE_DIR` > `~/.openclaw`. */
-export function stateDirOf(args: Args, ctx: Context): string {
-  const explicit = args.string("state-dir") || ctx.env("OPENCLAW_STATE_DIR");
+export function stateDirOf(flags: StateFlags, ctx: Context): string {
+  const explicit = flags["state-dir"] || ctx.env("OPENCLAW_STATE_DIR");
   if (explicit) return explicit;
   const home = ctx.env("HOME") || ctx.env("USERPROFILE");
   if (!home) {
@@ -106,21 +115,26 @@ function configOf(ctx: Context, stateDir: string): string {
 }
 
 /** The state dir and its store backend: `--store` > `$CLAWAUTH_STORE` > config > detection. */
-export function stateRefOf(args: Args, ctx: Context): StateRef {
-  const stateDir = stateDirOf(args, ctx);
+export function stateRefOf(flags: StateFlags, ctx: Context): StateRef {
+  const stateDir = stateDirOf(flags, ctx);
   const { backend, url } = chooseStore({
     stateDir,
-    flag: args.string("store"),
+    flag: flags.store,
     env: ctx.env("CLAWAUTH_STORE"),
     configPath: configOf(ctx, stateDir),
   });
   return url === undefined ? { stateDir, backend } : { stateDir, backend, url, env: ctx.env };
 }
 
+/** The agent: `--agent` > `$CLAWAUTH_AGENT` > `main`. */
+export function agentOf(flags: StateFlags, ctx: Context): string {
+  return flags.agent || ctx.env("CLAWAUTH_AGENT") || "main";
+}
+
 /** Resolves every path for this command line (SPEC §1). */
-export function resolvePaths(args: Args, ctx: Context): Paths {
-  const state = stateRefOf(args, ctx);
-  const agent = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
+export function resolvePaths(flags: StateFlags, ctx: Context): Paths {
+  const state = stateRefOf(flags, ctx);
+  const agent = agentOf(flags, ctx);
   return {
     ...agentPaths(state, agent),
     legacy: join(state.stateDir, "credentials", "oauth.json"),

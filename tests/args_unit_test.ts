@@ -5,15 +5,16 @@
 
 import assert from "node:assert/strict";
 import { hoistGlobalFlags, parseArgs } from "../lib/args.ts";
+import { flag } from "../lib/flags.ts";
 import { safeText } from "../lib/output/output.ts";
 import { findCommand } from "../lib/commands/index.ts";
 import { parseDuration } from "../lib/duration.ts";
 import { ClawauthError } from "../lib/errors.ts";
 
 const SPECS = {
-  provider: { type: "string" },
-  check: { type: "boolean" },
-  tag: { type: "string", multiple: true },
+  provider: flag.string(),
+  check: flag.boolean(),
+  tag: flag.list(flag.string()),
   verbose: { type: "boolean", short: "v" },
 } as const;
 
@@ -37,17 +38,18 @@ Deno.test("parseArgs reads --flag value, --flag=value, booleans, short aliases a
     ],
     SPECS,
     "status",
+    { positionals: ["ACTION", "WHAT"] },
   );
-  assert.equal(args.string("provider"), "anthropic");
-  assert.equal(args.bool("check"), true);
-  assert.equal(args.bool("verbose"), true);
-  assert.equal(args.string("state-dir"), "/tmp/x");
-  assert.equal(args.string("agent"), "work");
-  assert.equal(args.bool("help"), true);
+  assert.equal(args.provider, "anthropic");
+  assert.equal(args.check, true);
+  assert.equal(args.verbose, true);
+  assert.equal(args["state-dir"], "/tmp/x");
+  assert.equal(args.agent, "work");
+  assert.equal(args.store, undefined);
+  assert.equal(args.help, true);
   assert.deepEqual(args.positionals, ["get", "more"]);
+  assert.deepEqual(args.tag, []);
   assert.equal(args.rest, undefined);
-  assert.equal(args.bool("provider"), false);
-  assert.equal(args.string("check"), undefined);
 });
 
 Deno.test("parseArgs keeps the last value of a flag, or all of a repeatable one, and = inside a value", () => {
@@ -56,9 +58,9 @@ Deno.test("parseArgs keeps the last value of a flag, or all of a repeatable one,
     SPECS,
     "status",
   );
-  assert.equal(args.string("provider"), "b");
-  assert.deepEqual(args.list("tag"), ["x", "y=z"]);
-  assert.deepEqual(args.list("provider"), ["b"]);
+  assert.equal(args.provider, "b");
+  assert.deepEqual(args.tag, ["x", "y=z"]);
+  assert.equal(args.check, false);
 });
 
 Deno.test("parseArgs stops at -- and treats a lone - as a positional", () => {
@@ -66,10 +68,11 @@ Deno.test("parseArgs stops at -- and treats a lone - as a positional", () => {
     ["-", "--check", "--", "cmd", "--provider", "x"],
     SPECS,
     "status",
+    { positionals: ["FILE"] },
   );
   assert.deepEqual(args.positionals, ["-"]);
   assert.deepEqual(args.rest, ["cmd", "--provider", "x"]);
-  assert.equal(args.string("provider"), undefined);
+  assert.equal(args.provider, undefined);
 });
 
 Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean are usage errors naming the flag", () => {
@@ -83,6 +86,7 @@ Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean ar
   assert.throws(() => parseArgs(["--check=yes"], SPECS, "status"), usage(/--check/));
   assert.throws(() => parseArgs(["--constructor"], SPECS, "status"), usage(/--constructor/));
   assert.throws(() => parseArgs(["--__proto__"], SPECS, "status"), usage(/--__proto__/));
+  assert.throws(() => parseArgs(["-toString"], SPECS, "status"), usage(/-toString/));
 });
 
 Deno.test("safeText replaces control and bidi characters and shortens long text", () => {

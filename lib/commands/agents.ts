@@ -5,10 +5,11 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { printJson, safeText, table } from "../output/output.ts";
-import { AGENT_ID, agentPaths, type StateRef, stateRefOf } from "../paths.ts";
+import { AGENT_ID, agentOf, agentPaths, type StateRef, stateRefOf } from "../paths.ts";
 import {
   agentExists,
   createAgent,
@@ -83,9 +84,9 @@ async function copySource(state: StateRef, from: string): Promise<StoreData> {
 }
 
 /** The `agents` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { json: { type: "boolean" }, from: { type: "string" } },
+export const command = defineCommand({
+  positionals: { choose: "action", from: { add: ["ID"], list: [], remove: ["ID"] } },
+  flags: { json: flag.boolean(), from: flag.string() },
   help: `Usage: clawauth agents add ID [--from AGENT]
        clawauth agents list [--json]
        clawauth agents remove ID
@@ -104,21 +105,10 @@ Examples:
   clawauth agents add work
   clawauth --agent work status`,
   async run(ctx, args) {
-    const [action, id, ...extra] = args.positionals;
     const state = stateRefOf(args, ctx);
-    const current = args.string("agent") || ctx.env("CLAWAUTH_AGENT") || "main";
-    if (action === "list" && id === undefined) {
-      return await list(ctx, state, current, args.bool("json"));
-    }
-    if (
-      (action !== "add" && action !== "remove") || id === undefined ||
-      extra.length > 0
-    ) {
-      throw usageError(
-        "Use: agents add ID | agents list | agents remove ID.",
-        "agents",
-      );
-    }
+    if (args.action === "list") return await list(ctx, state, agentOf(args, ctx), args.json);
+    const { action } = args;
+    const [id] = args.positionals;
     if (!AGENT_ID.test(id)) {
       throw usageError(
         `${safeText(id)} is not an agent id (a-z, 0-9, _ and -).`,
@@ -138,7 +128,7 @@ Examples:
       const exists = () =>
         new ClawauthError(`Agent ${id} already exists.`, Exit.failure, "See: clawauth agents list");
       if (await agentExists(paths)) throw exists();
-      const from = args.string("from");
+      const { from } = args;
       const source = from === undefined ? undefined : await copySource(state, from);
       if (!(await createAgent(ctx, paths))) throw exists();
       if (source) {
@@ -172,4 +162,4 @@ Examples:
     ctx.out(`Removed agent ${id} and its credentials.\n`);
     return 0;
   },
-};
+});

@@ -5,17 +5,17 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
-import { usageError } from "../errors.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { flag } from "../flags.ts";
 import { printJson, safeText, table } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
 import { profileJson, profileRows } from "../output/views.ts";
 
 /** The `channels` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { json: { type: "boolean" } },
+export const command = defineCommand({
+  positionals: { choose: "action", from: { list: [] } },
+  flags: { json: flag.boolean() },
   help: `Usage: clawauth channels list [--json]
 
 OpenClaw's channels view: {"chat": {}, "auth": [one entry per profile]}.
@@ -23,15 +23,11 @@ clawauth has no chat channels; the auth entries carry no secret.
 
 ${GLOBAL_HELP}`,
   async run(ctx, args) {
-    const [action, ...extra] = args.positionals;
-    if (action !== "list" || extra.length > 0) {
-      throw usageError("Use: channels list [--json].", "channels");
-    }
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
     const now = ctx.now();
     const auth = profileRows(store, now).map((row) => profileJson(row, now));
-    if (args.bool("json")) printJson(ctx, { chat: {}, auth });
+    if (args.json) printJson(ctx, { chat: {}, auth });
     else {
       ctx.out(table(
         ["AUTH PROFILE", "PROVIDER", "TYPE", "STATE"],
@@ -42,4 +38,4 @@ ${GLOBAL_HELP}`,
     }
     return 0;
   },
-};
+});

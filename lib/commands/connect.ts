@@ -7,55 +7,69 @@
  * @module
  */
 
-import { type Args } from "../args.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import type { Choice } from "../args.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
-import { safeText, warn } from "../output/output.ts";
-import { resolvePaths } from "../paths.ts";
-import { requestOf } from "../routing/select.ts";
+import { flag } from "../flags.ts";
+import { warn } from "../output/output.ts";
+import { resolvePaths, type StateFlags } from "../paths.ts";
+import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { selfCommand, stateWords, storeLeftOut } from "../connect/self_command.ts";
 import type { ToolAdapter, ToolRun } from "../connect/tool.ts";
 import { findTool, TOOLS } from "../connect/tools.ts";
 
-const TOOL_FLAGS = ["host", "base-url"] as const;
+/** The one positional: a tool's name, each taking nothing after it. */
+const TOOL: Choice = {
+  choose: "tool",
+  from: Object.fromEntries(TOOLS.map((tool) => [tool.name, []])),
+};
 
-function toolList(): string {
-  return TOOLS.map((tool) => tool.name).join(", ");
+const CONNECT_FLAGS = {
+  provider: SELECT_FLAGS.provider,
+  profile: SELECT_FLAGS.profile,
+  "dry-run": flag.boolean(),
+  host: flag.string(),
+  "base-url": flag.string(),
+};
+
+/** What `connect` and `disconnect` both read from their parsed command lines. */
+interface ToolArgs extends StateFlags {
+  /** The tool's name. */
+  readonly action: string;
+  readonly host?: string;
+  readonly "base-url"?: string;
+  readonly "dry-run": boolean;
 }
 
-/** The adapter the one positional names; anything else is a usage error listing the tools. */
-function toolOf(args: Args, verb: string): ToolAdapter {
-  if (args.positionals.length !== 1) {
-    throw usageError(`${verb} needs exactly one tool: ${toolList()}.`, verb);
-  }
-  const name = args.positionals[0];
-  const tool = findTool(name);
-  if (!tool) throw usageError(`Unknown tool ${safeText(name)}; one of: ${toolList()}.`, verb);
-  for (const flag of TOOL_FLAGS) {
-    if (args.has(flag) && !tool.flags.includes(flag)) {
-      throw usageError(`--${flag} does not apply to ${tool.name}.`, verb);
+/** The adapter the positional names, refusing a flag that belongs to another tool. */
+function toolOf(args: ToolArgs, verb: string): ToolAdapter {
+  const tool = findTool(args.action)!;
+  for (const name of ["host", "base-url"] as const) {
+    if (args[name] !== undefined && !tool.flags.includes(name)) {
+      throw usageError(`--${name} does not apply to ${tool.name}.`, verb);
     }
   }
   return tool;
 }
 
-function toolRun(ctx: Context, args: Args, verb: string): ToolRun {
+function toolRun(ctx: Context, args: ToolArgs, request: ToolRun["request"]): ToolRun {
   const paths = resolvePaths(args, ctx);
   return {
     ctx,
-    args,
+    host: args.host,
+    baseUrl: args["base-url"],
     paths,
-    request: verb === "connect" ? requestOf(args, verb) : {},
-    dryRun: args.bool("dry-run"),
+    request,
+    dryRun: args["dry-run"],
     self: selfCommand(),
-    state: stateWords(ctx, args, paths),
+    state: stateWords(ctx, args.store, paths),
   };
 }
 
 /** Warns about settings the tool's environment will not carry into the command. */
-function warnEnvironment(ctx: Context, args: Args): void {
-  if (storeLeftOut(ctx, args)) {
+function warnEnvironment(ctx: Context, storeFlag: string | undefined): void {
+  if (storeLeftOut(ctx, storeFlag)) {
     warn(
       ctx,
       "the store URL holds a password, which never goes into another tool's config: give the tool CLAWAUTH_STORE (and PGPASSWORD or ~/.pgpass) in its environment.",
@@ -70,15 +84,9 @@ const TOOLS_HELP = () =>
   TOOLS.map((tool) => `  ${tool.name.padEnd(12)} ${tool.summary}`).join("\n");
 
 /** The `connect` command. */
-export const command: Command = {
-  flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    "dry-run": { type: "boolean" },
-    host: { type: "string" },
-    "base-url": { type: "string" },
-  },
-  positionals: true,
+export const command = defineCommand({
+  flags: CONNECT_FLAGS,
+  positionals: TOOL,
   help: `Usage: clawauth connect TOOL [--provider ID | --profile ID] [--dry-run]
                         [--host HOST] (git) [--base-url URL] (codex)
 
@@ -113,20 +121,17 @@ Examples:
   clawauth connect openclaw --dry-run`,
   async run(ctx, args) {
     const tool = toolOf(args, "connect");
-    const run = toolRun(ctx, args, "connect");
-    warnEnvironment(ctx, args);
+    const run = toolRun(ctx, args, requestOf(args, "connect"));
+    warnEnvironment(ctx, args.store);
     await tool.connect(run);
     return 0;
   },
-};
+});
 
 /** The `disconnect` command. */
-export const disconnectCommand: Command = {
-  flags: {
-    "dry-run": { type: "boolean" },
-    host: { type: "string" },
-  },
-  positionals: true,
+export const disconnectCommand = defineCommand({
+  flags: { "dry-run": CONNECT_FLAGS["dry-run"], host: CONNECT_FLAGS.host },
+  positionals: TOOL,
   help: `Usage: clawauth disconnect TOOL [--dry-run] [--host HOST] (git)
 
 Removes exactly what "clawauth connect TOOL" added. When the file still reads
@@ -136,7 +141,7 @@ and a value connect replaced is put back. The file before this change stays
 as <file>.clawauth-backup. Use the same --state-dir (and --host for git) as
 for connect.
 
-Tools: ${toolList()}
+Tools: ${Object.keys(TOOL.from).join(", ")}
 
 Flags:
   --dry-run    print what would be removed, write nothing
@@ -148,7 +153,7 @@ Examples:
   clawauth disconnect git --host github.com`,
   async run(ctx, args) {
     const tool = toolOf(args, "disconnect");
-    await tool.disconnect(toolRun(ctx, args, "disconnect"));
+    await tool.disconnect(toolRun(ctx, args, {}));
     return 0;
   },
-};
+});

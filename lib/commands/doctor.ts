@@ -9,9 +9,10 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { paint, printJson } from "../output/output.ts";
 import { agentPaths, join, type StateRef, stateRefOf } from "../paths.ts";
 import { storeAgents } from "../store.ts";
@@ -114,11 +115,11 @@ function printHuman(ctx: Context, report: DoctorReport, fix: boolean): void {
 }
 
 /** The `doctor` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
-    fix: { type: "boolean" },
-    json: { type: "boolean" },
-    online: { type: "boolean" },
+    fix: flag.boolean(),
+    json: flag.boolean(),
+    online: flag.boolean(),
   },
   help: `Usage: clawauth doctor [--fix] [--online] [--json]
 
@@ -156,17 +157,17 @@ Examples:
   async run(ctx, args) {
     const state = stateRefOf(args, ctx);
     const { stateDir } = state;
-    const agent = args.string("agent");
+    const { agent } = args;
     if (agent !== undefined) agentPaths(state, agent); // a bad id is a usage error
     const report = await runDoctor(ctx, {
       ...state,
       agent,
       configPath: ctx.env("CLAWAUTH_CONFIG") || join(stateDir, "clawauth.json"),
-      fix: args.bool("fix"),
-      online: args.bool("online"),
+      fix: args.fix,
+      online: args.online,
     });
-    if (args.bool("json")) printJson(ctx, report);
-    else printHuman(ctx, report, args.bool("fix"));
+    if (args.json) printJson(ctx, report);
+    else printHuman(ctx, report, args.fix);
     return report.findings.some((f) => f.severity === "error") ? Exit.failure : Exit.ok;
   },
-};
+});

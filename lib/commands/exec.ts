@@ -6,18 +6,19 @@
  */
 
 import { definitionIdOf } from "../provider_names.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import type { Kind } from "../args.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import { obtainCredential } from "../routing/credential.ts";
-import { parseDuration } from "../duration.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { FAILURE_REASONS, type FailureReason } from "../routing/failover.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { safeText, warn } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
-import { type Profile, PROVIDER_ID, splitProfileId } from "../profiles.ts";
-import { parseModelSpec, type RouteRequest } from "../routing/routing.ts";
-import { requestOf } from "../routing/select.ts";
+import { type Profile, splitProfileId } from "../profiles.ts";
+import type { RouteRequest } from "../routing/routing.ts";
+import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import { recordOutcome } from "./report.ts";
 
@@ -35,45 +36,29 @@ export function envName(profile: Profile, configPath: string): string {
   return `${stem}_${profile.type === "api_key" ? "API_KEY" : "TOKEN"}`;
 }
 
-function reportCodes(specs: string[]): Map<number, FailureReason> {
-  const codes = new Map<number, FailureReason>();
-  for (const spec of specs) {
-    const [code, reason] = spec.split("=");
-    if (!/^\d{1,3}$/.test(code) || !(FAILURE_REASONS as readonly string[]).includes(reason)) {
-      throw usageError(
-        `--report-code ${safeText(spec)} is not CODE=${FAILURE_REASONS.join("|")}.`,
-        "exec",
-      );
-    }
-    codes.set(Number(code), reason as FailureReason);
-  }
-  return codes;
-}
+/** `--report-code N=WHY`: an exit code and the failure it reports. */
+const REPORT_CODE: Kind<readonly [number, FailureReason]> = {
+  what: `CODE=${FAILURE_REASONS.join("|")}`,
+  read(text) {
+    const [code, reason] = text.split("=");
+    const why = FAILURE_REASONS.find((r) => r === reason);
+    return /^\d{1,3}$/.test(code) && why ? [Number(code), why] : undefined;
+  },
+};
 
-function requests(args: Parameters<Command["run"]>[1]): RouteRequest[] {
-  const list: RouteRequest[] = [];
-  for (const provider of args.list("provider")) {
-    if (!PROVIDER_ID.test(provider)) {
-      throw usageError(`${safeText(provider)} is not a provider id.`, "exec");
-    }
-    list.push({ provider });
-  }
-  for (const profileId of args.list("profile")) {
-    const parts = splitProfileId(profileId);
-    if (!parts) throw usageError(`${safeText(profileId)} is not a profile id.`, "exec");
-    list.push({ provider: parts.provider, profileId });
-  }
-  // The model spec is a request of its own, beside any --provider (SPEC §2).
-  const model = args.string("model");
-  if (model !== undefined) {
-    const fromModel = parseModelSpec(model);
-    if (!fromModel) {
-      throw usageError(`--model ${safeText(model)} is not Model@provider[:profile].`, "exec");
-    }
-    list.push(fromModel);
-  }
-  if (list.length === 0) list.push(requestOf(args, "exec"));
-  return list;
+/** One request per `--provider` and `--profile`, plus the model spec's (SPEC §2). */
+function requests(
+  providers: readonly string[],
+  profiles: readonly string[],
+  model: RouteRequest | undefined,
+): RouteRequest[] {
+  const list: RouteRequest[] = [
+    ...providers.map((provider) => ({ provider })),
+    ...profiles.map((profileId) => ({ provider: splitProfileId(profileId)?.provider, profileId })),
+    // The model spec is a request of its own, beside any --provider.
+    ...(model ? [model] : []),
+  ];
+  return list.length > 0 ? list : [requestOf({}, "exec")];
 }
 
 async function run(cmd: readonly string[], env: Record<string, string>): Promise<number> {
@@ -113,14 +98,15 @@ async function run(cmd: readonly string[], env: Record<string, string>): Promise
 }
 
 /** The `exec` command. */
-export const command: Command = {
+export const command = defineCommand({
+  argumentNote: "put the command after --",
   flags: {
-    provider: { type: "string", multiple: true },
-    profile: { type: "string", multiple: true },
-    model: { type: "string" },
-    "min-valid": { type: "string" },
-    report: { type: "boolean" },
-    "report-code": { type: "string", multiple: true },
+    provider: flag.list(SELECT_FLAGS.provider),
+    profile: flag.list(SELECT_FLAGS.profile),
+    model: SELECT_FLAGS.model,
+    "min-valid": flag.duration({ default: "5m" }),
+    report: flag.boolean(),
+    "report-code": flag.list(flag.value(REPORT_CODE)),
   },
   help:
     `Usage: clawauth exec [--provider ID …] [--profile ID …] [--model SPEC] [--report] -- CMD [ARGS…]
@@ -145,21 +131,15 @@ Examples:
   async run(ctx, args) {
     const cmd = args.rest ?? [];
     if (cmd.length === 0) throw usageError("exec needs a command after --.", "exec");
-    if (args.positionals.length > 0) throw usageError("Put the command after --.", "exec");
-    const span = args.string("min-valid");
-    const minValidMs = span === undefined ? 5 * 60_000 : parseDuration(span);
-    if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration.`, "exec");
-    }
-    const codes = reportCodes(args.list("report-code"));
+    const codes = new Map(args["report-code"]);
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
     const externalOrder = await routingOrder(ctx, paths.openclawConfig);
     const used: Profile[] = [];
     const env: Record<string, string> = {};
-    for (const request of requests(args)) {
+    for (const request of requests(args.provider, args.profile, args.model)) {
       const { profile, secret } = await obtainCredential(ctx, paths, store, request, {
-        minValidMs,
+        minValidMs: args["min-valid"],
         externalOrder,
       });
       env[envName(profile, paths.config)] = secret;
@@ -167,7 +147,7 @@ Examples:
     }
     const code = await run(cmd, { ...Deno.env.toObject(), ...env });
     const outcome = code === 0 ? "ok" : codes.get(code);
-    if (args.bool("report") && outcome) {
+    if (args.report && outcome) {
       for (const profile of used) {
         // The child's exit code is the result; a report that cannot land only warns.
         await recordOutcome(ctx, paths, profile.id, outcome).catch((error) => {
@@ -178,4 +158,4 @@ Examples:
     }
     return code;
   },
-};
+});

@@ -10,24 +10,22 @@
  * @module
  */
 
-import { safeText } from "../output/output.ts";
-import { type Args } from "../args.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import type { Args } from "../args.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../routing/credential.ts";
-import { parseDuration } from "../duration.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type Profile, secretOf } from "../profiles.ts";
 import { readLimited } from "../login/secret_input.ts";
-import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
+import { requestOf, SELECT_FLAGS, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
 import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
 import { isObject } from "../json.ts";
 
 const NAME = "git-credential";
-const DEFAULT_MIN_VALID_MS = 5 * 60_000;
 /** git sends a few short lines; anything larger is not git. */
 const MAX_INPUT_BYTES = 64 * 1024;
 const ACTIONS = ["get", "store", "erase"] as const;
@@ -72,9 +70,15 @@ async function readAttributes(ctx: Context): Promise<Map<string, string>> {
   return attributes;
 }
 
+const FLAGS = {
+  provider: SELECT_FLAGS.provider,
+  profile: SELECT_FLAGS.profile,
+  "min-valid": flag.duration({ default: "5m" }),
+};
+
 /** The target for this request, or `undefined` when clawauth does not serve it. */
 function targetOf(
-  args: Args,
+  args: Args<typeof FLAGS>,
   paths: Paths,
   attributes: Map<string, string>,
 ): GitTarget | undefined {
@@ -86,18 +90,17 @@ function targetOf(
   return gitTargetFor(paths.config, { host, explicit: requestOf(args, NAME) });
 }
 
-async function get(ctx: Context, args: Args, attributes: Map<string, string>): Promise<void> {
+async function get(
+  ctx: Context,
+  args: Args<typeof FLAGS>,
+  attributes: Map<string, string>,
+): Promise<void> {
   const paths = resolvePaths(args, ctx);
   const target = targetOf(args, paths, attributes);
   if (!target) return;
-  const span = args.string("min-valid");
-  const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
-  if (minValidMs === undefined) {
-    throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
-  }
   const store = await openStore(ctx, paths);
   const { profile, secret } = await obtainCredential(ctx, paths, store, target.request, {
-    minValidMs,
+    minValidMs: args["min-valid"],
     externalOrder: await routingOrder(ctx, paths.openclawConfig, target.request),
   });
   const lines = [`username=${attributes.get("username") || target.username}`, `password=${secret}`];
@@ -111,7 +114,7 @@ async function get(ctx: Context, args: Args, attributes: Map<string, string>): P
 /** The profile whose current secret is `password`, if clawauth issued it. */
 async function issuer(
   ctx: Context,
-  args: Args,
+  args: Args<typeof FLAGS>,
   attributes: Map<string, string>,
 ): Promise<{ paths: Paths; profile: Profile } | undefined> {
   const password = attributes.get("password");
@@ -131,7 +134,11 @@ async function issuer(
 }
 
 /** After a 401: an OAuth token clawauth issued is made due, so the next get refreshes it. */
-async function erase(ctx: Context, args: Args, attributes: Map<string, string>): Promise<void> {
+async function erase(
+  ctx: Context,
+  args: Args<typeof FLAGS>,
+  attributes: Map<string, string>,
+): Promise<void> {
   const issued = await issuer(ctx, args, attributes);
   if (!issued || !canRefresh(issued.profile)) return;
   const { paths, profile } = issued;
@@ -143,13 +150,10 @@ async function erase(ctx: Context, args: Args, attributes: Map<string, string>):
 }
 
 /** The `git-credential` command. */
-export const command: Command = {
-  flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    "min-valid": { type: "string" },
-  },
-  positionals: true,
+export const command = defineCommand({
+  flags: FLAGS,
+  // Any word: gitcredentials(7) has a helper ignore the operations it does not know.
+  positionals: ["ACTION"],
   help:
     `Usage: clawauth git-credential [--provider ID | --profile ID] [--min-valid 5m] get|store|erase
 
@@ -179,10 +183,7 @@ Examples:
   printf 'protocol=https\\nhost=github.com\\n\\n' | clawauth git-credential get
   git config --global credential.https://github.com.helper '!clawauth git-credential'`,
   async run(ctx, args) {
-    const [action, ...extra] = args.positionals;
-    if (action === undefined || extra.length > 0) {
-      throw usageError("git-credential takes one action: get, store or erase.", NAME);
-    }
+    const [action] = args.positionals;
     // gitcredentials(7): a helper ignores the operations it does not support.
     if (!(ACTIONS as readonly string[]).includes(action)) return Exit.ok;
     const attributes = await readAttributes(ctx);
@@ -191,4 +192,4 @@ Examples:
     // store: deliberately nothing (see the module doc).
     return Exit.ok;
   },
-};
+});

@@ -6,9 +6,10 @@
  */
 
 import { storedProfileId, storedProviderId } from "../provider_names.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { readTextIfExists } from "../store/files.ts";
 import { isObject, jsonErrorText, own, stringAt } from "../json.ts";
 import { printJson, safeText, warn } from "../output/output.ts";
@@ -47,12 +48,12 @@ function readSource(ctx: Context, paths: Paths, source: Source): Candidate[] {
 }
 
 /** The `import` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
-    from: { type: "string" },
-    "dry-run": { type: "boolean" },
-    link: { type: "boolean" },
-    json: { type: "boolean" },
+    from: flag.oneOf([...SOURCES.keys()]),
+    "dry-run": flag.boolean(),
+    link: flag.boolean(),
+    json: flag.boolean(),
   },
   help:
     `Usage: clawauth import [--from openclaw-legacy|claude-code|codex-cli] [--dry-run] [--link] [--json]
@@ -81,15 +82,12 @@ Examples:
   clawauth import --from claude-code --link
   clawauth import --dry-run`,
   async run(ctx, args) {
-    const from = args.string("from");
-    if (from !== undefined && !SOURCES.has(from)) {
-      throw usageError(`--from is one of ${[...SOURCES.keys()].join(", ")}.`, "import");
-    }
+    const { from } = args;
     const paths = resolvePaths(args, ctx);
     const sources = from ? [SOURCES.get(from)!] : [...SOURCES.values()];
     const candidates = sources.flatMap((source) => readSource(ctx, paths, source));
-    const link = args.bool("link");
-    const dryRun = args.bool("dry-run");
+    const link = args.link;
+    const dryRun = args["dry-run"];
     const outcome = {
       imported: [] as { id: string; source: string; linked: boolean }[],
       skipped: [] as { id: string; reason: string }[],
@@ -131,7 +129,7 @@ Examples:
           "Run the import again with --link to keep both working.",
       );
     }
-    if (args.bool("json")) {
+    if (args.json) {
       printJson(ctx, { dryRun, ...outcome });
       return 0;
     }
@@ -152,4 +150,4 @@ Examples:
     }
     return 0;
   },
-};
+});

@@ -12,18 +12,17 @@
  */
 
 import { safeText } from "../output/output.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { obtainCredential } from "../routing/credential.ts";
-import { parseDuration } from "../duration.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { isObject } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { resolvePaths } from "../paths.ts";
-import { requestOf } from "../routing/select.ts";
+import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 
 const NAME = "kube-credential";
-const DEFAULT_MIN_VALID_MS = 5 * 60_000;
 /** How much earlier than the token's expiry kubectl is told to ask again. */
 const EXPIRY_MARGIN_MS = 60_000;
 const API_VERSIONS = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
@@ -53,11 +52,11 @@ function apiVersionOf(info: string | undefined): string {
 }
 
 /** The `kube-credential` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    "min-valid": { type: "string" },
+    provider: SELECT_FLAGS.provider,
+    profile: SELECT_FLAGS.profile,
+    "min-valid": flag.duration({ default: "5m" }),
   },
   help: `Usage: clawauth kube-credential [--provider ID | --profile ID] [--min-valid 5m]
 
@@ -91,15 +90,10 @@ Examples:
   async run(ctx, args) {
     const apiVersion = apiVersionOf(ctx.env("KUBERNETES_EXEC_INFO"));
     const request = requestOf(args, NAME);
-    const span = args.string("min-valid");
-    const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
-    if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
-    }
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
     const { profile, secret } = await obtainCredential(ctx, paths, store, request, {
-      minValidMs,
+      minValidMs: args["min-valid"],
       externalOrder: await routingOrder(ctx, paths.openclawConfig, request),
     });
     const expires = profile.expires;
@@ -114,4 +108,4 @@ Examples:
     ctx.out(`${JSON.stringify({ apiVersion, kind: "ExecCredential", status })}\n`);
     return Exit.ok;
   },
-};
+});

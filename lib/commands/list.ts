@@ -4,15 +4,16 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { flag } from "../flags.ts";
 import { printJson, safeText, table } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { openStore } from "../store.ts";
 import { accountText, profileJson, profileRows, whenText } from "../output/views.ts";
 
 /** The `list` command. */
-export const command: Command = {
-  flags: { provider: { type: "string" }, json: { type: "boolean" } },
+export const command = defineCommand({
+  flags: { provider: flag.provider(), json: flag.boolean() },
   help: `Usage: clawauth list [--provider ID] [--json]
 
 Lists the agent's profiles: id, type, expiry and account. Never a secret.
@@ -28,8 +29,8 @@ Example:
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
     const now = ctx.now();
-    const rows = profileRows(store, now, args.string("provider"));
-    if (args.bool("json")) {
+    const rows = profileRows(store, now, args.provider);
+    if (args.json) {
       printJson(ctx, {
         agent: paths.agent,
         profiles: rows.map((row) => profileJson(row, now)),
@@ -49,4 +50,4 @@ Example:
     }
     return 0;
   },
-};
+});

@@ -8,9 +8,10 @@
 
 import { loginVia, VIA_PREFIX, type ViaAnnouncement } from "../login/via.ts";
 import type { Args } from "../args.ts";
+import { flag } from "../flags.ts";
 import { type LoginSetting, loginSetting, openBrowser } from "../login/browser.ts";
 import { checkState, parseCallbackInput } from "../login/callback_input.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
@@ -29,21 +30,35 @@ import { checkLoginAccount, loginProfileName, saveOAuthProfile } from "../oauth/
 import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { claimPending, PENDING_TTL_MS, savePending } from "../login/pending.ts";
-import { PROFILE_NAME, PROVIDER_ID } from "../profiles.ts";
 import type { ProviderDefinition } from "../provider.ts";
 import { MAX_SECRET_BYTES, readLimited } from "../login/secret_input.ts";
 
 const DEFAULT_REDIRECT = "http://127.0.0.1:1455/auth/callback";
 const DEFAULT_TIMEOUT_S = 300;
 
+const LOGIN_FLAGS = {
+  provider: flag.provider(),
+  profile: flag.profileName(),
+  "no-browser": flag.boolean(),
+  device: flag.boolean(),
+  port: flag.integer(1, 65535),
+  timeout: flag.timeout(),
+  start: flag.boolean(),
+  finish: flag.string(),
+  via: flag.string(),
+  "remote-bin": flag.string(),
+  forwarded: flag.boolean(),
+  json: flag.boolean(),
+};
+
+/** The parsed command line of `login`. */
+type LoginArgs = Args<typeof LOGIN_FLAGS>;
+
 function oauthProvider(
   paths: Paths,
   id: string | undefined,
 ): ProviderDefinition {
   if (!id) throw usageError("login needs --provider ID.", "login");
-  if (!PROVIDER_ID.test(id)) {
-    throw usageError(`${safeText(id)} is not a provider id.`, "login");
-  }
   const provider = resolveProvider(id, paths.config);
   if (provider?.oauth?.clientId) return provider;
   const other = provider?.login === "setup-token"
@@ -56,35 +71,15 @@ function oauthProvider(
   );
 }
 
-function redirectFor(
-  provider: ProviderDefinition,
-  portFlag: string | undefined,
-): string {
+function redirectFor(provider: ProviderDefinition, port: number | undefined): string {
   const url = new URL(provider.oauth?.redirectUri ?? DEFAULT_REDIRECT);
-  if (portFlag !== undefined) {
-    const port = Number(portFlag);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw usageError("--port is 1-65535.", "login");
-    }
-    url.port = String(port);
-  }
+  if (port !== undefined) url.port = String(port);
   return url.href;
-}
-
-function profileFlag(args: Args): string | undefined {
-  const name = args.string("profile");
-  if (name !== undefined && !PROFILE_NAME.test(name)) {
-    throw usageError(
-      "A profile name is 1-128 characters of A-Z a-z 0-9 . _ @ + -.",
-      "login",
-    );
-  }
-  return name;
 }
 
 async function stored(
   ctx: Context,
-  args: Args,
+  args: LoginArgs,
   paths: Paths,
   provider: ProviderDefinition,
   name: string | undefined,
@@ -98,7 +93,7 @@ async function stored(
   }
   const profile = loginProfileName(name, tokens);
   const id = await saveOAuthProfile(ctx, paths, provider.id, profile, tokens);
-  if (args.bool("json")) {
+  if (args.json) {
     printJson(ctx, {
       profile: id,
       provider: provider.id,
@@ -128,22 +123,22 @@ interface LoginRequest {
 }
 
 /** This login's command line with another way to finish: same provider, profile and agent. */
-function loginLine(args: Args, provider: ProviderDefinition, how: string): string {
-  const named = ["profile", "agent"].flatMap((flag) => {
-    const value = args.string(flag);
-    return value === undefined ? [] : [`--${flag} ${safeText(value, 128)}`];
+function loginLine(args: LoginArgs, provider: ProviderDefinition, how: string): string {
+  const named = (["profile", "agent"] as const).flatMap((name) => {
+    const value = args[name];
+    return value === undefined ? [] : [`--${name} ${safeText(value, 128)}`];
   });
   return ["clawauth login --provider", provider.id, ...named, how].join(" ");
 }
 
-function ciRefusal(args: Args, provider: ProviderDefinition): ClawauthError {
+function ciRefusal(args: LoginArgs, provider: ProviderDefinition): ClawauthError {
   return new ClawauthError(
     "Nobody can finish a browser login here: CI is set and stdin is not a terminal.",
     Exit.usage,
     `Log in in two steps instead:\n` +
       `  ${loginLine(args, provider, "--start --json")}   # prints the URL to open anywhere\n` +
       `  clawauth login --finish '<the address the browser ends on>'${
-        args.string("agent") ? ` --agent ${safeText(args.string("agent")!, 128)}` : ""
+        args.agent ? ` --agent ${safeText(args.agent, 128)}` : ""
       }\n` +
       `or store a token with: clawauth paste-token --provider ${provider.id}`,
   );
@@ -151,7 +146,7 @@ function ciRefusal(args: Args, provider: ProviderDefinition): ClawauthError {
 
 /** The other ways to finish, for the person watching the wait. */
 function alternatives(
-  args: Args,
+  args: LoginArgs,
   login: LoginRequest,
   setting: LoginSetting,
   listening: boolean,
@@ -166,7 +161,7 @@ function alternatives(
       text: `${loginLine(args, login.provider, "--device")}   (a code to enter on any device)`,
     });
   }
-  if (setting === "remote" && listening && !args.bool("forwarded")) {
+  if (setting === "remote" && listening && !args.forwarded) {
     ways.push({
       name: "ssh -L",
       text: `on the machine with the browser: ssh -L ${port}:127.0.0.1:${port} <this-host>\n` +
@@ -178,18 +173,18 @@ function alternatives(
 
 function interactive(
   ctx: Context,
-  args: Args,
+  args: LoginArgs,
   login: LoginRequest,
   setting: LoginSetting,
   limitMs: number,
 ): Promise<URLSearchParams> {
   const server = tryListen(ctx, login.redirectUri, login.state);
-  if (args.bool("forwarded")) {
+  if (args.forwarded) {
     // For `--via` on the machine with the browser: what to open, and whether it is safe to.
     const via: ViaAnnouncement = { url: login.url, listening: server !== undefined };
     ctx.err(`${VIA_PREFIX}${JSON.stringify(via)}\n`);
   }
-  const opened = !args.bool("no-browser") && openBrowser(ctx, login.url);
+  const opened = !args["no-browser"] && openBrowser(ctx, login.url);
   const qr = qrLines(ctx, login.url);
   const intro =
     `${
@@ -211,7 +206,7 @@ function interactive(
 
 async function finish(
   ctx: Context,
-  args: Args,
+  args: LoginArgs,
   paths: Paths,
   input: string,
 ): Promise<number> {
@@ -236,13 +231,13 @@ async function finish(
 
 async function start(
   ctx: Context,
-  args: Args,
+  args: LoginArgs,
   paths: Paths,
   provider: ProviderDefinition,
   login: { url: string; redirectUri: string; state: string; verifier: string },
 ): Promise<number> {
   const expiresAt = ctx.now() + PENDING_TTL_MS;
-  const profile = profileFlag(args);
+  const profile = args.profile;
   await savePending(paths.dir, {
     provider: provider.id,
     profile,
@@ -251,7 +246,7 @@ async function start(
     redirectUri: login.redirectUri,
     expiresAt,
   });
-  if (args.bool("json")) {
+  if (args.json) {
     printJson(ctx, {
       url: login.url,
       state: login.state,
@@ -268,35 +263,14 @@ async function start(
   return 0;
 }
 
-function timeoutMs(args: Args): number | undefined {
-  const flag = args.string("timeout");
-  if (flag === undefined) return undefined;
-  const seconds = Number(flag);
-  if (!(seconds > 0)) throw usageError("--timeout is a number of seconds.", "login");
-  return seconds * 1000;
-}
-
-const VIA_ONLY = ["remote-bin"];
-const NOT_WITH_VIA = ["start", "finish", "device", "forwarded"];
+const VIA_ONLY = ["remote-bin"] as const;
+const NOT_WITH_VIA = ["start", "finish", "device", "forwarded"] as const;
 
 /** The `login` command. */
-export const command: Command = {
-  flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    "no-browser": { type: "boolean" },
-    device: { type: "boolean" },
-    port: { type: "string" },
-    timeout: { type: "string" },
-    start: { type: "boolean" },
-    finish: { type: "string" },
-    via: { type: "string" },
-    "remote-bin": { type: "string" },
-    forwarded: { type: "boolean" },
-    json: { type: "boolean" },
-  },
+export const command = defineCommand({
+  flags: LOGIN_FLAGS,
   help:
-    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--port N] [--timeout SEC] [--json]
+    `Usage: clawauth login --provider ID [--profile NAME] [--no-browser] [--port N] [--timeout SPAN] [--json]
        clawauth login --provider ID --device [--profile NAME] [--json]
        clawauth login --provider ID --via [USER@]HOST [--remote-bin PATH] [--profile NAME] [--json]
        clawauth login --provider ID --start [--profile NAME] [--json]
@@ -330,7 +304,8 @@ Flags:
   --forwarded        the callback port is already forwarded from the browser's
                      machine (--via sets it on the remote side)
   --port N           listen on this port instead of the provider's
-  --timeout SEC      give up after SEC seconds (default ${DEFAULT_TIMEOUT_S}; device codes: 15 min)
+  --timeout SPAN     give up after SPAN: seconds, or 90s, 10m (default ${DEFAULT_TIMEOUT_S}; device
+                     codes: 15 min)
   --start            step 1: print the URL (--json: {"url","state","redirectUri","expiresAt"})
   --finish INPUT     step 2: complete a started login
   --json             print the stored profile as JSON
@@ -344,46 +319,55 @@ Examples:
   clawauth login --finish "http://localhost:1455/auth/callback?code=…&state=…"`,
   async run(ctx, args) {
     const paths = resolvePaths(args, ctx);
-    const via = args.string("via");
-    const clash = (via === undefined ? [] : NOT_WITH_VIA).find((f) => args.has(f)) ??
-      (via === undefined ? VIA_ONLY.find((f) => args.has(f)) : undefined);
+    const { via } = args;
+    const given = (name: typeof VIA_ONLY[number] | typeof NOT_WITH_VIA[number]) =>
+      args[name] !== undefined && args[name] !== false;
+    const clash = via === undefined ? VIA_ONLY.find(given) : NOT_WITH_VIA.find(given);
     if (clash) {
       throw usageError(
         via === undefined ? `--${clash} goes with --via.` : `--via does not go with --${clash}.`,
         "login",
       );
     }
-    const input = args.string("finish");
+    const input = args.finish;
     if (input !== undefined) return finish(ctx, args, paths, input);
-    const provider = oauthProvider(paths, args.string("provider"));
-    const name = profileFlag(args);
-    const limit = timeoutMs(args);
+    const provider = oauthProvider(paths, args.provider);
     if (via !== undefined) {
-      return loginVia(ctx, args, via, redirectFor(provider, args.string("port")), provider.id);
+      return loginVia(ctx, {
+        host: via,
+        redirectUri: redirectFor(provider, args.port),
+        providerId: provider.id,
+        remoteBin: args["remote-bin"],
+        profile: args.profile,
+        timeoutMs: args.timeout,
+        agent: args.agent,
+        json: args.json,
+        openBrowser: !args["no-browser"],
+      });
     }
-    const device = args.bool("device") || provider.oauth?.defaultFlow === "device";
+    const device = args.device || provider.oauth?.defaultFlow === "device";
     const setting = loginSetting(ctx.env, ctx.stdinIsTTY);
-    if (!device && !args.bool("start") && setting === "ci") throw ciRefusal(args, provider);
+    if (!device && !args.start && setting === "ci") throw ciRefusal(args, provider);
     const target = await oauthTarget(ctx, provider);
     if (device) {
-      if (args.bool("start")) {
+      if (args.start) {
         throw usageError("--start is for browser logins, not the device flow.", "login");
       }
       const tokens = await deviceTokens(ctx, target, {
         providerName: provider.name,
-        openBrowser: !args.bool("no-browser"),
-        limitMs: limit,
+        openBrowser: !args["no-browser"],
+        limitMs: args.timeout,
       });
-      return stored(ctx, args, paths, provider, name, tokens);
+      return stored(ctx, args, paths, provider, args.profile, tokens);
     }
-    const redirectUri = redirectFor(provider, args.string("port"));
+    const redirectUri = redirectFor(provider, args.port);
     const pkce = await newPkce();
     const url = authorizeUrl(target, {
       redirectUri,
       challenge: pkce.challenge,
       state: pkce.state,
     });
-    if (args.bool("start")) {
+    if (args.start) {
       return start(ctx, args, paths, provider, {
         url,
         redirectUri,
@@ -402,9 +386,9 @@ Examples:
         target,
       },
       setting,
-      limit ?? DEFAULT_TIMEOUT_S * 1000,
+      args.timeout ?? DEFAULT_TIMEOUT_S * 1000,
     );
     const tokens = await exchangeCode(ctx, target, params, redirectUri, pkce.verifier);
-    return stored(ctx, args, paths, provider, name, tokens);
+    return stored(ctx, args, paths, provider, args.profile, tokens);
   },
-};
+});

@@ -8,16 +8,15 @@
  * @module
  */
 
-import { type Args } from "../args.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../routing/credential.ts";
-import { parseDuration } from "../duration.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { exists } from "../store/files.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { safeText, warn } from "../output/output.ts";
-import { type Paths, resolvePaths } from "../paths.ts";
+import { type Paths, resolvePaths, type StateFlags } from "../paths.ts";
 import { listProfiles } from "../profiles.ts";
 import { storedProfileId, storedRoute } from "../provider_names.ts";
 import {
@@ -33,9 +32,6 @@ import {
 } from "../secret_protocol.ts";
 import { readLimited } from "../login/secret_input.ts";
 import { openStore, type StoreData } from "../store.ts";
-
-const NAME = "openclaw-secret";
-const DEFAULT_MIN_VALID_MS = 5 * 60_000;
 
 /** Reads the request from stdin, refusing more than OpenClaw could ever send. */
 async function readRequest(ctx: Context): Promise<Uint8Array> {
@@ -58,12 +54,12 @@ function isAbsolute(path: string): boolean {
  * with an empty environment (no HOME) and with the command's own dir as the
  * working dir, so the state dir must be given, and absolutely.
  */
-function pathsFor(ctx: Context, args: Args): Paths {
+function pathsFor(ctx: Context, flags: StateFlags): Paths {
   const hint =
     "OpenClaw runs exec providers with an empty environment: add --state-dir /absolute/path to the provider's args, or list OPENCLAW_STATE_DIR in its passEnv.";
   let paths: Paths;
   try {
-    paths = resolvePaths(args, ctx);
+    paths = resolvePaths(flags, ctx);
   } catch (error) {
     if (error instanceof ClawauthError && error.exitCode === Exit.usage) {
       throw new ClawauthError(error.message, Exit.usage, hint);
@@ -139,9 +135,9 @@ async function openForAnswer(
 }
 
 /** The `openclaw-secret` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
-    "min-valid": { type: "string" },
+    "min-valid": flag.duration({ default: "5m" }),
   },
   help: `Usage: clawauth openclaw-secret [--state-dir DIR] [--agent ID] [--min-valid 5m]
 
@@ -203,11 +199,7 @@ Examples:
     clawauth openclaw-secret --state-dir "$HOME/.clawauth"
   openclaw secrets reload   # a running gateway picks up new values`,
   async run(ctx, args) {
-    const span = args.string("min-valid");
-    const minValidMs = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
-    if (minValidMs === undefined) {
-      throw usageError(`--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`, NAME);
-    }
+    const minValidMs = args["min-valid"];
     const paths = pathsFor(ctx, args);
     if (ctx.stdinIsTTY) {
       ctx.err("Reading a protocol v1 request from stdin (end it with Ctrl-D)…\n");
@@ -251,4 +243,4 @@ Examples:
     ctx.out(`${JSON.stringify(secretResponse(values, errors))}\n`);
     return Exit.ok;
   },
-};
+});

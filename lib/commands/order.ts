@@ -5,20 +5,20 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { child, isObject } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { printJson, safeText } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
-import { PROVIDER_ID } from "../profiles.ts";
 import { orderFor } from "../routing/routing.ts";
 import { openStore, updateStore } from "../store.ts";
 
 /** The `order` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { provider: { type: "string" }, json: { type: "boolean" } },
+export const command = defineCommand({
+  positionals: { choose: "action", from: { get: [], set: ["PROFILE_ID…"], clear: [] } },
+  flags: { provider: flag.provider(), json: flag.boolean() },
   help: `Usage: clawauth order get [--provider ID] [--json]
        clawauth order set --provider ID PROFILE_ID…
        clawauth order clear --provider ID
@@ -36,13 +36,9 @@ Examples:
   clawauth order set --provider anthropic anthropic:work anthropic:default
   clawauth order get --provider anthropic`,
   async run(ctx, args) {
-    const [action, ...ids] = args.positionals;
-    const provider = args.string("provider");
-    if (provider !== undefined && !PROVIDER_ID.test(provider)) {
-      throw usageError(`${safeText(provider)} is not a provider id.`, "order");
-    }
+    const { provider } = args;
     const paths = resolvePaths(args, ctx);
-    if (action === "get" && ids.length === 0) {
+    if (args.action === "get") {
       const store = await openStore(ctx, paths);
       const external = await routingOrder(ctx, paths.openclawConfig);
       const providers = provider ? [provider] : [
@@ -60,7 +56,7 @@ Examples:
         order[p] = ids;
         source[p] = own ? "store" : "openclaw";
       }
-      if (args.bool("json")) printJson(ctx, { order, source });
+      if (args.json) printJson(ctx, { order, source });
       else if (Object.keys(order).length === 0) {
         ctx.out("No order set; routing uses round robin.\n");
       } else {
@@ -72,26 +68,15 @@ Examples:
       }
       return 0;
     }
-    if (!provider) {
-      throw usageError(
-        `order ${safeText(action ?? "")} needs --provider ID.`,
-        "order",
-      );
-    }
-    if (action === "clear" && ids.length === 0) {
+    if (!provider) throw usageError(`order ${args.action} needs --provider ID.`, "order");
+    if (args.action === "clear") {
       await updateStore(ctx, paths, (store) => {
         if (isObject(store.order)) delete store.order[provider];
       });
       ctx.out(`Cleared the ${provider} order of agent ${paths.agent}.\n`);
       return 0;
     }
-    if (action !== "set" || ids.length === 0) {
-      throw usageError(
-        "Use: order get | order set --provider ID PROFILE… | order clear --provider ID.",
-        "order",
-      );
-    }
-    const unique = [...new Set(ids)];
+    const unique = [...new Set(args.positionals)];
     const foreign = unique.find((id) => !id.startsWith(`${provider}:`));
     if (foreign) {
       throw usageError(
@@ -113,4 +98,4 @@ Examples:
     ctx.out(`${provider}: ${unique.join(", ")}\n`);
     return 0;
   },
-};
+});

@@ -4,30 +4,44 @@
  * @module
  */
 
-import { type Args } from "../args.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
-import { formatSpan, parseDuration } from "../duration.ts";
+import type { Args } from "../args.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { formatSpan } from "../duration.ts";
 import { usageError } from "../errors.ts";
-import { printJson, safeText, warn } from "../output/output.ts";
+import { flag } from "../flags.ts";
+import { printJson, warn } from "../output/output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
-import { MAX_EXPIRES, PROFILE_NAME, type ProfileType, PROVIDER_ID } from "../profiles.ts";
+import type { ProfileType } from "../profiles.ts";
 import { readSecret } from "../login/secret_input.ts";
 import { putProfile, updateStore } from "../store.ts";
 import { findProvider } from "../../providers/index.ts";
 import type { Context } from "../context.ts";
 
-const TYPES: Record<string, ProfileType> = {
-  token: "token",
-  "api-key": "api_key",
+const TYPES = { token: "token", "api-key": "api_key" } as const satisfies Record<
+  string,
+  ProfileType
+>;
+
+/** The flags `paste-token` and `setup-token` share. */
+export const PASTE_FLAGS = {
+  provider: flag.provider(),
+  profile: flag.profileName(),
+  // Far below what a Date holds (8.64e15 ms), which an expiry must fit in.
+  "expires-in": flag.duration({ positive: true, max: "36500d" }),
+  json: flag.boolean(),
 };
+
+/** Why neither command takes an argument. */
+export const NO_SECRET_ARGUMENT =
+  "a secret on the command line leaks into shell history and ps; pipe it on stdin";
 
 /** Picks the type: `--type`, else the one whose known prefix the secret has, else the provider's first. */
 function typeFor(
   provider: string,
   secret: string,
-  flag: string | undefined,
+  typeFlag: keyof typeof TYPES | undefined,
 ): ProfileType {
-  if (flag !== undefined) return TYPES[flag];
+  if (typeFlag !== undefined) return TYPES[typeFlag];
   const def = findProvider(provider);
   const byPrefix = (def?.pasteTypes ?? []).find((type) =>
     def?.prefixes?.[type]?.some((prefix) => secret.startsWith(prefix))
@@ -110,34 +124,19 @@ export interface PasteOptions {
   defaultExpiresMs?: number;
 }
 
-/** Validates the flags, reads one secret from stdin and stores it. */
-export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Promise<number> {
+/** The parsed flags of either command; only `paste-token` has `--type`. */
+export type PasteArgs = Args<typeof PASTE_FLAGS> & {
+  readonly type?: keyof typeof TYPES;
+};
+
+/** Reads one secret from stdin and stores it, as the (parsed) flags say. */
+export async function runPaste(ctx: Context, args: PasteArgs, opts: PasteOptions): Promise<number> {
   const { command } = opts;
-  if (args.positionals.length > 0) {
-    // Never echo it: the extra argument may well be the secret itself.
-    throw usageError(
-      `${command} takes no arguments: a secret on the command line leaks into shell history and ps; pipe it on stdin.`,
-      command,
-    );
-  }
-  const provider = args.string("provider");
+  const { provider, type: typeFlag } = args;
   if (!provider) throw usageError(`${command} needs --provider ID.`, command);
-  if (!PROVIDER_ID.test(provider)) {
-    throw usageError(`${safeText(provider)} is not a provider id.`, command);
-  }
-  const name = args.string("profile") ?? "default";
-  if (!PROFILE_NAME.test(name)) {
-    throw usageError("A profile name is 1-128 characters of A-Z a-z 0-9 . _ @ + -.", command);
-  }
-  const typeFlag = args.string("type");
-  if (typeFlag !== undefined && !Object.hasOwn(TYPES, typeFlag)) {
-    throw usageError("--type is token or api-key.", command);
-  }
-  const span = args.string("expires-in");
-  const spanMs = span === undefined ? opts.defaultExpiresMs : parseDuration(span);
-  if (span !== undefined && (!spanMs || ctx.now() + spanMs > MAX_EXPIRES)) {
-    throw usageError(`--expires-in ${safeText(span)} is not a duration such as 365d.`, command);
-  }
+  const name = args.profile ?? "default";
+  const span = args["expires-in"];
+  const spanMs = span ?? opts.defaultExpiresMs;
   if (span !== undefined && typeFlag === "api-key") {
     throw usageError("API keys do not expire; drop --expires-in.", command);
   }
@@ -153,22 +152,16 @@ export async function runPaste(ctx: Context, args: Args, opts: PasteOptions): Pr
     name,
     type,
     secret,
-    json: args.bool("json"),
+    json: args.json,
     paths,
     expires: spanMs && type !== "api_key" ? ctx.now() + spanMs : undefined,
   });
 }
 
 /** The `paste-token` command. */
-export const command: Command = {
-  positionals: true,
-  flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    type: { type: "string" },
-    "expires-in": { type: "string" },
-    json: { type: "boolean" },
-  },
+export const command = defineCommand({
+  argumentNote: NO_SECRET_ARGUMENT,
+  flags: { ...PASTE_FLAGS, type: flag.oneOf(["token", "api-key"]) },
   help:
     `Usage: clawauth paste-token --provider ID [--profile NAME] [--type token|api-key] [--expires-in 365d] [--json]
 
@@ -188,4 +181,4 @@ Examples:
   claude setup-token | clawauth paste-token --provider anthropic --profile work
   printf %s "$OPENAI_API_KEY" | clawauth paste-token --provider openai --type api-key`,
   run: (ctx, args) => runPaste(ctx, args, { command: "paste-token" }),
-};
+});

@@ -6,8 +6,9 @@
  */
 
 import { definitionIdOf, storedProfileId } from "../provider_names.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { ClawauthError, Exit } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { isObject, type JsonObject, own, stringAt } from "../json.ts";
 import { safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
@@ -71,9 +72,9 @@ async function revoke(ctx: Context, paths: Paths, profile: Profile): Promise<boo
 }
 
 /** The `remove` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { revoke: { type: "boolean" } },
+export const command = defineCommand({
+  positionals: ["PROFILE_ID"],
+  flags: { revoke: flag.boolean() },
   help: `Usage: clawauth remove PROFILE_ID [--revoke]      (alias: logout)
 
 Deletes a profile from the agent's store, with its routing order entry and
@@ -87,10 +88,7 @@ ${GLOBAL_HELP}
 Example:
   clawauth remove anthropic:work`,
   async run(ctx, args) {
-    const [asked, ...extra] = args.positionals;
-    if (!asked || extra.length > 0) {
-      throw usageError("remove takes exactly one PROFILE_ID.", "remove");
-    }
+    const [asked] = args.positionals;
     const paths = resolvePaths(args, ctx);
     const id = storedProfileId(paths.backend, asked);
     const notFound = () =>
@@ -99,7 +97,7 @@ Example:
         Exit.failure,
         "See the profiles: clawauth list",
       );
-    if (args.bool("revoke")) {
+    if (args.revoke) {
       const store = await openStore(ctx, paths);
       if (!Object.hasOwn(store.profiles, id)) throw notFound();
       // Revoke first: if it fails the profile stays, with the token needed to retry.
@@ -116,4 +114,4 @@ Example:
     ctx.out(`Removed ${id} from agent ${paths.agent}.\n`);
     return 0;
   },
-};
+});

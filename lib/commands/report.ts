@@ -5,9 +5,10 @@
  */
 
 import { storedProfileId } from "../provider_names.ts";
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { flag } from "../flags.ts";
 import {
   FAILURE_REASONS,
   type FailureReason,
@@ -53,9 +54,9 @@ export function recordOutcome(
 }
 
 /** The `report` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { reason: { type: "string" }, ok: { type: "boolean" }, json: { type: "boolean" } },
+export const command = defineCommand({
+  positionals: ["PROFILE_ID"],
+  flags: { reason: flag.oneOf(FAILURE_REASONS), ok: flag.boolean(), json: flag.boolean() },
   help: `Usage: clawauth report PROFILE_ID --reason ${FAILURE_REASONS.join("|")} [--json]
        clawauth report PROFILE_ID --ok
 
@@ -70,19 +71,15 @@ Examples:
   clawauth report anthropic:work --reason rate_limit
   clawauth report anthropic:work --ok`,
   async run(ctx, args) {
-    const [id, ...extra] = args.positionals;
-    if (!id || extra.length > 0) throw usageError("report takes exactly one PROFILE_ID.", "report");
-    const reason = args.string("reason");
-    if (args.bool("ok") === (reason !== undefined)) {
+    const [id] = args.positionals;
+    const { reason } = args;
+    if (args.ok === (reason !== undefined)) {
       throw usageError("Give either --reason REASON or --ok.", "report");
     }
-    if (reason !== undefined && !(FAILURE_REASONS as readonly string[]).includes(reason)) {
-      throw usageError(`--reason is one of ${FAILURE_REASONS.join(", ")}.`, "report");
-    }
-    const outcome = (reason ?? "ok") as FailureReason | "ok";
+    const outcome: FailureReason | "ok" = reason ?? "ok";
     const paths = resolvePaths(args, ctx);
     const result = await recordOutcome(ctx, paths, storedProfileId(paths.backend, id), outcome);
-    if (args.bool("json")) printJson(ctx, { profile: id, outcome, ...result });
+    if (args.json) printJson(ctx, { profile: id, outcome, ...result });
     else if (outcome === "ok") ctx.out(`${id}: ok; failover counters cleared.\n`);
     else {
       const until = result.disabledUntil ?? result.cooldownUntil;
@@ -95,4 +92,4 @@ Examples:
     }
     return 0;
   },
-};
+});

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { flag } from "../flags.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { printJson, safeText, table } from "../output/output.ts";
@@ -33,9 +34,9 @@ function sidelinedReason(candidate: Candidate): string | null {
 }
 
 /** The `resolve` command. */
-export const command: Command = {
-  positionals: true,
-  flags: { json: { type: "boolean" } },
+export const command = defineCommand({
+  positionals: ["SPEC"],
+  flags: { json: flag.boolean() },
   help: `Usage: clawauth resolve SPEC [--json]
 
 Shows which profile a request would use and why each other candidate was
@@ -50,8 +51,7 @@ ${GLOBAL_HELP}
 Example:
   clawauth resolve opus@anthropic`,
   async run(ctx, args) {
-    const [spec, ...extra] = args.positionals;
-    if (!spec || extra.length > 0) throw usageError("resolve takes exactly one SPEC.", "resolve");
+    const [spec] = args.positionals;
     const asked = requestFrom(spec);
     if (!asked?.provider) {
       throw usageError(
@@ -95,7 +95,7 @@ Example:
       })),
     ];
     const source = request.profileId ? "explicit" : ranking.source;
-    if (args.bool("json")) {
+    if (args.json) {
       printJson(ctx, { request, profile: chosen, source, candidates });
     } else {
       ctx.out(chosen ? `${chosen}  (${source})\n` : `No usable profile for ${request.provider}.\n`);
@@ -116,4 +116,4 @@ Example:
     if (failure) throw failure;
     return 0;
   },
-};
+});

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { findProvider } from "../../providers/index.ts";
-import { runPaste } from "./paste_token.ts";
+import { NO_SECRET_ARGUMENT, PASTE_FLAGS, runPaste } from "./paste_token.ts";
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -60,14 +60,9 @@ async function runClaude(ctx: Context): Promise<void> {
 }
 
 /** The `setup-token` command. */
-export const command: Command = {
-  positionals: true,
-  flags: {
-    provider: { type: "string" },
-    profile: { type: "string" },
-    "expires-in": { type: "string" },
-    json: { type: "boolean" },
-  },
+export const command = defineCommand({
+  argumentNote: NO_SECRET_ARGUMENT,
+  flags: PASTE_FLAGS,
   help:
     `Usage: clawauth setup-token --provider anthropic [--profile NAME] [--expires-in 365d] [--json]
 
@@ -87,7 +82,7 @@ Examples:
   clawauth setup-token --provider anthropic --profile work
   ssh laptop claude setup-token | clawauth setup-token --provider anthropic`,
   run(ctx, args) {
-    const provider = args.string("provider");
+    const { provider } = args;
     if (provider !== undefined && findProvider(provider)?.login !== "setup-token") {
       throw usageError(
         `setup-token is for anthropic; for ${provider} use paste-token or login.`,
@@ -100,4 +95,4 @@ Examples:
       defaultExpiresMs: YEAR_MS,
     });
   },
-};
+});

@@ -4,14 +4,15 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
-import { formatSpan, parseDuration } from "../duration.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { formatSpan } from "../duration.ts";
+import { flag } from "../flags.ts";
 import { load } from "../lazy.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { paint, printJson, safeText, table, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
-import { canRefresh, type ProfileState, PROVIDER_ID } from "../profiles.ts";
+import { canRefresh, type ProfileState } from "../profiles.ts";
 import { availableAt, orderFor } from "../routing/routing.ts";
 import { openStore, storeLocation } from "../store.ts";
 import {
@@ -84,14 +85,7 @@ async function lineageView(
 }
 
 /** `status --refresh`: refreshes each due OAuth login in scope; a failure is a warning. */
-async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, provider?: string) {
-  const minValidMs = span === undefined ? 5 * 60_000 : parseDuration(span);
-  if (minValidMs === undefined) {
-    throw usageError(
-      `--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`,
-      "status",
-    );
-  }
+async function refreshAll(ctx: Context, paths: Paths, minValidMs: number, provider?: string) {
   const due = profileRows(await openStore(ctx, paths), ctx.now(), provider).filter((row) =>
     row.state === "ok" && canRefresh(row.profile) &&
     (row.profile.expires === null || row.profile.expires - ctx.now() < minValidMs)
@@ -109,13 +103,13 @@ async function refreshAll(ctx: Context, paths: Paths, span: string | undefined, 
 }
 
 /** The `status` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
-    provider: { type: "string" },
-    check: { type: "boolean" },
-    json: { type: "boolean" },
-    refresh: { type: "boolean" },
-    "min-valid": { type: "string" },
+    provider: flag.provider(),
+    check: flag.boolean(),
+    json: flag.boolean(),
+    refresh: flag.boolean(),
+    "min-valid": flag.duration({ default: "5m" }),
   },
   help: `Usage: clawauth status [--provider ID] [--check] [--json] [--refresh [--min-valid 5m]]
 
@@ -137,15 +131,9 @@ Examples:
   clawauth status
   clawauth status --check --provider anthropic || echo "renew: clawauth setup-token"`,
   async run(ctx, args) {
-    const provider = args.string("provider");
-    if (provider !== undefined && !PROVIDER_ID.test(provider)) {
-      throw usageError(
-        `${safeText(provider)} is not a provider id.`,
-        "status",
-      );
-    }
+    const { provider } = args;
     const paths = resolvePaths(args, ctx);
-    if (args.bool("refresh")) await refreshAll(ctx, paths, args.string("min-valid"), provider);
+    if (args.refresh) await refreshAll(ctx, paths, args["min-valid"], provider);
     const store = await openStore(ctx, paths);
     const now = ctx.now();
     const rows = profileRows(store, now, provider);
@@ -160,7 +148,7 @@ Examples:
     const lineages = rows.some((row) => row.profile.type === "oauth")
       ? await collectCopies(paths, false)
       : new Map<string, (StoreCopy | LinkCopy)[]>();
-    if (args.bool("json")) {
+    if (args.json) {
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
@@ -204,6 +192,6 @@ Examples:
       const lines = Object.entries(order).map(([p, ids]) => `  ${p}: ${ids.join(", ")}`);
       if (lines.length > 0) ctx.out(`\nOrder:\n${lines.join("\n")}\n`);
     }
-    return args.bool("check") ? checkCode(rows) : Exit.ok;
+    return args.check ? checkCode(rows) : Exit.ok;
   },
-};
+});

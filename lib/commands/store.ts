@@ -6,12 +6,13 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { flag } from "../flags.ts";
 import { load } from "../lazy.ts";
 import { printJson, safeText, table } from "../output/output.ts";
-import { stateDirOf, type StateRef, stateRefOf } from "../paths.ts";
+import { stateDirOf, type StateFlags, type StateRef, stateRefOf } from "../paths.ts";
 import { readSecret } from "../login/secret_input.ts";
 import { namedStore, openclawStateDbPath } from "../store/kind.ts";
 import {
@@ -235,16 +236,19 @@ async function rotate(ctx: Context, state: StateRef, file: string | undefined): 
 }
 
 /** The `store` command. */
-export const command: Command = {
-  positionals: true,
+export const command = defineCommand({
+  positionals: {
+    choose: "action",
+    from: { init: [], status: [], copy: [], keygen: [], "rotate-key": [] },
+  },
   flags: {
-    json: { type: "boolean" },
-    from: { type: "string" },
-    to: { type: "string" },
-    "dry-run": { type: "boolean" },
-    force: { type: "boolean" },
-    out: { type: "string" },
-    "new-key-file": { type: "string" },
+    json: flag.boolean(),
+    from: flag.string(),
+    to: flag.string(),
+    "dry-run": flag.boolean(),
+    force: flag.boolean(),
+    out: flag.string(),
+    "new-key-file": flag.string(),
   },
   help: `Usage: clawauth store init
        clawauth store status [--json]
@@ -287,39 +291,30 @@ Examples:
   clawauth store init
   clawauth store copy --from json --to "$CLAWAUTH_STORE" --dry-run`,
   async run(ctx, args) {
-    const [action, ...extra] = args.positionals;
-    if (extra.length > 0) throw usageError("store takes one action.", "store");
-    switch (action) {
+    switch (args.action) {
       case "keygen":
-        return keygen(ctx, args.string("out"));
+        return keygen(ctx, args.out);
       case "init":
         return await init(ctx, fleetState(ctx, args));
       case "status":
-        return await status(ctx, fleetState(ctx, args), args.bool("json"));
+        return await status(ctx, fleetState(ctx, args), args.json);
       case "copy":
         return await copy(ctx, stateDirOf(args, ctx), {
-          from: args.string("from"),
-          to: args.string("to"),
-          agent: args.string("agent"),
-          dryRun: args.bool("dry-run"),
-          force: args.bool("force"),
+          from: args.from,
+          to: args.to,
+          agent: args.agent,
+          dryRun: args["dry-run"],
+          force: args.force,
         });
       case "rotate-key":
-        return await rotate(ctx, fleetState(ctx, args), args.string("new-key-file"));
-      default:
-        throw usageError(
-          action === undefined
-            ? "store needs an action: init, status, copy, keygen or rotate-key."
-            : `Unknown store action ${safeText(action, 40)}.`,
-          "store",
-        );
+        return await rotate(ctx, fleetState(ctx, args), args["new-key-file"]);
     }
   },
-};
+});
 
 /** The run's store, which these actions need to be a fleet store. */
-function fleetState(ctx: Context, args: Parameters<Command["run"]>[1]): StateRef {
-  const state = stateRefOf(args, ctx);
+function fleetState(ctx: Context, flags: StateFlags): StateRef {
+  const state = stateRefOf(flags, ctx);
   if (state.backend !== "postgres") {
     throw new ClawauthError(
       `This run's store is ${state.backend}; store init, status and rotate-key work on a fleet store.`,

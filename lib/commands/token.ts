@@ -6,24 +6,21 @@
  * @module
  */
 
-import { type Command, GLOBAL_HELP } from "../command.ts";
-import { parseDuration } from "../duration.ts";
-import { usageError } from "../errors.ts";
+import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { flag } from "../flags.ts";
 import { routingOrder } from "../openclaw_config.ts";
-import { printJson, safeText } from "../output/output.ts";
+import { printJson } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";
 import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import { obtainCredential } from "../routing/credential.ts";
 
-const DEFAULT_MIN_VALID_MS = 5 * 60_000;
-
 /** The `token` command. */
-export const command: Command = {
+export const command = defineCommand({
   flags: {
     ...SELECT_FLAGS,
-    "min-valid": { type: "string" },
-    json: { type: "boolean" },
+    "min-valid": flag.duration({ default: "5m" }),
+    json: flag.boolean(),
   },
   help:
     `Usage: clawauth token [--provider ID | --profile ID | --model SPEC] [--min-valid 5m] [--json]
@@ -45,21 +42,13 @@ Examples:
   curl -H "Authorization: Bearer $(clawauth token --profile openai-codex:default)" …`,
   async run(ctx, args) {
     const request = requestOf(args, "token");
-    const span = args.string("min-valid");
-    const minValid = span === undefined ? DEFAULT_MIN_VALID_MS : parseDuration(span);
-    if (minValid === undefined) {
-      throw usageError(
-        `--min-valid ${safeText(span ?? "")} is not a duration such as 5m.`,
-        "token",
-      );
-    }
     const paths = resolvePaths(args, ctx);
     const store = await openStore(ctx, paths);
     const { profile, secret } = await obtainCredential(ctx, paths, store, request, {
-      minValidMs: minValid,
+      minValidMs: args["min-valid"],
       externalOrder: await routingOrder(ctx, paths.openclawConfig, request),
     });
-    if (args.bool("json")) {
+    if (args.json) {
       printJson(ctx, {
         profile: profile.id,
         provider: profile.provider,
@@ -73,4 +62,4 @@ Examples:
     }
     return 0;
   },
-};
+});

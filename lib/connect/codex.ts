@@ -81,7 +81,7 @@ async function chatgptProfile(run: ToolRun): Promise<{ id: string; accountId?: s
 /** The tables clawauth writes for the chosen provider. */
 async function providerTables(run: ToolRun): Promise<{ tables: TomlTable; provider: string }> {
   const provider = run.request.provider ?? "openai";
-  const baseUrl = run.args.string("base-url") ?? BASE_URLS[provider];
+  const baseUrl = run.baseUrl ?? BASE_URLS[provider];
   if (baseUrl === undefined) {
     throw usageError(
       `Codex needs the API's base URL for provider ${provider}: pass --base-url URL.`,

@@ -157,7 +157,7 @@ export const gitTool: ToolAdapter = {
   selects: true,
   async connect(run) {
     const { ctx } = run;
-    const url = helperUrl(run.args.string("host") ?? DEFAULT_HOST);
+    const url = helperUrl(run.host ?? DEFAULT_HOST);
     const key = `credential.${url}.helper`;
     const helper = `!${
       shellLine([...run.self, "git-credential", ...run.state, ...selectionWords(run.request)])
@@ -222,7 +222,7 @@ export const gitTool: ToolAdapter = {
   },
   async disconnect(run) {
     const { ctx } = run;
-    const url = helperUrl(run.args.string("host") ?? DEFAULT_HOST);
+    const url = helperUrl(run.host ?? DEFAULT_HOST);
     const key = `credential.${url}.helper`;
     const file = gitGlobalFile(ctx);
     const recordAt = await recordFor(run, { file, url });

@@ -10,7 +10,6 @@
  * @module
  */
 
-import type { Args } from "../args.ts";
 import type { Context } from "../context.ts";
 import { shellWord } from "../login/via.ts";
 import type { Paths } from "../paths.ts";
@@ -40,9 +39,9 @@ export function absolute(path: string): string {
   return `${Deno.cwd()}/${path}`.replace(/\/(\.\/)+/g, "/").replace(/\/{2,}/g, "/");
 }
 
-/** A store named by the user that may go into argv: a word, or a URL without a password. */
-function storeWord(ctx: Context, args: Args): string | undefined {
-  const named = args.string("store") || ctx.env("CLAWAUTH_STORE");
+/** A store named by the user (`--store`, else `$CLAWAUTH_STORE`) that may go into argv: a word, or a URL without a password. */
+function storeWord(ctx: Context, storeFlag: string | undefined): string | undefined {
+  const named = storeFlag || ctx.env("CLAWAUTH_STORE");
   if (!named) return undefined;
   // A password never goes into another tool's config (nor argv): SPEC §8.
   return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(named) ? undefined : named;
@@ -52,18 +51,18 @@ function storeWord(ctx: Context, args: Args): string | undefined {
  * The words that pin this run's state: `--state-dir` (always, absolute),
  * `--agent` unless it is `main`, `--store` when the user named one.
  */
-export function stateWords(ctx: Context, args: Args, paths: Paths): string[] {
+export function stateWords(ctx: Context, storeFlag: string | undefined, paths: Paths): string[] {
   const words = ["--state-dir", absolute(paths.stateDir)];
   if (paths.agent !== "main") words.push("--agent", paths.agent);
-  const store = storeWord(ctx, args);
+  const store = storeWord(ctx, storeFlag);
   if (store) words.push("--store", store);
   return words;
 }
 
-/** Whether a store was named that cannot go into the command (a URL with a password). */
-export function storeLeftOut(ctx: Context, args: Args): boolean {
-  const named = args.string("store") || ctx.env("CLAWAUTH_STORE");
-  return named !== undefined && named !== "" && storeWord(ctx, args) === undefined;
+/** Whether a store was named (`--store`, else `$CLAWAUTH_STORE`) that cannot go into the command (a URL with a password). */
+export function storeLeftOut(ctx: Context, storeFlag: string | undefined): boolean {
+  const named = storeFlag || ctx.env("CLAWAUTH_STORE");
+  return named !== undefined && named !== "" && storeWord(ctx, storeFlag) === undefined;
 }
 
 /** `--profile ID`, else `--provider ID`, else nothing. */

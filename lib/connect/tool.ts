@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { Args } from "../args.ts";
 import type { Context } from "../context.ts";
 import type { Paths } from "../paths.ts";
 import type { RouteRequest } from "../routing/routing.ts";
@@ -13,7 +12,10 @@ import type { RouteRequest } from "../routing/routing.ts";
 /** Everything an adapter needs for one `connect` or `disconnect`. */
 export interface ToolRun {
   ctx: Context;
-  args: Args;
+  /** `--host HOST` (git). */
+  host?: string;
+  /** `--base-url URL` (codex). */
+  baseUrl?: string;
   /** clawauth's own paths (state dir, agent, store). */
   paths: Paths;
   /** What the tool should be given: `--provider` / `--profile` (either may be unset). */

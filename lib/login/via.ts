@@ -11,7 +11,6 @@
  */
 
 import { safeText } from "../output/output.ts";
-import { type Args } from "../args.ts";
 import { openBrowser } from "./browser.ts";
 import type { Context } from "../context.ts";
 import { isLoopback } from "../oauth/endpoints.ts";
@@ -62,23 +61,41 @@ export function shellWord(word: string): string {
   return word.startsWith("~/") ? `~/${quote(word.slice(2))}` : quote(word);
 }
 
+/** How the remote login runs, beyond its provider and port (the `login` flags it passes on). */
+export interface ViaOptions {
+  /** clawauth on the host (`--remote-bin`); default `clawauth` on its PATH. */
+  remoteBin?: string;
+  /** `--profile NAME`. */
+  profile?: string;
+  /** `--timeout`, in milliseconds. */
+  timeoutMs?: number;
+  /** `--agent ID`. */
+  agent?: string;
+  /** `--json`. */
+  json?: boolean;
+  /** Whether the authorize URL is opened here (no `--no-browser`). */
+  openBrowser?: boolean;
+}
+
 /** The remote command line: `<remote-bin> login --provider ID --no-browser --forwarded --port N …`. */
-export function remoteCommand(args: Args, providerId: string, port: number): string {
+export function remoteCommand(opts: ViaOptions & { providerId: string; port: number }): string {
   const words = [
-    args.string("remote-bin") ?? "clawauth",
+    opts.remoteBin ?? "clawauth",
     "login",
     "--provider",
-    providerId,
+    opts.providerId,
     "--no-browser",
     "--forwarded",
     "--port",
-    String(port),
+    String(opts.port),
   ];
-  for (const flag of ["profile", "timeout", "agent"]) {
-    const value = args.string(flag);
-    if (value !== undefined) words.push(`--${flag}`, value);
+  if (opts.profile !== undefined) words.push("--profile", opts.profile);
+  // In whole seconds: what every clawauth version reads.
+  if (opts.timeoutMs !== undefined) {
+    words.push("--timeout", String(Math.ceil(opts.timeoutMs / 1000)));
   }
-  if (args.bool("json")) words.push("--json");
+  if (opts.agent !== undefined) words.push("--agent", opts.agent);
+  if (opts.json) words.push("--json");
   return words.map(shellWord).join(" ");
 }
 
@@ -183,11 +200,9 @@ function outcome(status: Deno.CommandStatus, host: string, bin: string): number 
 /** Runs the remote login through ssh; returns the remote's exit code. */
 export async function loginVia(
   ctx: Context,
-  args: Args,
-  host: string,
-  redirectUri: string,
-  providerId: string,
+  opts: ViaOptions & { host: string; redirectUri: string; providerId: string },
 ): Promise<number> {
+  const { host, redirectUri } = opts;
   if (!DESTINATION.test(host)) {
     throw usageError(`${safeText(host, 80)} is not an ssh destination ([user@]host).`, "login");
   }
@@ -204,7 +219,7 @@ export async function loginVia(
         `${port}:127.0.0.1:${port}`,
         "--",
         host,
-        remoteCommand(args, providerId, port),
+        remoteCommand({ ...opts, port }),
       ],
       stdin: "inherit",
       stdout: "inherit",
@@ -224,9 +239,9 @@ export async function loginVia(
   try {
     const [status] = await Promise.all([
       child.status,
-      relayStderr(ctx, child.stderr, host, port, !args.bool("no-browser")),
+      relayStderr(ctx, child.stderr, host, port, opts.openBrowser ?? true),
     ]);
-    return outcome(status, host, args.string("remote-bin") ?? "clawauth");
+    return outcome(status, host, opts.remoteBin ?? "clawauth");
   } finally {
     Deno.removeSignalListener("SIGINT", ignore);
   }

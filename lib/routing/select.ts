@@ -6,11 +6,12 @@
  */
 
 import { safeText } from "../output/output.ts";
-import type { Args } from "../args.ts";
+import type { Kind } from "../args.ts";
+import { flag } from "../flags.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { loginCommand } from "../output/hints.ts";
 import { own } from "../json.ts";
-import { listProfiles, PROVIDER_ID, readProfile, stateOf, usageOf } from "../profiles.ts";
+import { listProfiles, readProfile, stateOf, usageOf } from "../profiles.ts";
 import {
   availableAt,
   type Candidate,
@@ -22,29 +23,34 @@ import type { StoreData } from "../store.ts";
 import type { StoreKind } from "../store/kind.ts";
 import { storedProfileId, storedRoute } from "../provider_names.ts";
 
+/** `--model`: OpenClaw's `Model@provider[:profile]`, read into a request. */
+const MODEL_SPEC: Kind<RouteRequest> = {
+  what: "Model@provider[:profile]",
+  read: parseModelSpec,
+};
+
 /** The flags that name what a request wants. */
 export const SELECT_FLAGS = {
-  provider: { type: "string" },
-  profile: { type: "string" },
-  model: { type: "string" },
-} as const;
+  provider: flag.provider(),
+  profile: flag.profileId(),
+  model: flag.value(MODEL_SPEC),
+};
 
-/** Reads the request from `--provider`, `--profile` and `--model`. */
-export function requestOf(args: Args, command: string): RouteRequest {
-  const modelSpec = args.string("model");
-  const fromModel = modelSpec === undefined ? {} : parseModelSpec(modelSpec);
-  if (fromModel === undefined) {
-    throw usageError(
-      `--model ${safeText(modelSpec ?? "")} is not Model@provider[:profile].`,
-      command,
-    );
-  }
-  const profileId = args.string("profile") ?? fromModel.profileId;
-  const provider = args.string("provider") ?? fromModel.provider ??
-    profileId?.split(":")[0];
-  if (provider !== undefined && !PROVIDER_ID.test(provider)) {
-    throw usageError(`${safeText(provider)} is not a provider id.`, command);
-  }
+/** What `--provider`, `--profile` and `--model` named, as parsed (any may be unset). */
+export interface Selection {
+  /** A provider id. */
+  readonly provider?: string;
+  /** A profile id, `provider:name`. */
+  readonly profile?: string;
+  /** The request a model spec names. */
+  readonly model?: RouteRequest;
+}
+
+/** Merges `--provider`, `--profile` and `--model` into one request, refusing a mismatch. */
+export function requestOf(selection: Selection, command: string): RouteRequest {
+  const fromModel = selection.model ?? {};
+  const profileId = selection.profile ?? fromModel.profileId;
+  const provider = selection.provider ?? fromModel.provider ?? profileId?.split(":")[0];
   if (profileId !== undefined && !profileId.startsWith(`${provider}:`)) {
     throw usageError(
       `Profile ${safeText(profileId)} does not belong to provider ${provider}.`,
