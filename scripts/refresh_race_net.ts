@@ -12,13 +12,13 @@
  *   `auth.openai.com` to the IdP and answers
  *   `chatgpt.com/backend-api/wham/usage` with a harmless usage document.
  *
- * OpenClaw sends its hard-coded client id `app_EMoamEEZ73f0CkXaXp7hrann`,
- * which the sandbox IdP does not know (it has one client, `clawauth-test`,
- * and no option for another): the front renames it on the way in, and logs
- * which client id each token request came with, so the test can tell who
- * refreshed. Every refresh grant can be held `--token-delay` ms before it is
- * forwarded (network latency, the same for every client), which widens the
- * race windows, or held until the test opens a gate.
+ * OpenClaw sends its hard-coded client id `app_EMoamEEZ73f0CkXaXp7hrann`;
+ * the IdP knows it as another id of its one client (`clientIds`), so
+ * OpenClaw refreshes the logins clawauth makes as `clawauth-test`. The front
+ * logs which client id each token request came with, so the test can tell
+ * who refreshed. Every refresh grant can be held `--token-delay` ms before
+ * it is forwarded (network latency, the same for every client), which widens
+ * the race windows, or held until the test opens a gate.
  *
  * Run: `ip netns exec NS deno run -A scripts/refresh_race_net.ts --dir DIR
  * [--token-delay MS]`. It prints one JSON line when ready
@@ -49,7 +49,7 @@ export const FRONT_NAMES = ["auth.openai.com", "chatgpt.com"] as const;
 export interface TokenRequest {
   /** `Date.now()` when it arrived. */
   at: number;
-  /** The client id it was sent with (before renaming). */
+  /** The client id it was sent with. */
   client: string;
   grant: string;
   /** First 12 hex digits of the SHA-256 of the refresh token sent (refresh grants). */
@@ -184,7 +184,10 @@ export async function startRaceNet(
   opts: { dir: string; tokenDelayMs?: number; hostname?: string; port?: number },
 ): Promise<RaceNet> {
   const { ca, cert, key } = await makeCertificates(opts.dir);
-  const idp = await startSandboxIdp({ accessTokenTtlSec: 3600 });
+  const idp = await startSandboxIdp({
+    accessTokenTtlSec: 3600,
+    clientIds: [OPENCLAW_CODEX_CLIENT_ID],
+  });
   const token: TokenRequest[] = [];
   const usage: UsageRequest[] = [];
   let delay = opts.tokenDelayMs ?? 0;
@@ -212,9 +215,9 @@ export async function startRaceNet(
 
   const tokenRequest = async (request: Request): Promise<Response> => {
     const at = Date.now();
-    const form = new URLSearchParams(await request.text());
+    const body = await request.text();
+    const form = new URLSearchParams(body);
     const client = form.get("client_id") ?? "";
-    if (client === OPENCLAW_CODEX_CLIENT_ID) form.set("client_id", idp.clientId);
     const grant = form.get("grant_type") ?? "";
     const refresh = form.get("refresh_token");
     const entry: TokenRequest = {
@@ -230,7 +233,7 @@ export async function startRaceNet(
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
     if (grant === "refresh_token" && gate) await gate.opened;
-    const answer = await forward(request, form.toString());
+    const answer = await forward(request, body);
     const text = await answer.text();
     entry.status = answer.status;
     try {

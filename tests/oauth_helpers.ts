@@ -21,7 +21,10 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts the sandbox IdP and points `provider` at it in the state dir's clawauth.json. */
+/**
+ * Starts the sandbox IdP and points `provider` at it in the state dir's
+ * clawauth.json. Close it with `await using idp = await idpFor(…)` or `close()`.
+ */
 export async function idpFor(
   state: TempState,
   opts: SandboxIdpOptions & { provider?: string; port?: number } = {},

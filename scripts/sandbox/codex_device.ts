@@ -16,7 +16,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { newPkce } from "../lib/oauth/oauth.ts";
+import { newPkce } from "../../lib/oauth/oauth.ts";
 
 /** Routes of the emulation, relative to the issuer. */
 export const CODEX_DEVICE_ROUTES = {
@@ -90,16 +90,25 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
 }
 
-/**
- * Creates the emulation for the IdP at `issuer`. `browse(url, login)`
- * performs a browser's sign-in at the IdP starting from an authorize URL.
- */
-export function codexDeviceEmulator(
-  issuer: string,
-  clientId: string,
-  intervalSec: number,
-  browse: (authorizeUrl: string, login?: string) => Promise<unknown>,
-): CodexDeviceEmulator {
+/** What {@linkcode codexDeviceEmulator} needs to know of the IdP. */
+export interface CodexDeviceOptions {
+  /** The IdP's issuer URL (no trailing slash). */
+  issuer: string;
+  /** The IdP's authorization endpoint, where an approval signs in. */
+  authorizeUrl: string;
+  /** The client the approval authorizes. */
+  clientId: string;
+  /** Every client id a user code may be requested with (`clientId` and its other ids). */
+  acceptedClientIds: readonly string[];
+  /** The polling interval handed out, in seconds. */
+  intervalSec: number;
+  /** Performs a browser's sign-in at the IdP starting from an authorize URL. */
+  browse(authorizeUrl: string, login?: string): Promise<unknown>;
+}
+
+/** Creates the emulation for the IdP described by `opts`. */
+export function codexDeviceEmulator(opts: CodexDeviceOptions): CodexDeviceEmulator {
+  const { issuer, clientId, intervalSec, browse } = opts;
   const byId = new Map<string, DeviceAuth>();
   const byUserCode = new Map<string, DeviceAuth>();
   const byState = new Map<string, DeviceAuth>();
@@ -113,7 +122,7 @@ export function codexDeviceEmulator(
 
   async function issueUserCode(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await jsonBody(req);
-    if (body.client_id !== clientId) {
+    if (typeof body.client_id !== "string" || !opts.acceptedClientIds.includes(body.client_id)) {
       return send(res, 400, { error: "invalid_client", error_description: "unknown client_id" });
     }
     // The server makes the PKCE pair here and hands the verifier out once approved.
@@ -203,7 +212,7 @@ export function codexDeviceEmulator(
     },
     async approveCodexDevice(userCode, login): Promise<void> {
       const auth = known(userCode);
-      const url = new URL(`${issuer}/oauth/authorize`);
+      const url = new URL(opts.authorizeUrl);
       for (
         const [key, value] of Object.entries({
           response_type: "code",
