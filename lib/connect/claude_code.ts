@@ -14,8 +14,8 @@ import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { readConfigFile } from "./config_file.ts";
 import { parseJsonConfig, valueAt } from "./json_config.ts";
-import { connectJson, disconnectJson } from "./json_tool.ts";
-import { reportConnected, reportDisconnected } from "./report.ts";
+import { connectJson, disconnectJsonTool } from "./json_tool.ts";
+import { reportConnected } from "./report.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
 import { minutesWord, type ToolAdapter } from "./tool.ts";
@@ -107,14 +107,6 @@ export const claudeCode: ToolAdapter = {
       );
     }
   },
-  async disconnect(run) {
-    const file = join(claudeConfigDir(run.ctx), "settings.json");
-    const outcome = await disconnectJson(run.ctx, {
-      stateDir: run.paths.stateDir,
-      tool: TOOL,
-      file,
-      dryRun: run.dryRun,
-    });
-    reportDisconnected(run.ctx, { tool: TOOL, ...outcome, dryRun: run.dryRun });
-  },
+  disconnect: (run) =>
+    disconnectJsonTool(run, TOOL, join(claudeConfigDir(run.ctx), "settings.json")),
 };

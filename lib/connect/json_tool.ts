@@ -11,6 +11,8 @@
 import type { Context } from "../context.ts";
 import type { JsonObject } from "../json.ts";
 import { warn } from "../output/output.ts";
+import { reportDisconnected } from "./report.ts";
+import type { ToolRun } from "./tool.ts";
 import { type ConfigFile, readConfigFile } from "./config_file.ts";
 import { recordOf, undoConnection, type UndoOutcome, writeConnection } from "./connection.ts";
 import {
@@ -164,4 +166,15 @@ export function disconnectJson(
       return emptied ? undefined : text;
     },
   });
+}
+
+/** A JSON-configured tool's `disconnect`: undo what connect recorded for `file`, and say so. */
+export async function disconnectJsonTool(run: ToolRun, tool: string, file: string): Promise<void> {
+  const outcome = await disconnectJson(run.ctx, {
+    stateDir: run.paths.stateDir,
+    tool,
+    file,
+    dryRun: run.dryRun,
+  });
+  reportDisconnected(run.ctx, { tool, ...outcome, dryRun: run.dryRun });
 }

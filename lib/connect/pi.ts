@@ -18,8 +18,8 @@ import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { readConfigFile } from "./config_file.ts";
 import { parseJsonConfig, valueAt } from "./json_config.ts";
-import { connectJson, disconnectJson, type JsonEdit } from "./json_tool.ts";
-import { reportConnected, reportDisconnected } from "./report.ts";
+import { connectJson, disconnectJsonTool, type JsonEdit } from "./json_tool.ts";
+import { reportConnected } from "./report.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
 import type { ToolAdapter } from "./tool.ts";
@@ -116,14 +116,5 @@ export const pi: ToolAdapter = {
       );
     }
   },
-  async disconnect(run) {
-    const file = join(piAgentDir(run.ctx), "models.json");
-    const outcome = await disconnectJson(run.ctx, {
-      stateDir: run.paths.stateDir,
-      tool: TOOL,
-      file,
-      dryRun: run.dryRun,
-    });
-    reportDisconnected(run.ctx, { tool: TOOL, ...outcome, dryRun: run.dryRun });
-  },
+  disconnect: (run) => disconnectJsonTool(run, TOOL, join(piAgentDir(run.ctx), "models.json")),
 };
