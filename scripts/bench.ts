@@ -32,6 +32,7 @@ import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
 import { clawauth, expectLine, onPath, type Probe, roundRobin, spawn } from "./bench_runner.ts";
 import { layouts, refreshWindow } from "./bench_layouts.ts";
 import { contention } from "./bench_contention.ts";
+import { fleetContention } from "./bench_fleet.ts";
 import { scale } from "./bench_scale.ts";
 import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
 import {
@@ -396,6 +397,7 @@ async function main(): Promise<number> {
       floorCmd: setup.probes.floor.cmd,
       repetitions: CONTENTION_REPS,
     }, idp);
+    const fleet = await fleetContention(root, idp, CONTENTION_REPS);
 
     const machine = {
       os: Deno.build.os,
@@ -420,6 +422,7 @@ async function main(): Promise<number> {
       layouts: lay.json,
       refreshWindow: window.json,
       contention: con.json,
+      fleetContention: fleet.json,
       scale: sc.json,
       memory: mem.json,
       durationSec,
@@ -435,7 +438,8 @@ async function main(): Promise<number> {
       }). Wall-clock per process; ${RUNS} runs per command after ${WARMUP} warm-up round(s), ` +
       `interleaved round-robin; every ratio is against a baseline measured in the same run.`;
     console.log(
-      [header, hot.table, lay.table, window.table, con.table, sc.table, mem.table].join("\n\n"),
+      [header, hot.table, lay.table, window.table, con.table, fleet.table, sc.table, mem.table]
+        .join("\n\n"),
     );
     log(
       `token target ≤ ${TARGET_RATIO}× the Deno floor: ${
@@ -444,7 +448,7 @@ async function main(): Promise<number> {
           : "PASS"
       }; wrote bench/results.json in ${durationSec} s`,
     );
-    if (!con.ok) {
+    if (!con.ok || !fleet.ok) {
       log("FAIL: concurrent token calls did not make exactly one refresh with one token");
       return 1;
     }

@@ -5,8 +5,10 @@
  * - Layouts: `token` in OpenClaw 2026.9's SQLite store, with a JSON5
  *   `openclaw.json` beside the store (pinned and routed), with several
  *   profiles of one provider (round robin records `lastUsed`, a store
- *   write), and in a fleet store on a loopback PostgreSQL (without and with
- *   TLS; the connection alone is a row of its own), each as a ratio to the
+ *   write), and in a fleet store on a loopback PostgreSQL (without TLS, and
+ *   with `sslmode=verify-full`): `token` reads through the Deno-native wire
+ *   reader; the connection alone (timed inside its process) and npm:postgres
+ *   (the write path's client) are rows of their own. Each as a ratio to the
  *   Deno floor measured in the same run.
  * - Refresh window: the time from the provider's answer leaving the token
  *   endpoint to the rotated tokens being renamed into place. Signals wait
@@ -28,14 +30,19 @@ type Json = Record<string, unknown>;
 const OPENCLAW_TEMPLATE = `${ROOT}/.ci/.tools/openclaw/template-2026.9.6/state`;
 const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
 const CONNECT_PROBE_PATH = `${ROOT}/bench/.connect_probe.ts`;
+const WIRE_PROBE_PATH = `${ROOT}/bench/.wire_probe.ts`;
 
-/** A Deno script that only loads npm:postgres, connects and runs `SELECT 1`: the connect cost. */
+/**
+ * A Deno script that loads npm:postgres (the fleet's write path), connects
+ * (TLS verified against the CA file, if given) and runs `SELECT 1`.
+ */
 const CONNECT_PROBE =
-  `// Written by scripts/bench_layouts.ts (the fleet connect row) and deleted after the run.
+  `// Written by scripts/bench_layouts.ts (the fleet npm:postgres rows) and deleted after the run.
 import postgres from "postgres";
 import { connect } from "node:net";
-const [host, port, database, user, ssl] = Deno.args;
-const sql = postgres({ host, port: Number(port), database, username: user, ssl: ssl === "prefer" ? "prefer" : false,
+const [host, port, database, user, caFile] = Deno.args;
+const ssl = caFile ? { ca: Deno.readTextFileSync(caFile), rejectUnauthorized: true } : false;
+const sql = postgres({ host, port: Number(port), database, username: user, ssl,
   fetch_types: false, max: 1, onnotice: () => {},
   socket: () => new Promise((resolve, reject) => {
     const s = connect({ host, port: Number(port) });
@@ -46,6 +53,19 @@ const sql = postgres({ host, port: Number(port), database, username: user, ssl: 
 await sql.unsafe("SELECT 1");
 console.log("connected");
 Deno.exit(0);
+`;
+
+/**
+ * A Deno script that times, inside its process, what the wire reader does
+ * on `token`: TCP, TLS, start-up, authentication, `SELECT 1`, Terminate.
+ */
+const WIRE_PROBE =
+  `// Written by scripts/bench_layouts.ts (the fleet connect rows) and deleted after the run.
+import { wireQuery } from "../lib/store/postgres_wire.ts";
+import { parsePostgresUrl } from "../lib/store/postgres_url.ts";
+const start = performance.now();
+await wireQuery(parsePostgresUrl(Deno.args[0]), Deno.env.get("PGPASSWORD"), "SELECT 1");
+console.log(\`connected \${(performance.now() - start).toFixed(3)}\`);
 `;
 
 /** How `openclaw.json` looks as OpenClaw's docs tell people to write it. */
@@ -68,6 +88,8 @@ interface Layout {
   probe: Probe;
   /** The ratio to the Deno floor this row must meet, when it has a target. */
   target?: number;
+  /** The probe prints `connected MS`, a time taken inside it, which is the row's sample. */
+  inProcess?: boolean;
 }
 
 /** Copies a directory tree (the prepared OpenClaw state) with its modes. */
@@ -180,7 +202,7 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
     skipped.push("OpenClaw SQLite store: no prepared OpenClaw state (run the test suite once)");
   }
 
-  // A fleet store on a loopback PostgreSQL: `token` pays for the database client and a connection.
+  // A fleet store on a loopback PostgreSQL: `token` reads through the wire reader.
   const cluster = await startCluster();
   if (typeof cluster === "string") {
     skipped.push(`Fleet store: ${cluster}`);
@@ -205,29 +227,43 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
     "api-key",
   ], fleetKey);
   Deno.writeTextFileSync(CONNECT_PROBE_PATH, CONNECT_PROBE);
-  const { port } = cluster;
+  Deno.writeTextFileSync(WIRE_PROBE_PATH, WIRE_PROBE);
+  const { port, caFile } = cluster;
   const database = url.replace(/^.*\//, "");
-  for (
-    const [mode, label, target] of [["disable", "no TLS", 2], ["prefer", "TLS", undefined]] as const
-  ) {
+  const deno = (...args: string[]) => [Deno.execPath(), "run", "--quiet", ...args];
+  const modes = [["disable", "no TLS", "sslmode=disable"]];
+  if (caFile) modes.push(["tls", "TLS", `sslmode=verify-full&sslrootcert=${caFile}`]);
+  else skipped.push("Fleet store with TLS: no throwaway CA (openssl is missing)");
+  for (const [mode, label, params] of modes) {
+    const suffix = mode === "tls" ? "Tls" : "";
+    const storeUrl = `${url}?${params}`;
     layouts.push({
       probe: {
-        key: mode === "disable" ? "fleetStore" : "fleetStoreTls",
-        label: `Fleet store, PostgreSQL on loopback (${label}): \`token --provider openai\``,
+        key: `fleetStore${suffix}`,
+        label: `Fleet store, PostgreSQL on loopback (${label}${
+          mode === "tls" ? ", verify-full" : ""
+        }): \`token --provider openai\``,
         cmd: [...cli(fleetDir), "token", "--provider", "openai"],
-        env: { ...fleetEnv, CLAWAUTH_STORE: `${url}?sslmode=${mode}` },
+        env: { ...fleetEnv, CLAWAUTH_STORE: storeUrl },
         check: expectLine(fleetKey),
       },
-      ...(target ? { target } : {}),
-    });
-    layouts.push({
+      target: 2,
+    }, {
       probe: {
-        key: mode === "disable" ? "fleetConnect" : "fleetConnectTls",
-        label: `↳ connect alone: Deno + npm:postgres, connect and \`SELECT 1\` (${label})`,
-        cmd: [
-          Deno.execPath(),
-          "run",
-          "--quiet",
+        key: `fleetConnect${suffix}`,
+        label: `↳ its connection alone, timed inside the process: TCP, ${
+          mode === "tls" ? "TLS, " : ""
+        }start-up, SCRAM, \`SELECT 1\` (wire reader)`,
+        cmd: deno("--allow-net", "--allow-env", "--allow-read", WIRE_PROBE_PATH, storeUrl),
+        env: { HOME: root, PGPASSWORD: cluster.password },
+      },
+      inProcess: true,
+    }, {
+      probe: {
+        key: `fleetNpmPostgres${suffix}`,
+        label:
+          `↳ npm:postgres instead (the write path): Deno + client, connect, \`SELECT 1\` (${label})`,
+        cmd: deno(
           "--allow-net",
           "--allow-env",
           "--allow-read",
@@ -237,14 +273,28 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
           String(port),
           database,
           "fleet",
-          mode,
-        ],
+          ...(mode === "tls" ? [caFile!] : []),
+        ),
         env: { HOME: root, PGPASSWORD: cluster.password },
         check: expectLine("connected"),
       },
     });
   }
   return { layouts, skipped };
+}
+
+/** Runs a probe that prints `connected MS` and collects the times it measured inside itself. */
+async function inProcessTimes(probe: Probe, runs: number, warmup: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const run = await spawn(probe.cmd, probe.env, true);
+    const measured = /^connected (\d+(?:\.\d+)?)$/m.exec(run.stdout);
+    if (run.code !== 0 || !measured) {
+      throw new Error(`${probe.label} exited ${run.code}: ${run.stderr.trim().slice(0, 400)}`);
+    }
+    if (i >= warmup) samples.push(Number(measured[1]));
+  }
+  return samples;
 }
 
 /** The layout rows: each as a ratio to a Deno floor measured in the same round robin. */
@@ -270,7 +320,11 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
       env: { HOME: root },
       check: expectLine("floor"),
     };
-    const samples = await roundRobin([floor, ...rows.map((r) => r.probe)], runs, warmup);
+    const timed = rows.filter((r) => !r.inProcess).map((r) => r.probe);
+    const samples = await roundRobin([floor, ...timed], runs, warmup);
+    for (const { probe } of rows.filter((r) => r.inProcess)) {
+      samples.set(probe.key, await inProcessTimes(probe, runs, warmup));
+    }
     const floorMs = median(samples.get(floor.key)!);
     const json: Json = { denoFloorMs: round(floorMs), skipped };
     let misses = 0;
@@ -281,7 +335,7 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
       "1.00×",
       "",
     ]];
-    for (const { probe, target } of rows) {
+    for (const { probe, target, inProcess } of rows) {
       const st = samples.get(probe.key)!;
       const ratio = median(st) / floorMs;
       const verdict = target === undefined
@@ -297,6 +351,7 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
         p90Ms: round(percentile(st, 90)),
         ratioToDenoFloor: round(ratio, 3),
         ...(target === undefined ? {} : { targetRatio: target, verdict: verdict.split(" ")[0] }),
+        ...(inProcess ? { timedInsideProcess: true } : {}),
       };
     }
     for (const reason of skipped) lines.push([reason, "skipped", "", "", ""]);
@@ -307,7 +362,7 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
     );
     return { table, json, misses };
   } finally {
-    for (const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH]) {
+    for (const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH, WIRE_PROBE_PATH]) {
       try {
         Deno.removeSync(path);
       } catch { /* already gone */ }

@@ -3,8 +3,11 @@
  * kept in a PostgreSQL database that many machines share, seen through the
  * same {@linkcode StoreData} shape the JSON backend has.
  *
- * - A read is one pipelined round of queries, no lock (MVCC gives a
- *   consistent enough view, as an atomically renamed file does).
+ * - A read is one round of queries, no lock (MVCC gives a consistent
+ *   enough view, as an atomically renamed file does), through the
+ *   Deno-native wire reader (postgres_wire.ts) or the pool
+ *   ({@linkcode readRows} decides): `token` on a valid credential loads
+ *   neither npm:postgres nor the Node layer.
  * - A write is one transaction holding the agent's row lock (the fleet's
  *   store lock): re-read, let `change` edit the document, write back only the
  *   rows it changed, commit. Lock waits are bounded by `lock_timeout`.
@@ -17,18 +20,14 @@
 
 import { ClawauthError, Exit } from "../errors.ts";
 import { isObject, type JsonObject } from "../json.ts";
+import { load } from "../lazy.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../paths.ts";
 import type { StoreData } from "./data.ts";
 import { jsonEqual } from "./openclaw_layers.ts";
-import {
-  type FleetClient,
-  fleetClient,
-  guarded,
-  type Sql,
-  transaction,
-  type Tx,
-} from "./postgres_client.ts";
-import { type StoreKey, wrongKeyError } from "./postgres_crypto.ts";
+// Types only: the client module (npm:postgres) loads on first use, never on the hot read.
+import type { FleetClient, Sql, Tx } from "./postgres_client.ts";
+import { loadStoreKey, type StoreKey, wrongKeyError } from "./postgres_crypto.ts";
+import { findPassword } from "./postgres_pass.ts";
 import {
   extraOf,
   openExtra,
@@ -39,14 +38,9 @@ import {
   sealExtra,
   sealProfile,
 } from "./postgres_rows.ts";
-import {
-  assertKey,
-  assertReadable,
-  assertWritable,
-  canaryOpens,
-  type SchemaState,
-  schemaStateOf,
-} from "./postgres_schema.ts";
+import type { SCHEMA_VERSION, SchemaState } from "./postgres_schema.ts";
+import { parsePostgresUrl, type PostgresTarget } from "./postgres_url.ts";
+import { NeedsClient, wireQuery } from "./postgres_wire.ts";
 
 /** An agent's document as read, and the profiles whose secrets did not decrypt. */
 export interface FleetSnapshot {
@@ -63,6 +57,7 @@ interface AgentRow {
 }
 
 type Query = Sql | Tx;
+type Schema = typeof import("./postgres_schema.ts");
 
 function metaQuery(q: Query) {
   return q<{ key: string; value: string }[]>`SELECT key, value FROM clawauth.meta`;
@@ -81,16 +76,30 @@ function agentQuery(q: Query, agent: string) {
     WHERE a.agent = ${agent}`;
 }
 
-const warned = new Set<FleetClient>();
+/** Store URLs whose connection warning was printed (once per process). */
+const warned = new Set<string>();
+/** Store URLs whose npm:postgres pool this process has opened. */
+const pooled = new Set<string>();
 
-/** The pool of `state`'s fleet store; a connection warning is printed once. */
-function clientOf(state: StateRef): FleetClient {
-  const client = fleetClient(state);
-  if (client.warning && !warned.has(client)) {
-    warned.add(client);
-    Deno.stderr.writeSync(new TextEncoder().encode(`warning: ${client.warning}\n`));
-  }
-  return client;
+function warnOnce(url: string, warning: string | undefined): void {
+  if (!warning || warned.has(url)) return;
+  warned.add(url);
+  Deno.stderr.writeSync(new TextEncoder().encode(`warning: ${warning}\n`));
+}
+
+/**
+ * The npm:postgres side of `state`'s fleet store (writes, locks, listings),
+ * loaded on first use: its pool, the client module and the schema module.
+ */
+async function poolOf(state: StateRef) {
+  const [db, schema] = await Promise.all([
+    load("store/postgres_client.ts"),
+    load("store/postgres_schema.ts"),
+  ]);
+  const client = db.fleetClient(state);
+  pooled.add(state.url!);
+  warnOnce(client.target.url, client.warning);
+  return { client, db, schema };
 }
 
 /**
@@ -100,7 +109,7 @@ function clientOf(state: StateRef): FleetClient {
  * metadata only (which makes the profile `invalid`, never a garbage token).
  */
 async function openSnapshot(
-  client: FleetClient,
+  client: Pick<FleetClient, "target" | "key">,
   agent: string,
   rows: readonly ProfileRow[],
   agentRow: AgentRow | undefined,
@@ -121,6 +130,7 @@ async function openSnapshot(
     }
   }
   if (undecryptable.length > 0 || extra === undefined) {
+    const { canaryOpens } = await load("store/postgres_schema.ts");
     if (!(await canaryOpens(key!, await canary()))) throw wrongKeyError(key!, client.target.url);
   }
   Object.assign(store, extra ?? {});
@@ -136,38 +146,100 @@ function canaryQuery(q: Query) {
     .then((rows) => rows[0]);
 }
 
+/** The rows of the read path's three statements. */
+type ReadRows = [{ key: string; value: string }[], ProfileRow[], AgentRow[]];
+
 /**
  * The read path's three statements as one simple-protocol message: one
  * round trip, no statement preparation (it saves ~10 ms per `token`). The
  * agent id is inlined, which is safe only because it matches `AGENT_ID`.
+ * Both read paths send exactly this.
  */
-async function readRows(
-  sql: Sql,
-  agent: string,
-): Promise<[{ key: string; value: string }[], ProfileRow[], AgentRow[]]> {
+export function readSql(agent: string): string {
   if (!AGENT_ID.test(agent)) throw new Error(`not an agent id: ${agent}`);
-  const results = await sql.unsafe(`
+  return `
     SELECT key, value FROM clawauth.meta;
     SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id
       FROM clawauth.profiles WHERE agent = '${agent}' ORDER BY id COLLATE "C";
     SELECT a.extra, r."order", r.last_good, r.usage_stats
       FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
-      WHERE a.agent = '${agent}'`) as unknown as [
-    { key: string; value: string }[],
-    ProfileRow[],
-    AgentRow[],
-  ];
-  return results;
+      WHERE a.agent = '${agent}'`;
 }
 
+/** What a read got: the rows, and the store's target, key and canary for opening them. */
+interface Read {
+  rows: ReadRows;
+  target: PostgresTarget;
+  key(): Promise<StoreKey>;
+  canary(): Promise<{ canary: Uint8Array } | undefined>;
+}
+
+/**
+ * Reads an agent's rows; the one place that decides how. Until this process
+ * opens its npm:postgres pool (`token` on a valid credential, `status`,
+ * `list`), through the wire reader: one short Deno-native connection, no
+ * Node layer (`token` ≈ 2× the Deno floor on loopback, against ≈ 4× through
+ * npm:postgres). Once the pool is open (a refresh re-reading under its
+ * lineage lock, a read after a write), through the pool, which saves a
+ * connection. And through the pool whatever the wire reader declines
+ * ({@linkcode NeedsClient}): TLS that `prefer`/`allow`/`require` accept
+ * unverified (no sslrootcert), an authentication method besides trust,
+ * password, md5 and SCRAM-SHA-256.
+ */
+async function readRows(paths: AgentPaths, what: string): Promise<Read> {
+  const sql = readSql(paths.agent);
+  if (!pooled.has(paths.url!)) {
+    const target = parsePostgresUrl(paths.url!);
+    const env = paths.env ?? ((name: string) => Deno.env.get(name));
+    const { password, warning } = findPassword(target, env);
+    warnOnce(target.url, warning);
+    const reading = wireQuery(target, password, sql);
+    // The key loads while the database answers; its failure counts only if the key is needed.
+    const key = loadStoreKey(env);
+    key.catch(() => {});
+    try {
+      const rows = await reading as unknown as ReadRows;
+      return { rows, target, key: () => key, canary: () => readCanary(paths, what) };
+    } catch (error) {
+      if (!(error instanceof NeedsClient)) {
+        throw (await load("store/postgres_client.ts")).dbError(error, target, what);
+      }
+    }
+  }
+  const { client, db } = await poolOf(paths);
+  const rows = await db.guarded(client, what, (q) => q.unsafe(sql)) as unknown as ReadRows;
+  return { rows, target: client.target, key: client.key, canary: () => readCanary(paths, what) };
+}
+
+/** The key canary, through the pool (only when a row did not decrypt). */
+async function readCanary(state: StateRef, what: string) {
+  const { client, db } = await poolOf(state);
+  return await db.guarded(client, what, (sql) => canaryQuery(sql));
+}
+
+/**
+ * Refuses a schema this client cannot read, without loading the client
+ * when the schema is plainly readable; otherwise postgres_schema.ts's
+ * `assertReadable` decides (and words the error).
+ */
+async function assertReadable(meta: ReadRows[0], target: PostgresTarget): Promise<void> {
+  const value = (key: string) => Number(meta.find((row) => row.key === key)?.value);
+  const [version, readableBy] = [value("schema_version"), value("readable_by")];
+  const plain = Number.isSafeInteger(version) && version >= 1 && Number.isSafeInteger(readableBy);
+  if (plain && readableBy <= READS_UP_TO) return;
+  const schema = await load("store/postgres_schema.ts");
+  schema.assertReadable(schema.schemaStateOf(meta), target);
+}
+
+/** `SCHEMA_VERSION`, here without loading its module; `deno check` fails if they differ. */
+const READS_UP_TO: typeof SCHEMA_VERSION = 1;
+
 /** Reads an agent's document and the profiles that do not decrypt (for doctor). */
-export function readPostgresSnapshot(paths: AgentPaths): Promise<FleetSnapshot> {
-  const client = clientOf(paths);
-  return guarded(client, `read agent ${paths.agent}`, async (sql) => {
-    const [meta, rows, agentRows] = await readRows(sql, paths.agent);
-    assertReadable(schemaStateOf(meta), client.target);
-    return await openSnapshot(client, paths.agent, rows, agentRows[0], () => canaryQuery(sql));
-  });
+export async function readPostgresSnapshot(paths: AgentPaths): Promise<FleetSnapshot> {
+  const read = await readRows(paths, `read agent ${paths.agent}`);
+  const [meta, rows, agentRows] = read.rows;
+  await assertReadable(meta, read.target);
+  return await openSnapshot(read, paths.agent, rows, agentRows[0], read.canary);
 }
 
 /** An agent's store as the fleet holds it now; none yet is an empty store. */
@@ -233,19 +305,20 @@ async function writeChanges(
  */
 async function lockAgent(
   tx: Tx,
+  schema: Schema,
   client: FleetClient,
   key: StoreKey,
   agent: string,
 ): Promise<{ rows: ProfileRow[]; agentRow: AgentRow | undefined }> {
   const [meta, , , , rows, agentRows] = await Promise.all([
     metaQuery(tx),
-    assertKey(tx, key, client.target),
+    schema.assertKey(tx, key, client.target),
     tx`INSERT INTO clawauth.agents (agent) VALUES (${agent}) ON CONFLICT (agent) DO NOTHING`,
     tx`SELECT 1 FROM clawauth.agents WHERE agent = ${agent} FOR UPDATE`,
     profileQuery(tx, agent),
     agentQuery(tx, agent),
   ]);
-  assertWritable(schemaStateOf(meta), client.target);
+  schema.assertWritable(schema.schemaStateOf(meta), client.target);
   return { rows, agentRow: agentRows[0] };
 }
 
@@ -260,10 +333,10 @@ export async function updatePostgresStore<T>(
   timeoutMs: number,
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  const client = clientOf(paths);
+  const { client, db, schema } = await poolOf(paths);
   const key = await client.key();
-  return await transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
-    const { rows, agentRow } = await lockAgent(tx, client, key, paths.agent);
+  return await db.transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
+    const { rows, agentRow } = await lockAgent(tx, schema, client, key, paths.agent);
     // The canary opened above, so a row that does not decrypt is damaged, not the key wrong.
     const snapshot = (await openSnapshot(client, paths.agent, rows, agentRow, () =>
       Promise.resolve(undefined))).store;
@@ -287,10 +360,10 @@ export async function withPostgresLineageLock<T>(
   timeoutMs: number,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const client = clientOf(state);
+  const { client, db } = await poolOf(state);
   let done: { result: T } | undefined;
   try {
-    await transaction(client, "lock a login for its refresh", timeoutMs, async (tx) => {
+    await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx) => {
       await tx`INSERT INTO clawauth.lineages (id) VALUES (${lineage})
         ON CONFLICT (id) DO UPDATE SET locked_at = now()`;
       done = { result: await fn() };
@@ -304,76 +377,76 @@ export async function withPostgresLineageLock<T>(
 }
 
 /** The agents of a fleet store, sorted. */
-export function postgresAgents(state: StateRef): Promise<string[]> {
-  const client = clientOf(state);
-  return guarded(client, "list the agents", async (sql) => {
+export async function postgresAgents(state: StateRef): Promise<string[]> {
+  const { client, db, schema } = await poolOf(state);
+  return await db.guarded(client, "list the agents", async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
       sql<{ agent: string }[]>`SELECT agent FROM clawauth.agents ORDER BY agent COLLATE "C"`,
     ]);
-    assertReadable(schemaStateOf(meta), client.target);
+    schema.assertReadable(schema.schemaStateOf(meta), client.target);
     return rows.map((row) => row.agent);
   });
 }
 
 /** Whether the fleet store has the agent of `paths`. */
-export function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
-  const client = clientOf(paths);
-  return guarded(client, `look up agent ${paths.agent}`, async (sql) => {
+export async function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
+  const { client, db, schema } = await poolOf(paths);
+  return await db.guarded(client, `look up agent ${paths.agent}`, async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
       sql`SELECT 1 FROM clawauth.agents WHERE agent = ${paths.agent}`,
     ]);
-    assertReadable(schemaStateOf(meta), client.target);
+    schema.assertReadable(schema.schemaStateOf(meta), client.target);
     return rows.length > 0;
   });
 }
 
 /** Creates an agent (an empty namespace); `false` when it exists already. */
-export function createPostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const client = clientOf(paths);
-  return transaction(client, `add agent ${paths.agent}`, timeoutMs, async (tx) => {
+export async function createPostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
+  const { client, db, schema } = await poolOf(paths);
+  return await db.transaction(client, `add agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, inserted] = await Promise.all([
       metaQuery(tx),
       tx`INSERT INTO clawauth.agents (agent) VALUES (${paths.agent})
         ON CONFLICT (agent) DO NOTHING RETURNING agent`,
     ]);
-    assertWritable(schemaStateOf(meta), client.target);
+    schema.assertWritable(schema.schemaStateOf(meta), client.target);
     return inserted.length > 0;
   });
 }
 
 /** Deletes an agent and everything it holds, once no writer holds it; `false` when absent. */
-export function removePostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const client = clientOf(paths);
-  return transaction(client, `remove agent ${paths.agent}`, timeoutMs, async (tx) => {
+export async function removePostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
+  const { client, db, schema } = await poolOf(paths);
+  return await db.transaction(client, `remove agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, , deleted] = await Promise.all([
       metaQuery(tx),
       // The canary first, as every writer and rotate-key take it: no lock-order deadlock.
       tx`SELECT 1 FROM clawauth.key_canary WHERE id = 1 FOR SHARE`,
       tx`DELETE FROM clawauth.agents WHERE agent = ${paths.agent} RETURNING agent`,
     ]);
-    assertWritable(schemaStateOf(meta), client.target);
+    schema.assertWritable(schema.schemaStateOf(meta), client.target);
     return deleted.length > 0;
   });
 }
 
 /** The schema state of a fleet store (`undefined`: not initialised), for status and doctor. */
-export function postgresSchemaState(state: StateRef): Promise<SchemaState | undefined> {
-  const client = clientOf(state);
-  return guarded(client, "read the schema version", async (sql) => {
+export async function postgresSchemaState(state: StateRef): Promise<SchemaState | undefined> {
+  const { client, db, schema } = await poolOf(state);
+  return await db.guarded(client, "read the schema version", async (sql) => {
     const [exists] = await sql<{ meta: string | null }[]>`
       SELECT to_regclass('clawauth.meta')::text AS meta`;
-    return exists.meta ? schemaStateOf(await metaQuery(sql)) : undefined;
+    return exists.meta ? schema.schemaStateOf(await metaQuery(sql)) : undefined;
   });
 }
 
 /** Refuses a key that does not open the store's canary (exit 65). */
 export async function checkPostgresKey(state: StateRef): Promise<void> {
-  const client = clientOf(state);
+  const { client, db, schema } = await poolOf(state);
   const key = await client.key();
-  const row = await guarded(client, "check the key", (sql) => canaryQuery(sql));
-  const opens = await canaryOpens(key, row);
+  const row = await db.guarded(client, "check the key", (sql) => canaryQuery(sql));
+  const opens = await schema.canaryOpens(key, row);
   if (opens === false) throw wrongKeyError(key, client.target.url);
   if (opens === undefined) {
     throw new ClawauthError(

@@ -1,0 +1,173 @@
+/**
+ * `deno task bench`, fleet contention (issue 16): 1, 8, 32 and 64
+ * concurrent `token` calls spread over 3 simulated machines (separate HOMEs
+ * and state dirs) that share one fleet store on a loopback PostgreSQL, on one
+ * expired OAuth login from the sandbox identity provider. Refreshes the IdP
+ * saw (must be 1: one lineage lock in the database, fleet-wide), distinct
+ * tokens (must be 1), and the wall time against one refresh. Skipped, with
+ * the reason, when PostgreSQL is not installed (tests/postgres_env.ts).
+ *
+ * @module
+ */
+
+import { clawauth, spawn } from "./bench_runner.ts";
+import { type Json, log, markdownTable, median, ms, round, times } from "./bench_util.ts";
+import { CLI_COMMAND } from "./cli_runner.ts";
+import { providerOverride, type SandboxIdp } from "./sandbox_idp.ts";
+// The throwaway cluster the fleet tests use (Debian's postgresql; skipped without it).
+import { type PgCluster, startCluster } from "../tests/postgres_env.ts";
+
+const LEVELS = [1, 8, 32, 64];
+const MACHINES = 3;
+
+/** One burst's outcome. */
+interface Trial {
+  refreshes: number;
+  distinctTokens: number;
+  failures: number;
+  staleTokens: number;
+  wallMs: number;
+  firstError?: string;
+}
+
+/** Three machines on a fresh database, logged in once (on the first) at the sandbox IdP. */
+async function fleetOf(root: string, cluster: PgCluster, idp: SandboxIdp) {
+  const url = `${await cluster.database()}?sslmode=disable`;
+  const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const provider = providerOverride(idp, "http://127.0.0.1:1455/auth/callback", true);
+  const machines = Array.from({ length: MACHINES }, (_, i) => {
+    const dir = `${root}/fleet-machine-${i}`;
+    Deno.mkdirSync(`${dir}/state`, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(`${dir}/home`, { mode: 0o700 });
+    Deno.writeTextFileSync(
+      `${dir}/state/clawauth.json`,
+      JSON.stringify({ providers: { "openai-codex": provider } }),
+    );
+    return {
+      HOME: `${dir}/home`,
+      OPENCLAW_STATE_DIR: `${dir}/state`,
+      CLAWAUTH_STORE: url,
+      PGPASSWORD: cluster.password,
+      CLAWAUTH_STORE_KEY: key,
+    };
+  });
+  const [first] = machines;
+  await clawauth(first, ["store", "init"]);
+  const started = JSON.parse(
+    await clawauth(first, ["login", "--provider", "openai-codex", "--start", "--json"]),
+  );
+  const redirect = await idp.approve(started.url);
+  const id = String(
+    JSON.parse(await clawauth(first, ["login", "--finish", redirect, "--json"])).profile,
+  );
+  const database = url.replace(/^.*\//, "").replace(/\?.*$/, "");
+  /** Makes the login due, as time would (its expiry is a plain column); returns its access token. */
+  const expire = async (): Promise<string> => {
+    const current = (await clawauth(first, ["token", "--profile", id])).trim();
+    await cluster.psql(
+      `UPDATE clawauth.profiles SET expires = ${Date.now() - 1000} WHERE id = '${id}';`,
+      database,
+    );
+    return current;
+  };
+  return { machines, id, expire };
+}
+
+/** The fleet contention table; `ok` is false when any burst made more than one refresh or token. */
+export async function fleetContention(
+  root: string,
+  idp: SandboxIdp,
+  repetitions: number,
+): Promise<{ table: string; json: Json; ok: boolean }> {
+  const title =
+    `Fleet contention: N concurrent \`token\` over ${MACHINES} machines, one PostgreSQL ` +
+    `store (loopback, no TLS), on one expired OAuth login (median of ${repetitions})`;
+  const cluster = await startCluster();
+  if (typeof cluster === "string") {
+    log(`fleet contention: skipped (${cluster})`);
+    const table = markdownTable([title, "result"], [["all levels", `skipped: ${cluster}`]]);
+    return { table, json: { skipped: cluster }, ok: true };
+  }
+  const { machines, id, expire } = await fleetOf(root, cluster, idp);
+  const burst = async (n: number): Promise<Trial> => {
+    const stale = await expire();
+    const before = idp.counts().refresh_token;
+    const start = performance.now();
+    const runs = await Promise.all(
+      Array.from(
+        { length: n },
+        (_, i) => spawn([...CLI_COMMAND, "token", "--profile", id], machines[i % MACHINES], true),
+      ),
+    );
+    const wallMs = performance.now() - start;
+    const ok = runs.filter((r) => r.code === 0);
+    const failed = runs.find((r) => r.code !== 0);
+    return {
+      refreshes: idp.counts().refresh_token - before,
+      distinctTokens: new Set(ok.map((r) => r.stdout)).size,
+      failures: runs.length - ok.length,
+      staleTokens: ok.filter((r) => r.stdout.trim() === stale).length,
+      wallMs,
+      ...(failed
+        ? { firstError: `exit ${failed.code}: ${failed.stderr.trim().slice(0, 300)}` }
+        : {}),
+    };
+  };
+  log(`fleet contention: N = ${LEVELS.join(", ")} over ${MACHINES} machines; ${repetitions} reps`);
+  await burst(1); // warm-up: the refresh path loads modules the hot path does not
+  const trials = new Map<number, Trial[]>(LEVELS.map((n) => [n, []]));
+  for (let rep = 0; rep < repetitions; rep++) {
+    for (const n of LEVELS) trials.get(n)!.push(await burst(n));
+  }
+  const single = median(trials.get(1)!.map((t) => t.wallMs));
+  const rows: string[][] = [];
+  const json: Json = { machines: MACHINES, repetitions, singleRefreshMs: round(single) };
+  let allOk = true;
+  for (const [n, list] of trials) {
+    const refreshes = list.map((t) => t.refreshes);
+    const distinct = list.map((t) => t.distinctTokens);
+    const failures = list.reduce((a, t) => a + t.failures, 0);
+    const stale = list.reduce((a, t) => a + t.staleTokens, 0);
+    const ok = refreshes.every((x) => x === 1) && distinct.every((x) => x === 1) &&
+      failures === 0 && stale === 0;
+    allOk &&= ok;
+    const wall = median(list.map((t) => t.wallMs));
+    const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
+    rows.push([
+      n === 1 ? "1 (one refresh: the baseline)" : String(n),
+      show(refreshes),
+      show(distinct),
+      failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
+      ms(wall),
+      ms(wall / n),
+      times(wall / single),
+    ]);
+    const firstError = list.find((t) => t.firstError)?.firstError;
+    json[String(n)] = {
+      refreshes,
+      distinctTokens: distinct,
+      failures,
+      staleTokens: stale,
+      wallMs: round(wall),
+      wallMsPerCall: round(wall / n),
+      ratioToSingleRefresh: round(wall / single, 3),
+      samplesWallMs: list.map((t) => round(t.wallMs)),
+      ok,
+      ...(firstError ? { firstError } : {}),
+    };
+  }
+  const table = markdownTable(
+    [
+      title,
+      "refreshes at IdP",
+      "distinct tokens",
+      "failures",
+      "wall ms",
+      "ms per call",
+      "× one refresh",
+    ],
+    rows,
+    ["l", "r", "r", "r", "r", "r", "r"],
+  );
+  return { table, json, ok: allOk };
+}
