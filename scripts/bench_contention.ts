@@ -6,6 +6,7 @@
  * @module
  */
 
+import { burst, type Trial, verdict } from "./bench_burst.ts";
 import { spawn } from "./bench_runner.ts";
 import { backdate, type Json, log, markdownTable, median, ms, round, times } from "./bench_util.ts";
 import { CLI_COMMAND } from "./cli_runner.ts";
@@ -34,41 +35,15 @@ export async function contention(
 ): Promise<{ table: string; json: Json; ok: boolean }> {
   const tokenCmd = [...CLI_COMMAND, "token", "--profile", s.oauthId];
   const { floorCmd } = s;
-  interface Trial {
-    refreshes: number;
-    distinctTokens: number;
-    failures: number;
-    staleTokens: number;
-    wallMs: number;
-    floorWallMs?: number;
-    firstError?: string;
-  }
   const trials = new Map<number, Trial[]>([1, ...CONTENTION_LEVELS].map((n) => [n, []]));
   // Calls are spread over `agents`, each holding a copy of the login (one lineage).
-  const burst = async (n: number, agents = ["main"]): Promise<Trial> => {
-    const stale = agents.map((agent) => backdate(s.stateDir, s.oauthId, agent))[0];
-    const before = idp.counts().refresh_token;
-    const start = performance.now();
-    const runs = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) => spawn([...tokenCmd, "--agent", agents[i % agents.length]], s.env, true),
-      ),
-    );
-    const wallMs = performance.now() - start;
-    const ok = runs.filter((r) => r.code === 0);
-    const failed = runs.find((r) => r.code !== 0);
-    return {
-      refreshes: idp.counts().refresh_token - before,
-      distinctTokens: new Set(ok.map((r) => r.stdout)).size,
-      failures: runs.length - ok.length,
-      staleTokens: ok.filter((r) => r.stdout.trim() === stale).length,
-      wallMs,
-      ...(failed
-        ? { firstError: `exit ${failed.code}: ${failed.stderr.trim().slice(0, 300)}` }
-        : {}),
-    };
-  };
+  const run = (n: number, agents = ["main"]): Promise<Trial> =>
+    burst({
+      n,
+      call: (i) => ({ cmd: [...tokenCmd, "--agent", agents[i % agents.length]], env: s.env }),
+      stale: agents.map((agent) => backdate(s.stateDir, s.oauthId, agent))[0],
+      refreshes: () => idp.counts().refresh_token,
+    });
   const floors = async (n: number): Promise<number> => {
     const start = performance.now();
     const runs = await Promise.all(Array.from({ length: n }, () => spawn(floorCmd, s.env, true)));
@@ -77,12 +52,12 @@ export async function contention(
     return performance.now() - start;
   };
   log(`contention: N = 1, ${CONTENTION_LEVELS.join(", ")}; ${s.repetitions} repetitions`);
-  await burst(1); // warm-up: the refresh path loads modules the hot path does not
+  await run(1); // warm-up: the refresh path loads modules the hot path does not
   for (let rep = 0; rep < s.repetitions; rep++) {
-    trials.get(1)!.push(await burst(1));
+    trials.get(1)!.push(await run(1));
     for (const n of CONTENTION_LEVELS) {
       const floorWallMs = await floors(n);
-      trials.get(n)!.push({ ...(await burst(n)), floorWallMs });
+      trials.get(n)!.push({ ...(await run(n)), floorWallMs });
     }
   }
   // Cross-agent: the same login copied into 6 agents, 3 calls per agent.
@@ -99,7 +74,7 @@ export async function contention(
   trials.set(lineageKey, []);
   for (let rep = 0; rep < s.repetitions; rep++) {
     const floorWallMs = await floors(LINEAGE_CALLS);
-    trials.get(lineageKey)!.push({ ...(await burst(LINEAGE_CALLS, lineageAgents)), floorWallMs });
+    trials.get(lineageKey)!.push({ ...(await run(LINEAGE_CALLS, lineageAgents)), floorWallMs });
   }
   const single = median(trials.get(1)!.map((t) => t.wallMs));
   const rows: string[][] = [];
@@ -107,47 +82,29 @@ export async function contention(
   let allOk = true;
   for (const [key, list] of trials) {
     const n = Math.abs(key);
-    const refreshes = list.map((t) => t.refreshes);
-    const distinct = list.map((t) => t.distinctTokens);
-    const failures = list.reduce((a, t) => a + t.failures, 0);
-    const stale = list.reduce((a, t) => a + t.staleTokens, 0);
-    const ok = refreshes.every((x) => x === 1) && distinct.every((x) => x === 1) &&
-      failures === 0 && stale === 0;
+    const { cells, wallMs: wall, json: entry, ok } = verdict(n, list, single);
     allOk &&= ok;
-    const wall = median(list.map((t) => t.wallMs));
     const floorWall = n === 1 ? NaN : median(list.map((t) => t.floorWallMs ?? NaN));
-    const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
     rows.push([
       key === 1
         ? "1 (one refresh: the baseline)"
         : key < 0
         ? `${n} across ${lineageAgents.length} agents holding one login`
         : String(n),
-      show(refreshes),
-      show(distinct),
-      failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
+      cells.refreshes,
+      cells.distinct,
+      cells.failures,
       ms(wall),
       ms(wall / n),
       times(wall / single),
       times(wall / floorWall),
     ]);
     json[key < 0 ? `${n}AcrossAgents` : String(n)] = {
-      refreshes,
-      distinctTokens: distinct,
-      failures,
-      staleTokens: stale,
-      wallMs: round(wall),
-      wallMsPerCall: round(wall / n),
-      ratioToSingleRefresh: round(wall / single, 3),
+      ...entry,
       ...(n === 1 ? {} : {
         concurrentDenoFloorsMs: round(floorWall),
         ratioToConcurrentDenoFloors: round(wall / floorWall, 3),
       }),
-      samplesWallMs: list.map((t) => round(t.wallMs)),
-      ok,
-      ...(list.find((t) => t.firstError)
-        ? { firstError: list.find((t) => t.firstError)!.firstError }
-        : {}),
     };
   }
   const table = markdownTable(

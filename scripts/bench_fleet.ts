@@ -10,7 +10,8 @@
  * @module
  */
 
-import { clawauth, spawn } from "./bench_runner.ts";
+import { burst, type Trial, verdict } from "./bench_burst.ts";
+import { clawauth } from "./bench_runner.ts";
 import { type Json, log, markdownTable, median, ms, round, times } from "./bench_util.ts";
 import { CLI_COMMAND } from "./cli_runner.ts";
 import { providerOverride, type SandboxIdp } from "./sandbox_idp.ts";
@@ -19,16 +20,6 @@ import { type PgCluster, startCluster } from "../tests/postgres_env.ts";
 
 const LEVELS = [1, 8, 32, 64];
 const MACHINES = 3;
-
-/** One burst's outcome. */
-interface Trial {
-  refreshes: number;
-  distinctTokens: number;
-  failures: number;
-  staleTokens: number;
-  wallMs: number;
-  firstError?: string;
-}
 
 /** Three machines on a fresh database, logged in once (on the first) at the sandbox IdP. */
 async function fleetOf(root: string, cluster: PgCluster, idp: SandboxIdp) {
@@ -89,72 +80,39 @@ export async function fleetContention(
     return { table, json: { skipped: cluster }, ok: true };
   }
   const { machines, id, expire } = await fleetOf(root, cluster, idp);
-  const burst = async (n: number): Promise<Trial> => {
-    const stale = await expire();
-    const before = idp.counts().refresh_token;
-    const start = performance.now();
-    const runs = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) => spawn([...CLI_COMMAND, "token", "--profile", id], machines[i % MACHINES], true),
-      ),
-    );
-    const wallMs = performance.now() - start;
-    const ok = runs.filter((r) => r.code === 0);
-    const failed = runs.find((r) => r.code !== 0);
-    return {
-      refreshes: idp.counts().refresh_token - before,
-      distinctTokens: new Set(ok.map((r) => r.stdout)).size,
-      failures: runs.length - ok.length,
-      staleTokens: ok.filter((r) => r.stdout.trim() === stale).length,
-      wallMs,
-      ...(failed
-        ? { firstError: `exit ${failed.code}: ${failed.stderr.trim().slice(0, 300)}` }
-        : {}),
-    };
-  };
+  const run = async (n: number): Promise<Trial> =>
+    burst({
+      n,
+      call: (i) => ({
+        cmd: [...CLI_COMMAND, "token", "--profile", id],
+        env: machines[i % MACHINES],
+      }),
+      stale: await expire(),
+      refreshes: () => idp.counts().refresh_token,
+    });
   log(`fleet contention: N = ${LEVELS.join(", ")} over ${MACHINES} machines; ${repetitions} reps`);
-  await burst(1); // warm-up: the refresh path loads modules the hot path does not
+  await run(1); // warm-up: the refresh path loads modules the hot path does not
   const trials = new Map<number, Trial[]>(LEVELS.map((n) => [n, []]));
   for (let rep = 0; rep < repetitions; rep++) {
-    for (const n of LEVELS) trials.get(n)!.push(await burst(n));
+    for (const n of LEVELS) trials.get(n)!.push(await run(n));
   }
   const single = median(trials.get(1)!.map((t) => t.wallMs));
   const rows: string[][] = [];
   const json: Json = { machines: MACHINES, repetitions, singleRefreshMs: round(single) };
   let allOk = true;
   for (const [n, list] of trials) {
-    const refreshes = list.map((t) => t.refreshes);
-    const distinct = list.map((t) => t.distinctTokens);
-    const failures = list.reduce((a, t) => a + t.failures, 0);
-    const stale = list.reduce((a, t) => a + t.staleTokens, 0);
-    const ok = refreshes.every((x) => x === 1) && distinct.every((x) => x === 1) &&
-      failures === 0 && stale === 0;
+    const { cells, wallMs: wall, json: entry, ok } = verdict(n, list, single);
     allOk &&= ok;
-    const wall = median(list.map((t) => t.wallMs));
-    const show = (xs: number[]): string => xs.every((x) => x === 1) ? "1" : `${xs.join(", ")} ✗`;
     rows.push([
       n === 1 ? "1 (one refresh: the baseline)" : String(n),
-      show(refreshes),
-      show(distinct),
-      failures === 0 && stale === 0 ? "0" : `${failures + stale} ✗`,
+      cells.refreshes,
+      cells.distinct,
+      cells.failures,
       ms(wall),
       ms(wall / n),
       times(wall / single),
     ]);
-    const firstError = list.find((t) => t.firstError)?.firstError;
-    json[String(n)] = {
-      refreshes,
-      distinctTokens: distinct,
-      failures,
-      staleTokens: stale,
-      wallMs: round(wall),
-      wallMsPerCall: round(wall / n),
-      ratioToSingleRefresh: round(wall / single, 3),
-      samplesWallMs: list.map((t) => round(t.wallMs)),
-      ok,
-      ...(firstError ? { firstError } : {}),
-    };
+    json[String(n)] = entry;
   }
   const table = markdownTable(
     [
