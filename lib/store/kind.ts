@@ -26,7 +26,7 @@ export interface StoreSelection {
 
 /** `<state>/state/openclaw.sqlite`: OpenClaw ≥ 2026.9's shared state DB. */
 export function openclawStateDbPath(stateDir: string): string {
-  return `${stateDir}/state/openclaw.sqlite`.replace(/\/{2,}/g, "/");
+  return `${stateDir.replace(/\/+$/, "")}/state/openclaw.sqlite`;
 }
 
 /** What picks the backend, strongest first. */
@@ -38,11 +38,6 @@ export interface StoreChoice {
   env?: string;
   /** clawauth.json, whose `"store"` comes next. */
   configPath: string;
-}
-
-/** The backend of this run; a name it does not know is a usage error (exit 64). */
-export function chooseStoreKind(choice: StoreChoice): StoreKind {
-  return chooseStore(choice).backend;
 }
 
 /** The backend of this run and, for a fleet store, its URL; junk is a usage error (exit 64). */

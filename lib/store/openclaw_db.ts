@@ -18,6 +18,7 @@
  * @module
  */
 
+import { openclawStateDbPath } from "./kind.ts";
 import { DatabaseSync } from "node:sqlite";
 import { ClawauthError, Exit } from "../errors.ts";
 import { isObject, jsonErrorText, type JsonObject } from "../json.ts";
@@ -78,11 +79,6 @@ export interface OpenclawUpdateOptions extends OpenclawDbOptions {
   timeoutMs: number;
 }
 
-/** `<state>/state/openclaw.sqlite`. */
-export function openclawStateDb(stateDir: string): string {
-  return `${stateDir.replace(/\/+$/, "")}/state/openclaw.sqlite`;
-}
-
 /** `<agent dir>/openclaw-agent.sqlite`. */
 export function openclawAgentDb(agentDir: string): string {
   return `${agentDir.replace(/\/+$/, "")}/openclaw-agent.sqlite`;
@@ -90,7 +86,7 @@ export function openclawAgentDb(agentDir: string): string {
 
 /** Whether the state dir holds OpenClaw's state DB (one stat; for backend detection). */
 export function hasOpenclawStateDb(stateDir: string): boolean {
-  return isFile(openclawStateDb(stateDir));
+  return isFile(openclawStateDbPath(stateDir));
 }
 
 /**
@@ -121,7 +117,7 @@ export function retiredAuthFiles(opts: OpenclawDbOptions): string[] {
  * ```
  */
 export function readAuthDocuments(opts: OpenclawDbOptions): AuthDocumentsRead {
-  const stateDb = openclawStateDb(opts.stateDir);
+  const stateDb = openclawStateDbPath(opts.stateDir);
   const agentDb = openclawAgentDb(opts.agentDir);
   const shared = withDatabase(stateDb, true, (db) => readSharedLayer(db, stateDb));
   const local = isFile(agentDb)
@@ -166,7 +162,7 @@ export function updateAuthDocuments<T>(
   opts: OpenclawUpdateOptions,
   change: (docs: AuthDocuments) => T,
 ): T {
-  const stateDb = openclawStateDb(opts.stateDir);
+  const stateDb = openclawStateDbPath(opts.stateDir);
   const agentDb = openclawAgentDb(opts.agentDir);
   const hasAgentDb = isFile(agentDb);
   assertWritable(stateDb);
