@@ -52,20 +52,19 @@ export interface SignalHold {
  */
 export function holdSignals(): SignalHold {
   let received: Deno.Signal | undefined;
-  let released = false;
-  for (const signal of HELD_SIGNALS) {
-    // The listeners stay: a signal dispatched after the release ends the
-    // process at once, as it would have without them (they keep nothing alive).
-    Deno.addSignalListener(signal, () => {
-      if (released) Deno.exit(SIGNAL_EXIT[signal] ?? Exit.interrupted);
+  const handlers = HELD_SIGNALS.map((signal) => {
+    const handler = () => {
       received ??= signal;
-    });
-  }
+    };
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
+  });
   return {
     async release() {
       // A signal that arrived just now may still wait in the event loop.
       await new Promise((resolve) => setTimeout(resolve, 0));
-      released = true;
+      // Removed, so later phases (exec forwarding signals to its child) handle their own.
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
       if (received === undefined) return undefined;
       return new ClawauthError(
         `Stopped by ${received} after the refreshed tokens were saved.`,
