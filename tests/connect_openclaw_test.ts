@@ -11,11 +11,11 @@
 
 import assert from "node:assert/strict";
 import { DENO_DIR } from "../scripts/cli_runner.ts";
-import { fakeSecret, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, type TempState, tempState } from "./helpers.ts";
 import { openclawState, skipReason } from "./openclaw_env.ts";
 
 const ignore = skipReason !== undefined;
-const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
+const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
 
 function homeOf(state: TempState): string {
   return `${state.dir}/../home`;

@@ -5,14 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, tempState } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, tempState } from "./helpers.ts";
 import { fleetOf, type PgCluster, startCluster } from "./postgres_env.ts";
 
 const cluster = await startCluster();
 const ignore = typeof cluster === "string";
 if (ignore) console.error(`fleet admin tests ignored: ${cluster}.`);
 const pg = cluster as PgCluster;
-const SUFFIX = ignore ? ` (ignored: ${cluster})` : "";
+const SUFFIX = ignoredSuffix(ignore ? cluster : undefined);
 
 const dbOf = (url: string) => url.replace(/^.*\//, "").replace(/\?.*$/, "");
 

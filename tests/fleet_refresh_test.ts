@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { ignoredSuffix } from "./helpers.ts";
 import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
 import { idpFor } from "./oauth_helpers.ts";
 import { type Fleet, fleetOf, type Machine, type PgCluster, startCluster } from "./postgres_env.ts";
@@ -13,7 +14,7 @@ const cluster = await startCluster();
 const ignore = typeof cluster === "string";
 if (ignore) console.error(`fleet refresh tests ignored: ${cluster}.`);
 const pg = cluster as PgCluster;
-const SUFFIX = ignore ? ` (ignored: ${cluster})` : "";
+const SUFFIX = ignoredSuffix(ignore ? cluster : undefined);
 
 /** The sandbox IdP, configured on every machine (each has its own clawauth.json). */
 async function fleetIdp(fleet: Fleet): Promise<SandboxIdp> {

@@ -5,14 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks, tempState } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, leaks, tempState } from "./helpers.ts";
 import { fleetOf, type PgCluster, startCluster } from "./postgres_env.ts";
 
 const cluster = await startCluster();
 const ignore = typeof cluster === "string";
 if (ignore) console.error(`fleet tests ignored: ${cluster}.`);
 const pg = cluster as PgCluster;
-const SUFFIX = ignore ? ` (ignored: ${cluster})` : "";
+const SUFFIX = ignoredSuffix(ignore ? cluster : undefined);
 
 /** Every spelling of `secret` a dump could hold it in: text, hex, base64. */
 function dumpLeaks(dump: string, secret: string): boolean {

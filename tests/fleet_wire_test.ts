@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { cliEnv, ROOT } from "../scripts/cli_runner.ts";
 import { CLI_PERMISSIONS } from "../scripts/permissions.ts";
-import { fakeSecret } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix } from "./helpers.ts";
 import { type Fleet, fleetOf, type Machine, type PgCluster, startCluster } from "./postgres_env.ts";
 import { md5Hex, NeedsClient, type Row, wireQuery } from "../lib/store/postgres_wire.ts";
 import { parsePostgresUrl } from "../lib/store/postgres_url.ts";
@@ -24,7 +24,7 @@ const cluster = await startCluster();
 const ignore = typeof cluster === "string";
 if (ignore) console.error(`fleet wire tests ignored: ${cluster}.`);
 const pg = cluster as PgCluster;
-const SUFFIX = ignore ? ` (ignored: ${cluster})` : "";
+const SUFFIX = ignoredSuffix(ignore ? cluster : undefined);
 // In-process npm:postgres pools keep timers of their own past `end()`.
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 

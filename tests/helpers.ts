@@ -165,3 +165,8 @@ export function writeLoopbackConfig(state: TempState): void {
     }),
   );
 }
+
+/** The suffix a skipped test's name carries, saying why: ` (ignored: REASON)`, or nothing. */
+export function ignoredSuffix(reason: string | undefined): string {
+  return reason ? ` (ignored: ${reason})` : "";
+}

@@ -20,11 +20,11 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks, type TempState, tempState } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, leaks, type TempState, tempState } from "./helpers.ts";
 import { openclawAvailable, runOpenclaw, skipReason } from "./openclaw_env.ts";
 
 const ignore = !openclawAvailable;
-const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
+const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
 
 /** One profile as `openclaw models status --json` lists it (`auth.oauth.profiles`). */
 interface ListedProfile {

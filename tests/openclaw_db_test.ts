@@ -30,7 +30,7 @@ import {
 } from "../lib/store/openclaw_layers.ts";
 import type { JsonObject } from "../lib/json.ts";
 import { ROOT } from "../scripts/cli_runner.ts";
-import { fakeSecret } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix } from "./helpers.ts";
 import {
   openclawAvailable,
   type OpenclawResult,
@@ -40,7 +40,7 @@ import {
 } from "./openclaw_env.ts";
 
 const ignore = !openclawAvailable;
-const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
+const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
 
 function opts(state: OpenclawState, agent = "main"): OpenclawDbOptions & { timeoutMs: number } {
   return { stateDir: state.dir, agentDir: state.agentDir(agent), agent, timeoutMs: 10_000 };

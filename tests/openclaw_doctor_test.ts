@@ -8,10 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, leaks } from "./helpers.ts";
 import { openclawAvailable, openclawState, skipReason } from "./openclaw_env.ts";
 
-const SUFFIX = openclawAvailable ? "" : ` (ignored: ${skipReason})`;
+const SUFFIX = ignoredSuffix(openclawAvailable ? undefined : skipReason);
 
 type Entry = Record<string, unknown>;
 

@@ -55,7 +55,7 @@ import {
   type TokenRequest,
   type UsageRequest,
 } from "../scripts/refresh_race_net.ts";
-import { which } from "./helpers.ts";
+import { ignoredSuffix, which } from "./helpers.ts";
 import {
   openclawAvailable,
   type OpenclawState,
@@ -749,7 +749,7 @@ async function round(
 
 Deno.test({
   name: `openclaw race: OpenClaw and three clawauth calls refresh one expired Codex login once${
-    SKIP ? ` (ignored: ${SKIP})` : ""
+    ignoredSuffix(SKIP)
   }`,
   ignore: SKIP !== undefined,
   async fn(t) {

@@ -18,6 +18,7 @@ import { DENO_DIR } from "../scripts/cli_runner.ts";
 import {
   CLI_COMMAND,
   fakeSecret,
+  ignoredSuffix,
   leaks,
   type RunResult,
   type TempState,
@@ -315,7 +316,7 @@ Deno.test("openclaw-secret --help shows a config for OpenClaw's empty environmen
 // ---- the real OpenClaw ------------------------------------------------------
 
 const ignore = skipReason !== undefined;
-const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
+const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
 
 /** Quotes a word for /bin/sh. */
 function shellQuote(word: string): string {

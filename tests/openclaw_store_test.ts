@@ -20,7 +20,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { oauthRefreshLockTarget } from "../lib/store/openclaw_fence.ts";
 import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
-import { fakeSecret, leaks, type RunResult } from "./helpers.ts";
+import { fakeSecret, ignoredSuffix, leaks, type RunResult } from "./helpers.ts";
 import { idpFor, loginVia } from "./oauth_helpers.ts";
 import {
   openclawAvailable,
@@ -31,7 +31,7 @@ import {
 } from "./openclaw_env.ts";
 
 const ignore = !openclawAvailable;
-const SUFFIX = ignore ? ` (ignored: ${skipReason})` : "";
+const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
 
 /** Every fence value OpenClaw writes starts so; none may ever be printed. */
 const FENCE_PREFIX = "openclaw-oauth-refresh-fence:v1:";
