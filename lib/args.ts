@@ -271,6 +271,8 @@ export function hoistGlobalFlags(argv: readonly string[]): string[] {
   }
   if (leading.length === 0) return [...argv];
   const rest = argv.slice(i);
+  // Global flags and no command: there is no command to place them after.
+  if (rest.length === 0) return [];
   const dashes = rest.indexOf("--");
   return dashes < 0
     ? [...rest, ...leading]

@@ -6,17 +6,17 @@
  */
 
 import { findProvider } from "../providers/index.ts";
-import { ClawauthError, Exit } from "./errors.ts";
+import { type ClawauthError, unusableFile } from "./errors.ts";
 import { readJsonFile } from "./store/files.ts";
 import { isObject, type JsonObject, own } from "./json.ts";
 import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
 
 function badConfig(path: string, reason: string): ClawauthError {
-  return new ClawauthError(
-    `The config ${path} is not usable: ${reason}.`,
-    Exit.data,
-    'Fix it: {"providers": {"<id>": {"clientId": "…", "tokenUrl": "…"}}}',
-  );
+  return unusableFile({
+    what: "config",
+    path,
+    hint: 'Fix it: {"providers": {"<id>": {"clientId": "…", "tokenUrl": "…"}}}',
+  }, reason);
 }
 
 /** Reads `providers` of the config file; a missing file is an empty config. */

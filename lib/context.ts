@@ -45,6 +45,29 @@ export interface Context {
   color: boolean;
   /** The standard input stream. */
   stdin: ReadableStream<Uint8Array>;
+  /** Every HTTP request clawauth itself makes goes through this `fetch`. */
+  fetch: typeof globalThis.fetch;
+  /**
+   * Waits `ms` (a poll interval, a lock or login deadline); rejects with the
+   * signal's reason if `signal` aborts first, which also clears the timer.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** {@linkcode Context.sleep} on the real clock: a `setTimeout` that `signal` cancels. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function writeAll(
@@ -74,6 +97,9 @@ export function processContext(): Context {
       }
     },
     color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
+    // A wrapper: the global is looked up only when a request is made.
+    fetch: (input, init) => fetch(input, init),
+    sleep,
     // Only a login's waiting screen asks; the `token` hot path never does.
     get stderrIsTTY() {
       return Deno.stderr.isTerminal();

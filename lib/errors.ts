@@ -57,3 +57,21 @@ export function usageError(message: string, command = ""): ClawauthError {
   const help = command ? `clawauth ${command} --help` : "clawauth --help";
   return new ClawauthError(message, Exit.usage, `See: ${help}`);
 }
+
+/** A file clawauth reads but cannot use, for {@linkcode unusableFile}. */
+export interface UnusableFile {
+  /** What the file is to the user, e.g. `config` or `connect record`. */
+  what: string;
+  path: string;
+  /** How to fix it. */
+  hint: string;
+}
+
+/** The data error (exit 65) for a file that clawauth reads but cannot use, and why. */
+export function unusableFile(file: UnusableFile, reason: string): ClawauthError {
+  return new ClawauthError(
+    `The ${file.what} ${file.path} is not usable: ${reason}.`,
+    Exit.data,
+    file.hint,
+  );
+}

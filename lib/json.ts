@@ -57,3 +57,39 @@ export function jsonErrorText(error: unknown): string {
   if (where) return `invalid JSON ${where}`;
   return /end of (JSON|input)/i.test(message) ? "invalid JSON: it ends too early" : "invalid JSON";
 }
+
+/**
+ * Parses JSON text, or throws what `bad` makes of the reason it does not
+ * parse ({@linkcode jsonErrorText}: never an excerpt of the text). Callers
+ * reading a store or another tool's file pass an exit-65 error naming it.
+ *
+ * @example
+ * ```ts
+ * import { parseJson } from "./json.ts";
+ * parseJson('{"version":1}', (reason) => new Error(reason)); // { version: 1 }
+ * ```
+ */
+export function parseJson(text: string, bad: (reason: string) => Error): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw bad(jsonErrorText(error));
+  }
+}
+
+/** Structural equality of JSON values (key order ignored). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length &&
+    ka.every((k) =>
+      Object.hasOwn(b, k) &&
+      jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    );
+}

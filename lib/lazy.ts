@@ -37,6 +37,7 @@ export interface LazyModules {
   "json5.ts": typeof import("./json5.ts");
   "store/lock.ts": typeof import("./store/lock.ts");
   "oauth/oauth.ts": typeof import("./oauth/oauth.ts");
+  "routing/lineage.ts": typeof import("./routing/lineage.ts");
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json_store.ts": typeof import("./store/json_store.ts");
   "store/openclaw_store.ts": typeof import("./store/openclaw_store.ts");

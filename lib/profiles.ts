@@ -57,11 +57,66 @@ export interface UsageStats {
   needsLogin?: number;
 }
 
-const SECRET_FIELD: Record<ProfileType, string> = {
-  oauth: "access",
-  token: "token",
-  api_key: "key",
-};
+/** The keys one credential type keeps in a stored entry, by the part each plays. */
+export interface CredentialFields {
+  /** The secret the profile hands out. */
+  readonly secret: string;
+  /** The refresh token, for a type that refreshes. */
+  readonly refresh?: string;
+  /** The expiry in epoch ms, for a type that may expire. */
+  readonly expiry?: string;
+  /** Who the credential belongs to, where the provider says (shown by `status`). */
+  readonly identity: readonly string[];
+}
+
+/**
+ * The one schema of a stored credential (SPEC §1): every key each type
+ * keeps beside `type` and `provider`. Other modules derive their field lists
+ * from it ({@linkcode ROTATING_FIELDS}, {@linkcode IDENTITY_FIELDS},
+ * {@linkcode isCredentialKey}) instead of spelling the names again.
+ *
+ * @example
+ * ```ts
+ * import { CREDENTIAL_FIELDS } from "./profiles.ts";
+ * CREDENTIAL_FIELDS.api_key.secret; // "key"
+ * ```
+ */
+export const CREDENTIAL_FIELDS = {
+  oauth: {
+    secret: "access",
+    refresh: "refresh",
+    expiry: "expires",
+    identity: ["accountId", "email"],
+  },
+  token: { secret: "token", expiry: "expires", identity: [] },
+  api_key: { secret: "key", identity: [] },
+} as const satisfies Record<ProfileType, CredentialFields>;
+
+/** The keys a refresh (or adopting another copy's tokens) rewrites, in the order written. */
+export const ROTATING_FIELDS = [
+  CREDENTIAL_FIELDS.oauth.secret,
+  CREDENTIAL_FIELDS.oauth.refresh,
+  CREDENTIAL_FIELDS.oauth.expiry,
+] as const;
+
+/** The keys naming whose credential an entry is, in the order views show them. */
+export const IDENTITY_FIELDS: readonly IdentityField[] = CREDENTIAL_FIELDS.oauth.identity;
+
+/** One of {@linkcode IDENTITY_FIELDS}. */
+export type IdentityField = typeof CREDENTIAL_FIELDS.oauth.identity[number];
+
+/**
+ * Whether `key` of a stored entry describes its credential (`type`,
+ * `provider`, or a key of any type's {@linkcode CREDENTIAL_FIELDS}): a new
+ * credential replaces all of them, whatever its type.
+ */
+export function isCredentialKey(key: string): boolean {
+  if (key === "type" || key === "provider") return true;
+  return Object.values(CREDENTIAL_FIELDS).some((fields: CredentialFields) =>
+    key === fields.secret || key === fields.refresh || key === fields.expiry ||
+    fields.identity.includes(key)
+  );
+}
 
 /** Splits `provider:name`, or `undefined` when the id is malformed. */
 export function splitProfileId(
@@ -78,13 +133,13 @@ export function splitProfileId(
 
 /** The secret a profile hands out (`access`, `token` or `key`). */
 export function secretOf(profile: Profile): string | undefined {
-  return profile.type ? stringAt(profile.raw, SECRET_FIELD[profile.type]) : undefined;
+  return profile.type ? stringAt(profile.raw, CREDENTIAL_FIELDS[profile.type].secret) : undefined;
 }
 
 /** Whether an OAuth profile holds a refresh token. */
 export function canRefresh(profile: Profile): boolean {
   return profile.type === "oauth" &&
-    stringAt(profile.raw, "refresh") !== undefined;
+    stringAt(profile.raw, CREDENTIAL_FIELDS.oauth.refresh) !== undefined;
 }
 
 /** Checks one store entry; a malformed one is returned with `invalid` set. */
@@ -119,7 +174,7 @@ export function readProfile(id: string, raw: unknown): Profile {
         (expires === undefined || expires <= 0 || expires > MAX_EXPIRES)
     ? "expires is not a valid epoch-milliseconds time"
     : secretOf(profile) === undefined && !canRefresh(profile)
-    ? `${SECRET_FIELD[type]} is missing`
+    ? `${CREDENTIAL_FIELDS[type].secret} is missing`
     : undefined;
   return problem ? { ...profile, invalid: problem, expires: expires ?? null } : profile;
 }

@@ -15,7 +15,7 @@
  */
 
 import { ClawauthError, Exit } from "./errors.ts";
-import { isObject } from "./json.ts";
+import { isObject, parseJson } from "./json.ts";
 import { safeText } from "./output/output.ts";
 import { PROVIDER_ID, splitProfileId } from "./profiles.ts";
 
@@ -109,13 +109,8 @@ export function parseSecretRequest(bytes: Uint8Array): SecretRequest {
     throw malformedRequest("is not UTF-8 text");
   }
   if (text.trim() === "") throw malformedRequest("is empty");
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    // Not the parser's message: engines quote the text, which may hold a secret.
-    throw malformedRequest("is not JSON");
-  }
+  // Not the parser's message: engines quote the text, which may hold a secret.
+  const data = parseJson(text, () => malformedRequest("is not JSON"));
   if (!isObject(data)) throw malformedRequest("is not a JSON object");
   if (data.protocolVersion !== PROTOCOL_VERSION) {
     throw malformedRequest(`does not have "protocolVersion": ${PROTOCOL_VERSION}`);

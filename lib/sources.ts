@@ -10,15 +10,7 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import {
-  child,
-  isObject,
-  jsonErrorText,
-  type JsonObject,
-  numberAt,
-  own,
-  stringAt,
-} from "./json.ts";
+import { child, isObject, type JsonObject, numberAt, own, parseJson, stringAt } from "./json.ts";
 import { jwtClaims } from "./oauth/jwt.ts";
 import { join, type Paths } from "./paths.ts";
 
@@ -189,15 +181,11 @@ export function importLegacy(
 
 /** The logins of a legacy `credentials/oauth.json`, each as `<provider>:default`. */
 export function openclawLegacyEntries(text: string, path: string): Found[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ClawauthError(
-      `The legacy file ${path} cannot be read: ${jsonErrorText(error)}.`,
+  const data = parseJson(text, (reason) =>
+    new ClawauthError(
+      `The legacy file ${path} cannot be read: ${reason}.`,
       Exit.data,
       "Fix or move it aside; it is imported once, when the main agent has no store yet.",
-    );
-  }
+    ));
   return isObject(data) ? openclawLegacy.read(data) : [];
 }

@@ -12,6 +12,7 @@ import type { Context } from "./context.ts";
 import { readTextIfExists } from "./store/files.ts";
 import { isObject, type JsonObject, own } from "./json.ts";
 import type { AgentPaths, Paths, StateRef } from "./paths.ts";
+import { isCredentialKey } from "./profiles.ts";
 import { load } from "./lazy.ts";
 import type { Backend } from "./store/backend.ts";
 import type { StoreData } from "./store/data.ts";
@@ -115,19 +116,6 @@ export function storeLocation(paths: AgentPaths): string {
     : (paths.backend === "json" ? jsonBackend : openclawBackend).location(paths);
 }
 
-/** Keys that describe a credential; a new credential replaces all of them. */
-const CREDENTIAL_KEYS = new Set([
-  "type",
-  "provider",
-  "access",
-  "refresh",
-  "expires",
-  "accountId",
-  "email",
-  "token",
-  "key",
-]);
-
 /**
  * Puts a new credential at `id` (replacing the old one) and clears the
  * provider's `needs_login` verdict on it; returns whether `id` existed.
@@ -140,7 +128,7 @@ export function putProfile(
   const previous = own(store.profiles, id);
   // Keys another tool added to this profile survive; the credential is replaced whole.
   const kept = isObject(previous)
-    ? Object.fromEntries(Object.entries(previous).filter(([key]) => !CREDENTIAL_KEYS.has(key)))
+    ? Object.fromEntries(Object.entries(previous).filter(([key]) => !isCredentialKey(key)))
     : {};
   store.profiles[id] = { ...kept, ...entry };
   clearNeedsLogin(store, id);

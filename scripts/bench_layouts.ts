@@ -31,6 +31,7 @@ const OPENCLAW_TEMPLATE = `${ROOT}/.ci/.tools/openclaw/template-2026.9.6/state`;
 const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
 const CONNECT_PROBE_PATH = `${ROOT}/bench/.connect_probe.ts`;
 const WIRE_PROBE_PATH = `${ROOT}/bench/.wire_probe.ts`;
+const SQLITE_FLOOR_PATH = `${ROOT}/bench/.floor_sqlite.ts`;
 
 /**
  * A Deno script that loads npm:postgres (the fleet's write path), connects
@@ -67,6 +68,20 @@ const start = performance.now();
 await wireQuery(parsePostgresUrl(Deno.args[0]), Deno.env.get("PGPASSWORD"), "SELECT 1");
 console.log(\`connected \${(performance.now() - start).toFixed(3)}\`);
 `;
+
+/**
+ * A Deno script that reads the `openai:default` key the way OpenClaw's store
+ * holds it, with nothing of clawauth: node:sqlite, one row, JSON.parse.
+ */
+function sqliteFloor(db: string): string {
+  return `// Written by scripts/bench_layouts.ts (the SQLite floor) and deleted after the run.
+import { DatabaseSync } from "node:sqlite";
+const db = new DatabaseSync(${JSON.stringify(db)}, { readOnly: true });
+const row = db.prepare("SELECT value_json FROM config_machine_state WHERE state_key = ?")
+  .get("authProfiles.store") as { value_json: string };
+console.log(JSON.parse(row.value_json).profiles["openai:default"].key);
+`;
+}
 
 /** How `openclaw.json` looks as OpenClaw's docs tell people to write it. */
 const OPENCLAW_JSON5 = `// OpenClaw's config (JSON5: comments, unquoted keys, trailing commas).
@@ -196,7 +211,23 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
         check: expectLine(key),
       },
       target: 1.3,
+    }, {
+      probe: {
+        key: "sqliteFloor",
+        label: "↳ Deno script reading that profile straight out of the SQLite file (its floor)",
+        cmd: [
+          Deno.execPath(),
+          "run",
+          "--quiet",
+          "--allow-read",
+          "--allow-write",
+          SQLITE_FLOOR_PATH,
+        ],
+        env,
+        check: expectLine(key),
+      },
     });
+    Deno.writeTextFileSync(SQLITE_FLOOR_PATH, sqliteFloor(`${sqliteDir}/state/openclaw.sqlite`));
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     skipped.push("OpenClaw SQLite store: no prepared OpenClaw state (run the test suite once)");
@@ -362,7 +393,9 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
     );
     return { table, json, misses };
   } finally {
-    for (const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH, WIRE_PROBE_PATH]) {
+    for (
+      const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH, WIRE_PROBE_PATH, SQLITE_FLOOR_PATH]
+    ) {
       try {
         Deno.removeSync(path);
       } catch { /* already gone */ }

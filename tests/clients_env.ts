@@ -16,6 +16,7 @@
  */
 
 import { DENO_DIR, ROOT } from "../scripts/cli_runner.ts";
+import { isFile } from "./helpers.ts";
 
 /** The installed clients. */
 interface Clients {
@@ -43,14 +44,6 @@ export interface ClientRunOptions {
 }
 
 const CLIENTS_DIR = `${ROOT}/.ci/.tools/clients`;
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
 
 function parseExports(text: string): Record<string, string> {
   const vars: Record<string, string> = {};

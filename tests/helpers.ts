@@ -27,6 +27,8 @@ export interface RunOptions {
 export interface TempState extends AsyncDisposable {
   /** The state dir. */
   dir: string;
+  /** The private HOME beside it (`<dir>/../home`), which every run gets. */
+  home: string;
   /** Runs the CLI with this state dir as `$OPENCLAW_STATE_DIR`. */
   run(args: string[], opts?: RunOptions): Promise<RunResult>;
   /** Starts the CLI with this state dir, without waiting for it. */
@@ -59,6 +61,7 @@ export async function tempState(): Promise<TempState> {
     );
   return {
     dir,
+    home,
     spawn: (args, opts = {}) =>
       spawnCli(args, { HOME: home, OPENCLAW_STATE_DIR: dir, ...opts.env }, opts),
     run,
@@ -84,26 +87,33 @@ export async function tempState(): Promise<TempState> {
   };
 }
 
+/** Whether `path` is a regular file (following links). */
+export function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
 /** The absolute path of `name` on PATH (the PATH the CLI gets too), if any. */
 export function which(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (dir && Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
+  return (Deno.env.get("PATH") ?? "").split(":").filter(Boolean).map((dir) => `${dir}/${name}`)
+    .find(isFile);
 }
 
 /** python3, which drives the pty tests (tests/fixtures/pty_*.py), if this machine has it. */
 export const python: string | undefined = ["/usr/bin/python3", "/usr/local/bin/python3"].find(
-  (p) => {
-    try {
-      return Deno.statSync(p).isFile;
-    } catch {
-      return false;
-    }
-  },
+  isFile,
 );
+
+/** A free TCP port on 127.0.0.1 (released before it is returned). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
 
 /** A fresh random secret: `prefix` and 48 characters no other output holds. */
 export function fakeSecret(prefix = "sk-ant-oat01-"): string {
@@ -150,20 +160,35 @@ export async function holdFlock(
   };
 }
 
-/** A clawauth.json whose openai-codex endpoints are on loopback (nothing listens). */
-export function writeLoopbackConfig(state: TempState): void {
+/**
+ * A clawauth.json whose openai-codex endpoints are on loopback: the token
+ * endpoint at `tokenUrl`, by default one where nothing listens.
+ */
+export function writeLoopbackConfig(state: TempState, tokenUrl = "http://127.0.0.1:9/token"): void {
   state.writeFile(
     "clawauth.json",
     JSON.stringify({
       providers: {
         "openai-codex": {
           authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl: "http://127.0.0.1:9/token",
+          tokenUrl,
           clientId: "loopback-test",
         },
       },
     }),
   );
+}
+
+/** Writes `stdin` (when given) to a spawned child and closes it, then collects what it printed. */
+export async function outputOf(child: Deno.ChildProcess, stdin?: string): Promise<RunResult> {
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
 
 /** The suffix a skipped test's name carries, saying why: ` (ignored: REASON)`, or nothing. */

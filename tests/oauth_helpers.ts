@@ -11,15 +11,9 @@ import {
   type SandboxIdpOptions,
   startSandboxIdp,
 } from "../scripts/sandbox_idp.ts";
-import type { RunResult, TempState } from "./helpers.ts";
+import { freePort, type RunResult, type TempState } from "./helpers.ts";
 
-/** A free TCP port on 127.0.0.1 (released before it is returned). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+export { freePort };
 
 /**
  * Starts the sandbox IdP and points `provider` at it in the state dir's
@@ -47,6 +41,11 @@ export async function idpFor(
   );
   return Object.assign(idp, { callbackPort });
 }
+
+/** The authorize URL line an interactive login prints (its first group is the URL). */
+export const URL_LINE = /\n {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)\n/;
+/** The line a device login prints: where to go (first group) and the code (second). */
+export const CODE_LINE = /open (\S+) and enter the code:\n\n {2}(\S+)\n/;
 
 /** A running CLI whose stderr can be awaited line by line and whose stdin can be written. */
 export interface LiveCli {
@@ -110,6 +109,18 @@ export function startCli(
   };
 }
 
+/**
+ * Starts an interactive `login --provider openai-codex` plus `extra`, and
+ * waits for the authorize URL it prints.
+ */
+export async function interactiveLogin(
+  state: TempState,
+  extra: string[] = [],
+): Promise<{ cli: LiveCli; url: string }> {
+  const cli = startCli(state, ["login", "--provider", "openai-codex", ...extra]);
+  return { cli, url: await cli.waitForStderr(URL_LINE) };
+}
+
 /** A store's profiles, typed loosely for assertions. */
 export function profilesOf(
   state: TempState,
@@ -120,13 +131,18 @@ export function profilesOf(
   }).profiles;
 }
 
-/** Logs in through `login --start` / `--finish` and returns the stored profile id. */
-export async function loginVia(
-  idp: SandboxIdp,
-  state: TempState,
-  extra: string[] = [],
-  login?: string,
-): Promise<string> {
+/** What `login --start --json` prints. */
+export interface StartedLogin {
+  /** The authorize URL. */
+  url: string;
+  /** The OAuth `state` the pending login waits for. */
+  state: string;
+  redirectUri: string;
+  expiresAt: number;
+}
+
+/** Runs `login --provider openai-codex --start --json` plus `extra`, which must succeed. */
+export async function startLogin(state: TempState, extra: string[] = []): Promise<StartedLogin> {
   const started = await state.run([
     "login",
     "--provider",
@@ -135,11 +151,24 @@ export async function loginVia(
     "--json",
     ...extra,
   ]);
-  if (started.code !== 0) throw new Error(started.stderr);
+  if (started.code !== 0) {
+    throw new Error(`login --start exited ${started.code}: ${started.stderr}`);
+  }
+  return JSON.parse(started.stdout);
+}
+
+/** Logs in through `login --start` / `--finish` and returns the stored profile id. */
+export async function loginVia(
+  idp: SandboxIdp,
+  state: TempState,
+  extra: string[] = [],
+  login?: string,
+): Promise<string> {
+  const { url } = await startLogin(state, extra);
   const finished = await state.run([
     "login",
     "--finish",
-    await idp.approve(JSON.parse(started.stdout).url, login),
+    await idp.approve(url, login),
     "--json",
   ]);
   if (finished.code !== 0) throw new Error(finished.stderr);

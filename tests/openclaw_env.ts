@@ -15,7 +15,7 @@
  */
 
 import { ROOT } from "../scripts/cli_runner.ts";
-import { type TempState, tempState } from "./helpers.ts";
+import { isFile, outputOf, type TempState, tempState } from "./helpers.ts";
 
 /** What one OpenClaw run printed and how it exited. */
 export interface OpenclawResult {
@@ -42,14 +42,6 @@ interface Install {
   /** The install dir, where templates are kept. */
   dir: string;
   version: string;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 function findInstall(): Install | string {
@@ -93,46 +85,56 @@ function requireInstall(): Install {
   return install;
 }
 
+/** OpenClaw's Node and entry point, as found (env or `.ci/.tools/openclaw`); throws when absent. */
+export function openclawCommand(): { node: string; entry: string } {
+  const { node, entry } = requireInstall();
+  return { node, entry };
+}
+
 /**
- * Runs the real OpenClaw CLI on `stateDir` with a clean environment: a
- * private HOME, `OPENCLAW_STATE_DIR`, no colour, no update check, no
- * telemetry, no Bonjour. It needs no network.
+ * The clean environment OpenClaw runs with on `stateDir`: Node on PATH, a
+ * private HOME (default `<stateDir>/../home`), `OPENCLAW_STATE_DIR`, no
+ * colour, no update check, no telemetry, no Bonjour; `env` on top.
+ */
+export function openclawEnv(
+  stateDir: string,
+  opts: { home?: string; env?: Record<string, string> } = {},
+): Record<string, string> {
+  const nodeDir = openclawCommand().node.replace(/\/[^/]*$/, "");
+  return {
+    PATH: `${nodeDir}:/usr/bin:/bin`,
+    HOME: opts.home ?? `${stateDir}/../home`,
+    OPENCLAW_STATE_DIR: stateDir,
+    NO_COLOR: "1",
+    OPENCLAW_NO_AUTO_UPDATE: "1",
+    OPENCLAW_TELEMETRY: "0",
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    DO_NOT_TRACK: "1",
+    ...opts.env,
+  };
+}
+
+/**
+ * Runs the real OpenClaw CLI on `stateDir` with a clean environment
+ * ({@linkcode openclawEnv}). It needs no network.
  */
 export async function runOpenclaw(
   stateDir: string,
   args: string[],
   opts: OpenclawRunOptions = {},
 ): Promise<OpenclawResult> {
-  const { node, entry } = requireInstall();
-  const nodeDir = node.replace(/\/[^/]*$/, "");
+  const { node, entry } = openclawCommand();
   const child = new Deno.Command(node, {
     args: [entry, ...args],
     cwd: stateDir,
     clearEnv: true,
-    env: {
-      PATH: `${nodeDir}:/usr/bin:/bin`,
-      HOME: opts.home ?? `${stateDir}/../home`,
-      OPENCLAW_STATE_DIR: stateDir,
-      NO_COLOR: "1",
-      OPENCLAW_NO_AUTO_UPDATE: "1",
-      OPENCLAW_TELEMETRY: "0",
-      OPENCLAW_DISABLE_BONJOUR: "1",
-      DO_NOT_TRACK: "1",
-      ...opts.env,
-    },
+    env: openclawEnv(stateDir, opts),
     stdin: opts.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
     signal: AbortSignal.timeout(opts.timeoutMs ?? 180_000),
   }).spawn();
-  if (opts.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  const decoder = new TextDecoder();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return await outputOf(child, opts.stdin);
 }
 
 /** The files whose checksums vouch for a template. */
@@ -229,8 +231,6 @@ export function preparedStateDir(): Promise<string> {
 
 /** A copy of a prepared state dir, removed when disposed. */
 export interface OpenclawState extends TempState {
-  /** The private HOME OpenClaw and clawauth get. */
-  home: string;
   /** Runs OpenClaw on this state dir. */
   openclaw(args: string[], opts?: OpenclawRunOptions): Promise<OpenclawResult>;
   /** `<state>/state/openclaw.sqlite`. */
@@ -249,7 +249,7 @@ export async function copyState(template: string): Promise<OpenclawState> {
     await state[Symbol.asyncDispose]();
     throw new Error(`cp -a ${template}: ${new TextDecoder().decode(copy.stderr)}`);
   }
-  const home = `${state.dir}/../home`;
+  const home = state.home;
   const stateDb = `${state.dir}/state/openclaw.sqlite`;
   return {
     ...state,

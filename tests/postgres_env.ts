@@ -13,7 +13,16 @@
  * @module
  */
 
-import { type RunOptions, type RunResult, type TempState, tempState } from "./helpers.ts";
+import {
+  freePort,
+  ignoredSuffix,
+  isFile,
+  outputOf,
+  type RunOptions,
+  type RunResult,
+  type TempState,
+  tempState,
+} from "./helpers.ts";
 
 /** The login role the tests connect as (never a superuser). */
 export const FLEET_ROLE = "fleet";
@@ -40,8 +49,6 @@ export interface PgCluster {
   start(): Promise<void>;
 }
 
-const decoder = new TextDecoder();
-
 function binDir(): string | undefined {
   const roots = ["/usr/lib/postgresql"];
   for (const root of roots) {
@@ -58,21 +65,6 @@ function binDir(): string | undefined {
     if (dir && isFile(`${dir}/initdb`) && isFile(`${dir}/pg_ctl`)) return dir;
   }
   return undefined;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }
 
 /** The uid and gid of `postgres` when we are root, else `undefined` (we run it ourselves). */
@@ -100,13 +92,7 @@ async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (opts.stdin !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(opts.stdin));
-    await writer.close();
-  }
-  const out = await child.output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+  return await outputOf(child, opts.stdin);
 }
 
 async function must(
@@ -303,6 +289,34 @@ async function boot(): Promise<PgCluster | string> {
       ]),
     stop: () => ctl(["-m", "fast", "-w", "stop"]).then(() => {}),
     start,
+  };
+}
+
+/** Stores setup-token `secret` as `anthropic:default` through `machine`; throws when that fails. */
+export async function pasteOn(machine: Machine, secret: string): Promise<void> {
+  const result = await machine.run(["paste-token", "--provider", "anthropic"], { stdin: secret });
+  if (result.code !== 0) throw new Error(`paste-token exited ${result.code}: ${result.stderr}`);
+}
+
+/** A test file's cluster: started once per file, or why its tests are ignored. */
+export interface TestCluster {
+  /** The cluster; only usable when not `ignore`. */
+  pg: PgCluster;
+  /** Whether the tests are ignored (no PostgreSQL here). */
+  ignore: boolean;
+  /** The suffix a test's name carries when ignored ({@linkcode ignoredSuffix}). */
+  suffix: string;
+}
+
+/** Starts the cluster for one test file; when it cannot, says on stderr that `what` are ignored. */
+export async function testCluster(what: string): Promise<TestCluster> {
+  const cluster = await startCluster();
+  const ignore = typeof cluster === "string";
+  if (ignore) console.error(`${what} ignored: ${cluster}.`);
+  return {
+    pg: cluster as PgCluster,
+    ignore,
+    suffix: ignoredSuffix(ignore ? cluster : undefined),
   };
 }
 

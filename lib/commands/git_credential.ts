@@ -12,15 +12,15 @@
 
 import type { Args } from "../args.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "./credential_helper.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../routing/credential.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { flag } from "../flags.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { canRefresh, type Profile, secretOf } from "../profiles.ts";
 import { readLimited } from "../login/secret_input.ts";
-import { requestOf, SELECT_FLAGS, selectProfile, storedRequest } from "../routing/select.ts";
+import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
 import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
 import { isObject } from "../json.ts";
@@ -70,15 +70,9 @@ async function readAttributes(ctx: Context): Promise<Map<string, string>> {
   return attributes;
 }
 
-const FLAGS = {
-  provider: SELECT_FLAGS.provider,
-  profile: SELECT_FLAGS.profile,
-  "min-valid": flag.duration({ default: "5m" }),
-};
-
 /** The target for this request, or `undefined` when clawauth does not serve it. */
 function targetOf(
-  args: Args<typeof FLAGS>,
+  args: Args<typeof HELPER_FLAGS>,
   paths: Paths,
   attributes: Map<string, string>,
 ): GitTarget | undefined {
@@ -92,7 +86,7 @@ function targetOf(
 
 async function get(
   ctx: Context,
-  args: Args<typeof FLAGS>,
+  args: Args<typeof HELPER_FLAGS>,
   attributes: Map<string, string>,
 ): Promise<void> {
   const paths = resolvePaths(args, ctx);
@@ -114,7 +108,7 @@ async function get(
 /** The profile whose current secret is `password`, if clawauth issued it. */
 async function issuer(
   ctx: Context,
-  args: Args<typeof FLAGS>,
+  args: Args<typeof HELPER_FLAGS>,
   attributes: Map<string, string>,
 ): Promise<{ paths: Paths; profile: Profile } | undefined> {
   const password = attributes.get("password");
@@ -136,7 +130,7 @@ async function issuer(
 /** After a 401: an OAuth token clawauth issued is made due, so the next get refreshes it. */
 async function erase(
   ctx: Context,
-  args: Args<typeof FLAGS>,
+  args: Args<typeof HELPER_FLAGS>,
   attributes: Map<string, string>,
 ): Promise<void> {
   const issued = await issuer(ctx, args, attributes);
@@ -151,7 +145,7 @@ async function erase(
 
 /** The `git-credential` command. */
 export const command = defineCommand({
-  flags: FLAGS,
+  flags: HELPER_FLAGS,
   // Any word: gitcredentials(7) has a helper ignore the operations it does not know.
   positionals: ["ACTION"],
   help:
@@ -173,10 +167,7 @@ clawauth.json:
   {"git": {"hosts": {"github.com": "github-copilot",
                      "git.acme.example": {"id": "acme:work", "username": "oauth2"}}}}
 
-Flags:
-  --provider ID     route among this provider's profiles
-  --profile ID      use exactly this profile
-  --min-valid SPAN  refresh when the token expires sooner than this (default 5m)
+${HELPER_FLAGS_HELP}
 ${GLOBAL_HELP}
 
 Examples:

@@ -10,8 +10,8 @@ import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { readTextIfExists } from "../store/files.ts";
-import { isObject, jsonErrorText, own, stringAt } from "../json.ts";
+import { readJsonFile } from "../store/files.ts";
+import { isObject, own, stringAt } from "../json.ts";
 import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Found, LINK_KEY, type Source, SOURCES } from "../sources.ts";
@@ -24,18 +24,13 @@ interface Candidate extends Found {
 
 function readSource(ctx: Context, paths: Paths, source: Source): Candidate[] {
   const path = source.path(ctx, paths);
-  const text = readTextIfExists(path);
-  if (text === undefined) return [];
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new ClawauthError(
-      `${source.tool}'s file ${path} cannot be read: ${jsonErrorText(error)}.`,
+  // A missing file is no candidates (`undefined` is not an object).
+  const data = readJsonFile(path, (reason) =>
+    new ClawauthError(
+      `${source.tool}'s file ${path} cannot be read: ${reason}.`,
       Exit.data,
       `Fix it with ${source.tool}, or import from another source with --from.`,
-    );
-  }
+    ));
   if (!isObject(data)) return [];
   return source.read(data).map((found) => {
     // Named as the store names them: Codex CLI's login is `openai:codex-cli` in OpenClaw's.

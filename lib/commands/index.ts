@@ -6,7 +6,7 @@
  */
 
 import type { Command } from "../command.ts";
-import { load } from "../lazy.ts";
+import { type LazyModules, load } from "../lazy.ts";
 
 /** A command's entry in the table. */
 export interface CommandEntry {
@@ -16,80 +16,55 @@ export interface CommandEntry {
   load(): Promise<{ command: Command }>;
 }
 
+/** A lazily loaded module under `lib/commands/`. */
+type CommandModule = Extract<keyof LazyModules, `commands/${string}`>;
+
+/** The entry of the command that `lib/<path>` exports as `command`. */
+function lazy(path: CommandModule, summary: string): CommandEntry {
+  return { summary, load: () => load(path) };
+}
+
 /** Every command by name. */
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  login: {
-    summary: "log in with OAuth (browser, pasted code, or --start/--finish)",
-    load: () => load("commands/login.ts"),
-  },
-  "setup-token": {
-    summary: "store a Claude setup-token (runs claude setup-token when installed)",
-    load: () => load("commands/setup_token.ts"),
-  },
-  "paste-token": {
-    summary: "store a setup-token or API key read from stdin",
-    load: () => load("commands/paste_token.ts"),
-  },
-  status: {
-    summary: "every profile with its state; --check for CI",
-    load: () => load("commands/status.ts"),
-  },
-  token: {
-    summary: "print a usable secret (refreshing OAuth first)",
-    load: () => load("commands/token.ts"),
-  },
-  list: {
-    summary: "profiles without secrets",
-    load: () => load("commands/list.ts"),
-  },
-  remove: {
-    summary: "delete a profile (alias: logout)",
-    load: () => load("commands/remove.ts"),
-  },
-  order: {
-    summary: "get, set or clear a provider's routing order",
-    load: () => load("commands/order.ts"),
-  },
-  resolve: {
-    summary: "which profile a request would use, and why not the others",
-    load: () => load("commands/resolve.ts"),
-  },
-  report: {
-    summary: "feed a failure (or --ok) back into rotation",
-    load: () => load("commands/report.ts"),
-  },
-  exec: {
-    summary: "run a command with fresh secrets in its environment",
-    load: () => load("commands/exec.ts"),
-  },
-  channels: {
-    summary: "OpenClaw's channels list: profiles per provider, no secrets",
-    load: () => load("commands/channels.ts"),
-  },
-  import: {
-    summary: "adopt logins from Claude Code, Codex CLI or OpenClaw's legacy file",
-    load: () => load("commands/import.ts"),
-  },
-  agents: {
-    summary: "add, list or remove agents (separate stores)",
-    load: () => load("commands/agents.ts"),
-  },
-  store: {
-    summary: "fleet store (PostgreSQL): init, status, copy, keygen, rotate-key",
-    load: () => load("commands/store.ts"),
-  },
-  "openclaw-secret": {
-    summary: "OpenClaw exec SecretRef provider: ids on stdin, secrets as JSON",
-    load: () => load("commands/openclaw_secret.ts"),
-  },
-  doctor: {
-    summary: "check permissions, file validity, stale logins, lock and clock; --fix",
-    load: () => load("commands/doctor.ts"),
-  },
-  connect: {
-    summary: "make Claude Code, Codex, pi, git or OpenClaw ask clawauth for tokens",
-    load: () => load("commands/connect.ts"),
-  },
+  login: lazy("commands/login.ts", "log in with OAuth (browser, pasted code, or --start/--finish)"),
+  "setup-token": lazy(
+    "commands/setup_token.ts",
+    "store a Claude setup-token (runs claude setup-token when installed)",
+  ),
+  "paste-token": lazy("commands/paste_token.ts", "store a setup-token or API key read from stdin"),
+  status: lazy("commands/status.ts", "every profile with its state; --check for CI"),
+  token: lazy("commands/token.ts", "print a usable secret (refreshing OAuth first)"),
+  list: lazy("commands/list.ts", "profiles without secrets"),
+  remove: lazy("commands/remove.ts", "delete a profile (alias: logout)"),
+  order: lazy("commands/order.ts", "get, set or clear a provider's routing order"),
+  resolve: lazy("commands/resolve.ts", "which profile a request would use, and why not the others"),
+  report: lazy("commands/report.ts", "feed a failure (or --ok) back into rotation"),
+  exec: lazy("commands/exec.ts", "run a command with fresh secrets in its environment"),
+  channels: lazy(
+    "commands/channels.ts",
+    "OpenClaw's channels list: profiles per provider, no secrets",
+  ),
+  import: lazy(
+    "commands/import.ts",
+    "adopt logins from Claude Code, Codex CLI or OpenClaw's legacy file",
+  ),
+  agents: lazy("commands/agents.ts", "add, list or remove agents (separate stores)"),
+  store: lazy(
+    "commands/store.ts",
+    "fleet store (PostgreSQL): init, status, copy, keygen, rotate-key",
+  ),
+  "openclaw-secret": lazy(
+    "commands/openclaw_secret.ts",
+    "OpenClaw exec SecretRef provider: ids on stdin, secrets as JSON",
+  ),
+  doctor: lazy(
+    "commands/doctor.ts",
+    "check permissions, file validity, stale logins, lock and clock; --fix",
+  ),
+  connect: lazy(
+    "commands/connect.ts",
+    "make Claude Code, Codex, pi, git or OpenClaw ask clawauth for tokens",
+  ),
   disconnect: {
     summary: "remove exactly what connect added to a tool's config",
     load: async () => ({
@@ -97,14 +72,14 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
         .disconnectCommand,
     }),
   },
-  "git-credential": {
-    summary: "git credential helper: get|store|erase (key=value on stdin)",
-    load: () => load("commands/git_credential.ts"),
-  },
-  "kube-credential": {
-    summary: "kubectl exec credential plugin: an ExecCredential with the token",
-    load: () => load("commands/kube_credential.ts"),
-  },
+  "git-credential": lazy(
+    "commands/git_credential.ts",
+    "git credential helper: get|store|erase (key=value on stdin)",
+  ),
+  "kube-credential": lazy(
+    "commands/kube_credential.ts",
+    "kubectl exec credential plugin: an ExecCredential with the token",
+  ),
 };
 
 /** Other spellings, including OpenClaw's `models …`, mapped to a command name. */

@@ -13,13 +13,13 @@
 
 import { safeText } from "../output/output.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
+import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "./credential_helper.ts";
 import { obtainCredential } from "../routing/credential.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { flag } from "../flags.ts";
-import { isObject } from "../json.ts";
+import { isObject, parseJson } from "../json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { resolvePaths } from "../paths.ts";
-import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
+import { requestOf } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 
 const NAME = "kube-credential";
@@ -30,16 +30,12 @@ const API_VERSIONS = ["client.authentication.k8s.io/v1", "client.authentication.
 /** The apiVersion kubectl asked for (KUBERNETES_EXEC_INFO); it must be answered in kind. */
 function apiVersionOf(info: string | undefined): string {
   if (!info) return API_VERSIONS[0];
-  let data: unknown;
-  try {
-    data = JSON.parse(info);
-  } catch {
-    throw new ClawauthError(
+  const data = parseJson(info, () =>
+    new ClawauthError(
       "KUBERNETES_EXEC_INFO is not JSON.",
       Exit.data,
       "Run kube-credential through kubectl, or unset KUBERNETES_EXEC_INFO.",
-    );
-  }
+    ));
   const version = isObject(data) ? data.apiVersion : undefined;
   if (typeof version !== "string" || !API_VERSIONS.includes(version)) {
     throw new ClawauthError(
@@ -53,11 +49,7 @@ function apiVersionOf(info: string | undefined): string {
 
 /** The `kube-credential` command. */
 export const command = defineCommand({
-  flags: {
-    provider: SELECT_FLAGS.provider,
-    profile: SELECT_FLAGS.profile,
-    "min-valid": flag.duration({ default: "5m" }),
-  },
+  flags: HELPER_FLAGS,
   help: `Usage: clawauth kube-credential [--provider ID | --profile ID] [--min-valid 5m]
 
 A kubectl exec credential plugin: prints an ExecCredential
@@ -78,10 +70,7 @@ kubeconfig:
         args: ["kube-credential", "--provider", "acme"]
         interactiveMode: Never
 
-Flags:
-  --provider ID     route among this provider's profiles
-  --profile ID      use exactly this profile
-  --min-valid SPAN  refresh when the token expires sooner than this (default 5m)
+${HELPER_FLAGS_HELP}
 ${GLOBAL_HELP}
 
 Examples:

@@ -11,7 +11,7 @@ import { usageError } from "../errors.ts";
 import { flag } from "../flags.ts";
 import { printJson, warn } from "../output/output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
-import type { ProfileType } from "../profiles.ts";
+import { CREDENTIAL_FIELDS, type CredentialFields, type ProfileType } from "../profiles.ts";
 import { readSecret } from "../login/secret_input.ts";
 import { putProfile, updateStore } from "../store.ts";
 import { findProvider } from "../../providers/index.ts";
@@ -82,14 +82,14 @@ export async function storePasted(
   const paths = opts.paths;
   const id = `${opts.provider}:${opts.name}`;
   prefixWarning(ctx, opts.provider, opts.type, opts.secret);
-  const entry = opts.type === "api_key"
-    ? { type: "api_key", provider: opts.provider, key: opts.secret }
-    : {
-      type: "token",
-      provider: opts.provider,
-      token: opts.secret,
-      ...(opts.expires ? { expires: opts.expires } : {}),
-    };
+  const type = opts.type === "api_key" ? "api_key" : "token";
+  const fields: CredentialFields = CREDENTIAL_FIELDS[type];
+  const entry = {
+    type,
+    provider: opts.provider,
+    [fields.secret]: opts.secret,
+    ...(opts.expires && fields.expiry ? { [fields.expiry]: opts.expires } : {}),
+  };
   const replaced = await updateStore(
     ctx,
     paths,

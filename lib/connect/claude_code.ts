@@ -12,13 +12,11 @@ import { type Context, homePath } from "../context.ts";
 import { exists } from "../store/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
-import { readConfigFile } from "./config_file.ts";
-import { parseJsonConfig, valueAt } from "./json_config.ts";
-import { connectJson, disconnectJsonTool } from "./json_tool.ts";
-import { reportConnected } from "./report.ts";
+import { valueAt } from "./json_config.ts";
+import { connectJsonTool, jsonToolAdapter } from "./json_tool.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
-import { minutesWord, type ToolAdapter } from "./tool.ts";
+import { minutesWord, requestOr, type ToolAdapter } from "./tool.ts";
 
 const TOOL = "claude-code";
 /** Claude Code's default helper TTL. */
@@ -45,20 +43,15 @@ function helperTtlMs(ctx: Context, settingsEnv: unknown): number {
 }
 
 /** The `claude-code` adapter. */
-export const claudeCode: ToolAdapter = {
+export const claudeCode: ToolAdapter = jsonToolAdapter({
   name: TOOL,
   summary: "apiKeyHelper in settings.json ($CLAUDE_CONFIG_DIR, else ~/.claude)",
-  flags: [],
-  selects: true,
-  async connect(run) {
+  file: (ctx) => join(claudeConfigDir(ctx), "settings.json"),
+  async connect(run, { file, tree }) {
     const { ctx } = run;
-    const file = join(claudeConfigDir(ctx), "settings.json");
-    const read = readConfigFile(file);
-    const env = valueAt(parseJsonConfig(file, read.text ?? ""), ["env"]);
+    const env = valueAt(tree, ["env"]);
     const ttl = helperTtlMs(ctx, env);
-    const request = run.request.provider || run.request.profileId
-      ? run.request
-      : { provider: "anthropic" };
+    const request = requestOr(run, "anthropic");
     const helper = shellLine([
       ...run.self,
       "token",
@@ -67,18 +60,10 @@ export const claudeCode: ToolAdapter = {
       "--min-valid",
       minutesWord(ttl + MARGIN_MS),
     ]);
-    const outcome = await connectJson(run.paths.stateDir, {
+    await connectJsonTool(run, {
       tool: TOOL,
       file,
       edits: [{ path: ["apiKeyHelper"], value: helper }],
-      dryRun: run.dryRun,
-    });
-    reportConnected(ctx, {
-      tool: TOOL,
-      file,
-      dryRun: run.dryRun,
-      changed: outcome.changed.length > 0,
-      backup: outcome.backup,
       snippet: `"apiKeyHelper": ${JSON.stringify(helper)}`,
       caching: `Claude Code runs it again after ${
         Math.round(ttl / 1000)
@@ -107,6 +92,4 @@ export const claudeCode: ToolAdapter = {
       );
     }
   },
-  disconnect: (run) =>
-    disconnectJsonTool(run, TOOL, join(claudeConfigDir(run.ctx), "settings.json")),
-};
+});

@@ -16,8 +16,7 @@ import { exists, readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import type { JsonObject } from "../json.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
-import { sha256Hex } from "./config_file.ts";
-import { deleteRecord, readRecord, recordPath, writeRecord } from "./record.ts";
+import { deleteRecord, readRecord, recordPath, recordProgramEdit } from "./record.ts";
 import { indent } from "./report.ts";
 import { gitTargetFor } from "./git_hosts.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
@@ -188,12 +187,9 @@ export const gitTool: ToolAdapter = {
     const now = await helpersOf(key);
     const added = now[now.length - 1] === "" ? [helper] : ["", helper];
     for (const value of added) await gitConfig(["--add", key, value]);
-    writeRecord(recordAt, {
-      version: 1,
+    await recordProgramEdit(recordAt, {
       tool: TOOL,
       file,
-      before: null,
-      afterSha256: await sha256Hex(readTextIfExists(file) ?? ""),
       undo: {
         url,
         valuesBefore: before,

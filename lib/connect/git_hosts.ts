@@ -16,7 +16,7 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
+import { type UnusableFile, unusableFile } from "../errors.ts";
 import { readJsonFile } from "../store/files.ts";
 import { isObject, own } from "../json.ts";
 import type { RouteRequest } from "../routing/routing.ts";
@@ -35,21 +35,22 @@ export const DEFAULT_USERNAME = "x-access-token";
 /** Built-in hosts. */
 const DEFAULTS: Record<string, string> = { "github.com": "github-copilot" };
 
-function badConfig(path: string, reason: string): ClawauthError {
-  return new ClawauthError(
-    `The config ${path} is not usable: ${reason}.`,
-    Exit.data,
-    'Fix it: {"git": {"hosts": {"github.com": "github-copilot"}}}',
-  );
+/** clawauth.json as {@linkcode unusableFile} names it, with the shape a fix takes. */
+function configFile(path: string): UnusableFile {
+  return {
+    what: "config",
+    path,
+    hint: 'Fix it: {"git": {"hosts": {"github.com": "github-copilot"}}}',
+  };
 }
 
 /** The `git.hosts` entry for `host` (exactly, then without its port). */
 function configured(path: string, host: string): unknown {
-  const data = readJsonFile(path, (reason) => badConfig(path, reason));
+  const data = readJsonFile(path, (reason) => unusableFile(configFile(path), reason));
   const git = isObject(data) ? own(data, "git") : undefined;
   if (git === undefined) return undefined;
   const hosts = isObject(git) ? own(git, "hosts") : undefined;
-  if (!isObject(hosts)) throw badConfig(path, '"git.hosts" is not an object');
+  if (!isObject(hosts)) throw unusableFile(configFile(path), '"git.hosts" is not an object');
   return own(hosts, host) ?? own(hosts, host.replace(/:\d+$/, ""));
 }
 
@@ -74,7 +75,10 @@ export function gitTargetFor(
   if (id === undefined) return undefined;
   const target = typeof id === "string" ? secretTargetOf(id) : undefined;
   if (target === undefined) {
-    throw badConfig(configPath, `git.hosts["${key}"] is not a provider or profile id`);
+    throw unusableFile(
+      configFile(configPath),
+      `git.hosts["${key}"] is not a provider or profile id`,
+    );
   }
   return { request: target, username };
 }

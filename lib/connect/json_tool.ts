@@ -11,8 +11,8 @@
 import type { Context } from "../context.ts";
 import type { JsonObject } from "../json.ts";
 import { warn } from "../output/output.ts";
-import { reportDisconnected } from "./report.ts";
-import type { ToolRun } from "./tool.ts";
+import { reportConnected, reportDisconnected } from "./report.ts";
+import type { ToolAdapter, ToolRun } from "./tool.ts";
 import { type ConfigFile, readConfigFile } from "./config_file.ts";
 import { recordOf, undoConnection, type UndoOutcome, writeConnection } from "./connection.ts";
 import {
@@ -168,6 +168,35 @@ export function disconnectJson(
   });
 }
 
+/** How a JSON-configured tool's connect reads back to the user (see {@linkcode reportConnected}). */
+export interface JsonToolReport {
+  /** The entry as it reads in the file. */
+  snippet: string;
+  /** When the tool asks again. */
+  caching: string;
+}
+
+/**
+ * A JSON-configured tool's `connect`: apply `edits` to `file` (a dry run
+ * writes nothing) and say what changed.
+ */
+export async function connectJsonTool(
+  run: ToolRun,
+  plan: Omit<JsonPlan, "dryRun"> & JsonToolReport,
+): Promise<void> {
+  const { tool, file, edits, snippet, caching } = plan;
+  const outcome = await connectJson(run.paths.stateDir, { tool, file, edits, dryRun: run.dryRun });
+  reportConnected(run.ctx, {
+    tool,
+    file,
+    dryRun: run.dryRun,
+    changed: outcome.changed.length > 0,
+    backup: outcome.backup,
+    snippet,
+    caching,
+  });
+}
+
 /** A JSON-configured tool's `disconnect`: undo what connect recorded for `file`, and say so. */
 export async function disconnectJsonTool(run: ToolRun, tool: string, file: string): Promise<void> {
   const outcome = await disconnectJson(run.ctx, {
@@ -177,4 +206,45 @@ export async function disconnectJsonTool(run: ToolRun, tool: string, file: strin
     dryRun: run.dryRun,
   });
   reportDisconnected(run.ctx, { tool, ...outcome, dryRun: run.dryRun });
+}
+
+/** A tool's JSON config as `connect` finds it. */
+export interface JsonConfig {
+  /** The config file, as the tool names it. */
+  file: string;
+  /** Its parse tree (`undefined` for a missing or blank file). */
+  tree: ReturnType<typeof parseJsonConfig>;
+}
+
+/** What one JSON-configured tool's adapter is made of (see {@linkcode jsonToolAdapter}). */
+export interface JsonToolSpec {
+  /** The name on the command line, e.g. `claude-code`. */
+  name: string;
+  /** One line for the help text. */
+  summary: string;
+  /** Where the tool keeps the config clawauth edits. */
+  file(ctx: Context): string;
+  /** Writes clawauth into `config` (through {@linkcode connectJsonTool}) and warns about what bypasses it. */
+  connect(run: ToolRun, config: JsonConfig): Promise<void>;
+}
+
+/**
+ * The adapter of a JSON-configured tool: it takes `--provider` / `--profile`
+ * and no flags of its own, is handed its config already parsed (a broken
+ * file stops connect before anything is written), and disconnects by undoing
+ * what the record of that file says.
+ */
+export function jsonToolAdapter(spec: JsonToolSpec): ToolAdapter {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    flags: [],
+    selects: true,
+    async connect(run) {
+      const file = spec.file(run.ctx);
+      const tree = parseJsonConfig(file, readConfigFile(file).text ?? "");
+      await spec.connect(run, { file, tree });
+    },
+    disconnect: (run) => disconnectJsonTool(run, spec.name, spec.file(run.ctx)),
+  };
 }

@@ -17,10 +17,9 @@ import { isObject, type JsonObject, own } from "../json.ts";
 import { parseJson5 } from "../json5.ts";
 import { warn } from "../output/output.ts";
 import { onPath } from "../commands/setup_token.ts";
-import { sha256Hex } from "./config_file.ts";
 import { sameJson } from "./json_config.ts";
-import { deleteRecord, readRecord, recordPath, writeRecord } from "./record.ts";
-import { indent } from "./report.ts";
+import { deleteRecord, readRecord, recordPath, recordProgramEdit } from "./record.ts";
+import { indent, reportConnected } from "./report.ts";
 import { isCompiled } from "./self_command.ts";
 import type { ToolAdapter, ToolRun } from "./tool.ts";
 
@@ -162,23 +161,24 @@ export const openclawTool: ToolAdapter = {
       args: ["config", "patch", "--stdin", "--replace-path", `secrets.providers.${NAME}`],
       stdin: JSON.stringify(patch),
     });
-    writeRecord(recordAt, {
-      version: 1,
+    await recordProgramEdit(recordAt, {
       tool: TOOL,
       file,
-      before: null,
-      afterSha256: await sha256Hex(readTextIfExists(file) ?? ""),
       undo: previous ?? {
         createdSecrets: !isObject(secrets),
         createdProviders: providersOf(config) === undefined,
       },
     });
-    const lines = [`Connected openclaw: ${file} now holds`, indent(snippet)];
-    if (backup) lines.push(`The previous file is kept as ${backup}.`);
-    lines.push(
-      "OpenClaw caches the values it resolves until openclaw secrets reload (or a gateway restart): use it for setup-tokens and API keys.",
-    );
-    ctx.out(`${lines.join("\n")}\n`);
+    reportConnected(ctx, {
+      tool: TOOL,
+      file,
+      dryRun: false,
+      changed: true,
+      backup,
+      snippet,
+      caching:
+        "OpenClaw caches the values it resolves until openclaw secrets reload (or a gateway restart): use it for setup-tokens and API keys.",
+    });
   },
   async disconnect(run) {
     const { ctx } = run;

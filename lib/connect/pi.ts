@@ -16,13 +16,11 @@ import { type Context, homePath } from "../context.ts";
 import { readTextIfExists } from "../store/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
-import { readConfigFile } from "./config_file.ts";
-import { parseJsonConfig, valueAt } from "./json_config.ts";
-import { connectJson, disconnectJsonTool, type JsonEdit } from "./json_tool.ts";
-import { reportConnected } from "./report.ts";
+import { valueAt } from "./json_config.ts";
+import { connectJsonTool, type JsonEdit, jsonToolAdapter } from "./json_tool.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
-import type { ToolAdapter } from "./tool.ts";
+import { requestOr, type ToolAdapter } from "./tool.ts";
 
 const TOOL = "pi";
 /** What makes pi accept a provider override besides `apiKey`. */
@@ -66,19 +64,12 @@ function warnOverrides(ctx: Context, provider: string): void {
 }
 
 /** The `pi` adapter. */
-export const pi: ToolAdapter = {
+export const pi: ToolAdapter = jsonToolAdapter({
   name: TOOL,
   summary: '"!command" apiKey in models.json ($PI_CODING_AGENT_DIR, else ~/.pi/agent)',
-  flags: [],
-  selects: true,
-  async connect(run) {
-    const { ctx } = run;
-    const file = join(piAgentDir(ctx), "models.json");
-    const read = readConfigFile(file);
-    const tree = parseJsonConfig(file, read.text ?? "");
-    const request = run.request.provider || run.request.profileId
-      ? run.request
-      : { provider: "anthropic" };
+  file: (ctx) => join(piAgentDir(ctx), "models.json"),
+  async connect(run, { file, tree }) {
+    const request = requestOr(run, "anthropic");
     // pi names providers as clawauth does (anthropic, openai, openai-codex, …).
     const provider = request.provider ?? request.profileId?.split(":")[0] ?? "anthropic";
     const command = `!${
@@ -89,32 +80,23 @@ export const pi: ToolAdapter = {
     const accepted = typeof entry === "object" && entry !== null &&
       OVERRIDE_KEYS.some((key) => Object.hasOwn(entry, key));
     if (!accepted) edits.push({ path: ["providers", provider, "headers"], value: {} });
-    const outcome = await connectJson(run.paths.stateDir, {
+    await connectJsonTool(run, {
       tool: TOOL,
       file,
       edits,
-      dryRun: run.dryRun,
-    });
-    reportConnected(ctx, {
-      tool: TOOL,
-      file,
-      dryRun: run.dryRun,
-      changed: outcome.changed.length > 0,
-      backup: outcome.backup,
       snippet: `"providers": {"${provider}": {${
         edits.map((e) => `${JSON.stringify(e.path[2])}: ${JSON.stringify(e.value)}`).join(", ")
       }}}`,
       caching:
         "pi runs the command on every request (models.json values are not cached); it does not retry after a 401.",
     });
-    warnOverrides(ctx, provider);
+    warnOverrides(run.ctx, provider);
     await warnIfUnservable(run, request);
     if (provider === "github-copilot") {
       warn(
-        ctx,
+        run.ctx,
         "pi sends this key to Copilot as it is; Copilot wants the short-lived token minted from the GitHub login, which clawauth does not mint.",
       );
     }
   },
-  disconnect: (run) => disconnectJsonTool(run, TOOL, join(piAgentDir(run.ctx), "models.json")),
-};
+});

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { readJsonFile, writeFileAtomic } from "../store/files.ts";
+import { type ClawauthError, unusableFile } from "../errors.ts";
+import { readJsonFile, readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import { join } from "../paths.ts";
 import { sha256Hex } from "./config_file.ts";
@@ -50,11 +50,12 @@ export async function recordPath(stateDir: string, key: RecordKey): Promise<stri
 }
 
 function badRecord(path: string, reason: string): ClawauthError {
-  return new ClawauthError(
-    `The connect record ${path} is not usable: ${reason}.`,
-    Exit.data,
-    `Move it aside (mv ${path} ${path}.old) and remove clawauth's entries from the tool's config by hand.`,
-  );
+  return unusableFile({
+    what: "connect record",
+    path,
+    hint:
+      `Move it aside (mv ${path} ${path}.old) and remove clawauth's entries from the tool's config by hand.`,
+  }, reason);
 }
 
 /** Reads a record, or `undefined` when there is none. */
@@ -74,6 +75,26 @@ export function readRecord(path: string): ConnectRecord | undefined {
 /** Writes a record atomically (0600; its dir 0700). */
 export function writeRecord(path: string, record: ConnectRecord): void {
   writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/**
+ * Records a connection that another program wrote into `file` (`git config`,
+ * `openclaw config patch`): there is no earlier text to put back byte for
+ * byte (`before` is null), only the adapter's `undo` and the hash of the
+ * file as that program left it.
+ */
+export async function recordProgramEdit(
+  path: string,
+  edit: { tool: string; file: string; undo: JsonObject },
+): Promise<void> {
+  writeRecord(path, {
+    version: 1,
+    tool: edit.tool,
+    file: edit.file,
+    before: null,
+    afterSha256: await sha256Hex(readTextIfExists(edit.file) ?? ""),
+    undo: edit.undo,
+  });
 }
 
 /** Deletes a record once its connection is undone. */

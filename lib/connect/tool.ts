@@ -44,6 +44,11 @@ export interface ToolAdapter {
   disconnect(run: ToolRun): Promise<void>;
 }
 
+/** What the tool should be given: `--provider` / `--profile` as asked, else every `provider` profile. */
+export function requestOr(run: ToolRun, provider: string): RouteRequest {
+  return run.request.provider || run.request.profileId ? run.request : { provider };
+}
+
 /** A duration in whole minutes for `--min-valid`, rounded up. */
 export function minutesWord(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 60_000))}m`;

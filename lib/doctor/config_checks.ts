@@ -126,7 +126,7 @@ export async function checkClock(doc: Doctor, targets: URL[]): Promise<void> {
     let date: string | null;
     const sent = doc.ctx.now();
     try {
-      const response = await fetch(url, {
+      const response = await doc.ctx.fetch(url, {
         method: "HEAD",
         redirect: "manual",
         signal: AbortSignal.timeout(timeout),

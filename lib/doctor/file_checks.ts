@@ -6,11 +6,11 @@
 
 import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
-import { readTextIfExists } from "../store/files.ts";
+import { readTextIfExists, statIfExists } from "../store/files.ts";
 import { isObject, numberAt } from "../json.ts";
 import { type AgentPaths, join } from "../paths.ts";
 import { pendingDir } from "../login/pending.ts";
-import { Doctor, errorText, listDir, statOrUndefined } from "./report.ts";
+import { Doctor, errorText, listDir } from "./report.ts";
 
 const POSIX = Deno.build.os !== "windows";
 /** A temp or claimed file this old belongs to no running writer. */
@@ -24,7 +24,7 @@ function checkMode(
   want: 0o600 | 0o700,
   agent: string | undefined,
 ): boolean {
-  const info = statOrUndefined(path);
+  const info = statIfExists(path, { link: true });
   if (!info || info.mode === null || info.isSymlink) return true;
   const uid = Deno.uid();
   if (uid !== null && info.uid !== uid) {
@@ -65,7 +65,7 @@ export function checkStatePermissions(doc: Doctor, stateDir: string): void {
   if (!POSIX) return;
   const dirs = [stateDir, join(stateDir, "agents")];
   const good = dirs.map((dir) => checkMode(doc, dir, 0o700, undefined)).every(Boolean);
-  if (good && statOrUndefined(stateDir)) {
+  if (good && statIfExists(stateDir, { link: true })) {
     doc.add({
       check: "permissions",
       severity: "ok",
@@ -77,7 +77,7 @@ export function checkStatePermissions(doc: Doctor, stateDir: string): void {
 
 /** Checks an agent's dirs (0700) and files (0600); `--fix` repairs them. */
 export function checkAgentPermissions(doc: Doctor, paths: AgentPaths): void {
-  if (!POSIX || !statOrUndefined(paths.dir)) return;
+  if (!POSIX || !statIfExists(paths.dir, { link: true })) return;
   const pending = pendingDir(paths.dir);
   const checks: [string, 0o600 | 0o700][] = [
     [paths.dir.replace(/\/agent$/, ""), 0o700],
@@ -118,7 +118,7 @@ function pendingProblem(path: string, now: number): string | undefined {
 }
 
 function abandoned(path: string, now: number): boolean {
-  const mtime = statOrUndefined(path)?.mtime?.getTime();
+  const mtime = statIfExists(path, { link: true })?.mtime?.getTime();
   return mtime !== undefined && now - mtime > ABANDONED_AFTER_MS;
 }
 
@@ -189,12 +189,12 @@ export function checkTemps(doc: Doctor, paths: AgentPaths, lockHeld: boolean): v
 /** Tries the store lock without waiting; never breaks a lock someone holds. */
 export function checkLock(doc: Doctor, paths: AgentPaths): void {
   const base = { check: "lock", agent: paths.agent, path: paths.lock };
-  if (!statOrUndefined(paths.lock)) {
+  if (!statIfExists(paths.lock, { link: true })) {
     doc.add({ ...base, severity: "ok", message: "the store lock is free" });
     checkTemps(doc, paths, true);
     return;
   }
-  if (!statOrUndefined(paths.lock)?.isFile) {
+  if (!statIfExists(paths.lock, { link: true })?.isFile) {
     doc.add({
       ...base,
       severity: "error",

@@ -12,6 +12,7 @@ import {
   type StoreCopy,
 } from "../routing/lineage.ts";
 import { credentialOf, writeToCopies } from "../routing/lineage_sync.ts";
+import { CREDENTIAL_FIELDS } from "../profiles.ts";
 import type { StateRef } from "../paths.ts";
 import { Doctor } from "./report.ts";
 
@@ -28,9 +29,10 @@ export async function checkLineages(
     if (copies.length < 2) continue;
     if (!copies.some((c) => c.kind === "store" && agents.includes(c.agent))) continue;
     const label = copies.map(copyLabel).join(", ");
+    const { secret, refresh } = CREDENTIAL_FIELDS.oauth;
     const fingerprint = (c: StoreCopy | LinkCopy) => {
       const entry = copyEntry(c);
-      return `${entry.access}\n${entry.refresh}`;
+      return `${entry[secret]}\n${entry[refresh]}`;
     };
     if (new Set(copies.map(fingerprint)).size === 1) {
       doc.add({

@@ -108,16 +108,6 @@ export function errorText(error: unknown): string {
   return safeText(error instanceof Error ? error.message : String(error), 200);
 }
 
-/** `lstat` of `path`, or `undefined` when it does not exist. */
-export function statOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 /** The entries of `dir`, or none when it does not exist. */
 export function listDir(dir: string): Deno.DirEntry[] {
   try {

@@ -13,7 +13,7 @@
 
 import { endpointProblem } from "../oauth/endpoints.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { writeFileAtomic } from "../store/files.ts";
+import { statIfExists, writeFileAtomic } from "../store/files.ts";
 import { isObject, own } from "../json.ts";
 import { safeText } from "../output/output.ts";
 import { join } from "../paths.ts";
@@ -213,15 +213,6 @@ function parse(text: string, now: number): PendingLogin | string {
   }
 }
 
-function lstatOrUndefined(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 /** The pending entries, of any kind: links and directories are refused rather than skipped. */
 function listPending(dir: string): string[] {
   try {
@@ -252,7 +243,7 @@ export async function claimPending(
   now: number,
 ): Promise<PendingLogin> {
   const dir = pendingDir(agentDir);
-  const dirInfo = lstatOrUndefined(dir);
+  const dirInfo = statIfExists(dir, { link: true });
   if (!dirInfo) throw notPending("none is waiting");
   const uid = dirInfo.isDirectory && !dirInfo.isSymlink ? ownUid(dir) : null;
   assertPrivate(dir, dirInfo, uid, true);
@@ -262,7 +253,7 @@ export async function claimPending(
   } else {
     const live: string[] = [];
     for (const candidate of listPending(dir)) {
-      const info = lstatOrUndefined(candidate);
+      const info = statIfExists(candidate, { link: true });
       if (!info) continue; // claimed by another finisher meanwhile
       assertPrivate(candidate, info, uid, false);
       const login = parse(readChecked(candidate, info), now);
@@ -275,7 +266,7 @@ export async function claimPending(
     }
     path = live[0];
   }
-  const info = lstatOrUndefined(path);
+  const info = statIfExists(path, { link: true });
   if (!info) throw notPending("it was already used, or never started here");
   assertPrivate(path, info, uid, false);
   // Renaming first makes the claim atomic: of two finishers only one wins.

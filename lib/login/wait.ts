@@ -146,7 +146,6 @@ export async function waitForAnswer(ctx: Context, wait: Wait): Promise<URLSearch
   if (ctx.stdinIsTTY) Deno.stdin.setRaw(true);
   const abort = new AbortController();
   let spinner: Spinner | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     ctx.err(wait.intro);
     spinner = startSpinner(ctx, wait.label, wait.deadline);
@@ -164,15 +163,13 @@ export async function waitForAnswer(ctx: Context, wait: Wait): Promise<URLSearch
       };
     }
     const seconds = Math.round((wait.deadline - ctx.now()) / 1000);
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() =>
-        reject(
-          new ClawauthError(
-            `No answer within ${seconds} s; the login was abandoned.`,
-            Exit.failure,
-            "Run it again (--timeout SEC gives more time), or use login --start / --finish.",
-          ),
-        ), wait.deadline - ctx.now());
+    // Aborting `abort` (below) also clears this timer.
+    const timeout = ctx.sleep(wait.deadline - ctx.now(), abort.signal).then((): never => {
+      throw new ClawauthError(
+        `No answer within ${seconds} s; the login was abandoned.`,
+        Exit.failure,
+        "Run it again (--timeout SEC gives more time), or use login --start / --finish.",
+      );
     });
     return await untilInterrupted(
       Promise.race([
@@ -183,7 +180,6 @@ export async function waitForAnswer(ctx: Context, wait: Wait): Promise<URLSearch
       "The login",
     );
   } finally {
-    clearTimeout(timer);
     abort.abort();
     spinner?.stop();
     if (ctx.stdinIsTTY) Deno.stdin.setRaw(false);

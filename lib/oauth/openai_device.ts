@@ -13,16 +13,12 @@
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { isObject, type JsonObject } from "../json.ts";
-import {
-  type DevicePrompt,
-  endpoint,
-  exchangeCode,
-  httpTimeoutMs,
-  type OAuthTarget,
-  protocolStep,
-  providerFetch,
-  type TokenSet,
-} from "./oauth.ts";
+import type { DevicePrompt } from "./device_grant.ts";
+import { exchangeCode } from "./grants.ts";
+import { endpoint, httpTimeoutMs, providerFetch } from "./http.ts";
+import { protocolStep } from "./step.ts";
+import type { OAuthTarget } from "./target.ts";
+import type { TokenSet } from "./tokens.ts";
 import { safeText } from "../output/output.ts";
 
 /** Codex CLI gives up after 15 minutes; so does clawauth. */
@@ -84,7 +80,7 @@ function postJson(
   return protocolStep(target.providerId, step, async () => {
     // providerFetch: a redirect would re-post the body elsewhere and let that
     // origin hand back a code and verifier of its choosing.
-    const response = await providerFetch(url, {
+    const response = await providerFetch(ctx.fetch)(url, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify(body),
@@ -186,7 +182,7 @@ export async function openaiDeviceLogin(
   let wait = interval;
   while (ctx.now() < deadline) {
     const pause = Math.min(wait * 1000, deadline - ctx.now());
-    await new Promise((resolve) => setTimeout(resolve, pause));
+    await ctx.sleep(pause);
     const answer = await postJson(ctx, target, "device login", urls.token, {
       device_auth_id: data.device_auth_id,
       user_code: userCode,

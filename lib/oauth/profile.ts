@@ -8,7 +8,7 @@ import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { isObject, type JsonObject } from "../json.ts";
 import { jwtClaims } from "./jwt.ts";
-import { cleanClaim, type TokenSet } from "./oauth.ts";
+import { cleanClaim, type TokenSet } from "./tokens.ts";
 import { safeText } from "../output/output.ts";
 import type { AgentPaths } from "../paths.ts";
 import { PROFILE_NAME } from "../profiles.ts";

@@ -7,22 +7,12 @@
 import type { Context } from "../context.ts";
 import { formatSpan } from "../duration.ts";
 import { type JsonObject, stringAt } from "../json.ts";
-import {
-  listProfiles,
-  type Profile,
-  type ProfileState,
-  stateOf,
-  usageOf,
-  type UsageStats,
-} from "../profiles.ts";
+import { IDENTITY_FIELDS, type Profile } from "../profiles.ts";
+import { type Candidate, candidatesOf } from "../routing/routing.ts";
 import type { StoreData } from "../store.ts";
 
-/** A profile with its state at one moment. */
-export interface ProfileRow {
-  profile: Profile;
-  usage: UsageStats;
-  state: ProfileState;
-}
+/** A profile with its usage and state at one moment: routing's {@linkcode Candidate}. */
+export type ProfileRow = Candidate;
 
 /** Every profile of the store with its state, optionally of one provider. */
 export function profileRows(
@@ -30,12 +20,7 @@ export function profileRows(
   now: number,
   provider?: string,
 ): ProfileRow[] {
-  return listProfiles(store.profiles)
-    .filter((profile) => provider === undefined || profile.provider === provider)
-    .map((profile) => {
-      const usage = usageOf(store.usageStats, profile.id);
-      return { profile, usage, state: stateOf(profile, usage, now) };
-    });
+  return candidatesOf(store, { now, provider });
 }
 
 /** The JSON view of a profile: never a secret (SPEC §2). */
@@ -49,10 +34,10 @@ export function profileJson(row: ProfileRow, now: number): JsonObject {
     expires: profile.expires,
     expiresInMs: profile.expires === null ? null : profile.expires - now,
   };
-  const accountId = stringAt(profile.raw, "accountId");
-  const email = stringAt(profile.raw, "email");
-  if (accountId) view.accountId = accountId;
-  if (email) view.email = email;
+  for (const field of IDENTITY_FIELDS) {
+    const value = stringAt(profile.raw, field);
+    if (value) view[field] = value;
+  }
   if (profile.invalid) view.reason = profile.invalid;
   if (usage.cooldownUntil) view.cooldownUntil = usage.cooldownUntil;
   if (usage.disabledUntil) view.disabledUntil = usage.disabledUntil;

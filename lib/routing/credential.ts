@@ -12,7 +12,7 @@ import { loginCommand } from "../output/hints.ts";
 import { child } from "../json.ts";
 import { warn } from "../output/output.ts";
 import type { Paths } from "../paths.ts";
-import { listProfiles, type Profile, secretOf } from "../profiles.ts";
+import { listProfiles, type Profile, secretOf, usageOf } from "../profiles.ts";
 import { availableAt, type RouteRequest } from "./routing.ts";
 import { selectProfile, storedRequest } from "./select.ts";
 import { type StoreData, updateStore } from "../store.ts";
@@ -23,15 +23,32 @@ export interface Credential {
   secret: string;
 }
 
-function siblings(store: StoreData, provider: string): number {
-  return listProfiles(store.profiles).filter((profile) => profile.provider === provider).length;
+/** How stale a `lastUsed` may be when no routing choice depends on it: only status shows it. */
+const LAST_USED_SLACK_MS = 60_000;
+
+/**
+ * Whether serving `profile` at `now` must be written down. Round robin picks
+ * the least recently used of a provider's profiles, so the write matters
+ * unless `profile` is already the most recent of them; then (and for a
+ * provider with one profile) it only freshens what status shows, which may
+ * lag a minute. So a caller asking for the same profile again and again,
+ * pinned or through an explicit order, reads and never writes.
+ */
+function useWorthRecording(store: StoreData, profile: Profile, now: number): boolean {
+  const lastUsed = (id: string) => usageOf(store.usageStats, id).lastUsed ?? 0;
+  const mine = lastUsed(profile.id);
+  const others = listProfiles(store.profiles).filter((other) =>
+    other.provider === profile.provider && other.id !== profile.id
+  );
+  if (others.length === 0) return false;
+  return now - mine >= LAST_USED_SLACK_MS || others.some((other) => lastUsed(other.id) >= mine);
 }
 
 /**
  * Routes `request`, refreshes an OAuth token that expires within
  * `minValidMs`, and records `lastUsed` when the provider has several
- * profiles (only then does round robin need it, and the hot path stays
- * write-free otherwise).
+ * profiles and round robin's next choice depends on it (see
+ * `useWorthRecording`): the hot path stays write-free otherwise.
  */
 export async function obtainCredential(
   ctx: Context,
@@ -69,7 +86,7 @@ export async function obtainCredential(
       `Run: ${loginCommand(profile.provider, profile)}`,
     );
   }
-  if (siblings(store, profile.provider) > 1) {
+  if (useWorthRecording(store, profile, ctx.now())) {
     try {
       await updateStore(ctx, paths, (fresh) => {
         if (Object.hasOwn(fresh.profiles, profile.id)) {

@@ -10,17 +10,14 @@ import type { Context } from "../context.ts";
 import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
 import { isObject, type JsonObject, own } from "../json.ts";
 import { lineageKey, type LinkCopy, type StoreCopy } from "./lineage.ts";
-import { type Profile, readProfile } from "../profiles.ts";
+import { type Profile, readProfile, ROTATING_FIELDS } from "../profiles.ts";
 import { type Rotated, SOURCES } from "../sources.ts";
 import { clearNeedsLogin, type StoreData, updateStore } from "../store.ts";
-
-/** The credential fields a refresh or an adoption replaces. */
-const ROTATING = ["access", "refresh", "expires"] as const;
 
 /** The rotating credential fields of an entry. */
 export function credentialOf(entry: JsonObject): Rotated {
   return Object.fromEntries(
-    ROTATING.flatMap((key) => own(entry, key) === undefined ? [] : [[key, entry[key]]]),
+    ROTATING_FIELDS.flatMap((key) => own(entry, key) === undefined ? [] : [[key, entry[key]]]),
   ) as Rotated;
 }
 

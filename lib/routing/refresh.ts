@@ -207,11 +207,12 @@ const FAILED_FENCE = "OpenClaw's own refresh of it failed";
  * never handed out, and no request of our own is made for it.
  */
 async function settledByOpenclaw(
+  ctx: Context,
   paths: Paths,
   profile: Profile,
   timeoutMs: number,
 ): Promise<Profile> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = ctx.now() + timeoutMs;
   for (;;) {
     const entry = own((await readStore(paths)).profiles, profile.id);
     const fence = parseRefreshFence(entry);
@@ -223,14 +224,14 @@ async function settledByOpenclaw(
       );
     }
     if (!fence) return readProfile(profile.id, entry);
-    if (Date.now() >= deadline) {
+    if (ctx.now() >= deadline) {
       throw new ClawauthError(
         `OpenClaw's refresh of ${profile.id} did not settle within ${timeoutMs / 1000} s.`,
         Exit.lockTimeout,
         "Retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, FENCE_POLL_MS));
+    await ctx.sleep(FENCE_POLL_MS);
   }
 }
 
@@ -266,7 +267,13 @@ export async function refreshProfile(
   const guarded = paths.backend === "openclaw"
     ? () =>
       withOpenclawRefreshLock(
-        { stateDir: paths.stateDir, provider: profile.provider, profileId: profile.id, timeoutMs },
+        {
+          stateDir: paths.stateDir,
+          provider: profile.provider,
+          profileId: profile.id,
+          timeoutMs,
+          ctx,
+        },
         work,
       )
     : work;
@@ -286,7 +293,7 @@ export async function refreshProfile(
     case "fresh":
       return outcome.profile;
     case "fenced":
-      return await settledByOpenclaw(paths, profile, timeoutMs);
+      return await settledByOpenclaw(ctx, paths, profile, timeoutMs);
     case "gone":
       throw new ClawauthError(
         `Profile ${profile.id} was removed meanwhile.`,

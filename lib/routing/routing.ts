@@ -61,6 +61,39 @@ export interface RouteRequest {
 
 const TYPE_RANK: Record<string, number> = { oauth: 0, token: 1, api_key: 2 };
 
+/** Which profiles {@linkcode candidatesOf} takes, and when. */
+export interface CandidateQuery {
+  /** The moment the states are for (epoch ms). */
+  now: number;
+  /** Only this provider's profiles (all when absent). */
+  provider?: string;
+  /** Only profiles of these types (all when absent). */
+  types?: readonly ProfileType[];
+}
+
+/** A profile of `store` with its usage (from `store.usageStats`) and its state at `now`. */
+export function candidateOf(store: JsonObject, profile: Profile, now: number): Candidate {
+  const usage = usageOf(store.usageStats, profile.id);
+  return { profile, usage, state: stateOf(profile, usage, now) };
+}
+
+/**
+ * The profiles of `store` with their usage and state at `query.now`, in
+ * store order: what routing ranks and what `status` and `list` show.
+ */
+export function candidatesOf(
+  store: JsonObject & { profiles: JsonObject },
+  query: CandidateQuery,
+): Candidate[] {
+  const { now, provider, types } = query;
+  return listProfiles(store.profiles)
+    .filter((profile) =>
+      (provider === undefined || profile.provider === provider) &&
+      (types === undefined || (profile.type !== undefined && types.includes(profile.type)))
+    )
+    .map((profile) => candidateOf(store, profile, now));
+}
+
 /** The profile ids listed for `provider` in an order map, if any. */
 export function orderFor(
   order: unknown,
@@ -101,15 +134,7 @@ export function rankProvider(
   externalOrder?: unknown,
   types?: readonly ProfileType[],
 ): Ranking {
-  const candidates = listProfiles(store.profiles)
-    .filter((profile) =>
-      profile.provider === provider &&
-      (types === undefined || (profile.type !== undefined && types.includes(profile.type)))
-    )
-    .map((profile): Candidate => {
-      const usage = usageOf(store.usageStats, profile.id);
-      return { profile, usage, state: stateOf(profile, usage, now) };
-    });
+  const candidates = candidatesOf(store, { now, provider, types });
   const storeOrder = orderFor(store.order, provider);
   const openclawOrder = storeOrder ? undefined : orderFor(externalOrder, provider);
   const explicit = storeOrder ?? openclawOrder;

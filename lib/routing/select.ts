@@ -11,10 +11,11 @@ import { flag } from "../flags.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { loginCommand } from "../output/hints.ts";
 import { own } from "../json.ts";
-import { listProfiles, readProfile, stateOf, usageOf } from "../profiles.ts";
+import { listProfiles, readProfile } from "../profiles.ts";
 import {
   availableAt,
   type Candidate,
+  candidateOf,
   parseModelSpec,
   rankProvider,
   type RouteRequest,
@@ -126,10 +127,9 @@ function pinned(store: StoreData, id: string, now: number): Candidate {
       `Run: ${loginCommand(provider)} (or see clawauth list)`,
     );
   }
-  const profile = readProfile(id, own(store.profiles, id));
-  const usage = usageOf(store.usageStats, id);
-  const state = stateOf(profile, usage, now);
-  if (state === "ok" || state === "expiring") return { profile, usage, state };
+  const candidate = candidateOf(store, readProfile(id, own(store.profiles, id)), now);
+  const { profile, usage, state } = candidate;
+  if (state === "ok" || state === "expiring") return candidate;
   const sidelined = state === "cooldown" || state === "disabled";
   throw new ClawauthError(
     sidelined

@@ -37,7 +37,12 @@ function fileBackend(store: FileStore): Backend {
       assertPrivateDirs(agentDirChain(paths));
       // The write path's modules load only when a command writes (lib/lazy.ts).
       const { withLock } = await load("store/lock.ts");
-      return await withLock(paths.lock, opts.timeoutMs, () => store.write(ctx, paths, opts));
+      return await withLock(
+        paths.lock,
+        opts.timeoutMs,
+        () => store.write(ctx, paths, opts),
+        ctx.sleep,
+      );
     },
     async withLineageLock(state, { lineage, timeoutMs, fn }) {
       const { withLock } = await load("store/lock.ts");

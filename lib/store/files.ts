@@ -9,7 +9,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { jsonErrorText } from "../json.ts";
+import { parseJson } from "../json.ts";
 
 const POSIX = Deno.build.os !== "windows";
 
@@ -59,18 +59,29 @@ export function ensurePrivateDir(dir: string): void {
 }
 
 /**
+ * `stat` of `path` (`lstat` with `link: true`: a symlink itself, not what it
+ * points to), or `undefined` when nothing is there.
+ */
+export function statIfExists(
+  path: string,
+  opts: { link?: boolean } = {},
+): Deno.FileInfo | undefined {
+  try {
+    return opts.link ? Deno.lstatSync(path) : Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Why `dir` must not hold secrets (owned by another user, or writable by
  * group or others), or `undefined` when it is private enough or missing.
  */
 export function unsafeDirProblem(dir: string): string | undefined {
   if (!POSIX) return undefined;
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(dir);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const info = statIfExists(dir);
+  if (!info) return undefined;
   if (!info.isDirectory) return "is not a directory";
   const uid = Deno.uid();
   if (uid !== null && info.uid !== uid) return `is owned by uid ${info.uid}, not by you`;
@@ -101,13 +112,8 @@ export function assertPrivateDirs(dirs: readonly string[]): void {
  * FIFO would hang the read, a device would never end.
  */
 export function readTextIfExists(path: string): string | undefined {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+  const info = statIfExists(path);
+  if (!info) return undefined;
   if (!info.isFile) {
     throw fileError(
       path,
@@ -153,12 +159,7 @@ export function readTextIfExists(path: string): string | undefined {
  */
 export function readJsonFile(path: string, bad: (reason: string) => Error): unknown {
   const text = readTextIfExists(path);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw bad(jsonErrorText(error));
-  }
+  return text === undefined ? undefined : parseJson(text, bad);
 }
 
 /**

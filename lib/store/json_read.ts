@@ -8,21 +8,13 @@
 
 import { ClawauthError, Exit } from "../errors.ts";
 import { readTextIfExists } from "./files.ts";
-import { isObject, jsonErrorText } from "../json.ts";
+import { isObject, parseJson } from "../json.ts";
 import type { AgentPaths } from "../paths.ts";
 import { emptyStore, type StoreData } from "./data.ts";
 
 /** Parses store text; anything but a v1 store is exit 65 naming the file. */
 export function parseStore(text: string, path: string): StoreData {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw badStore(
-      path,
-      jsonErrorText(error),
-    );
-  }
+  const data = parseJson(text, (reason) => badStore(path, reason));
   if (!isObject(data)) {
     throw badStore(path, "the top level is not a JSON object");
   }

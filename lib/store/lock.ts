@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
+import { type Context, sleep as realSleep } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { assertPrivateDirs, ensurePrivateDir, fileError, openPrivate } from "./files.ts";
 import { parseDuration } from "../duration.ts";
@@ -32,16 +32,18 @@ export function lockTimeoutMs(ctx: Context): number {
 
 /**
  * Runs `fn` while holding the exclusive lock on `lockPath`, waiting at most
- * `timeoutMs` for it; a timeout is exit 75.
+ * `timeoutMs` (timed by `sleep`, a {@linkcode Context.sleep}) for it; a
+ * timeout is exit 75.
  */
 export async function withLock<T>(
   lockPath: string,
   timeoutMs: number,
   fn: () => Promise<T> | T,
+  sleep: Context["sleep"] = realSleep,
 ): Promise<T> {
   const file = openLockFile(lockPath);
   try {
-    if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs);
+    if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs, sleep);
     try {
       return await fn();
     } finally {
@@ -74,22 +76,20 @@ async function waitForLock(
   file: Deno.FsFile,
   lockPath: string,
   timeoutMs: number,
+  sleep: Context["sleep"],
 ): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() =>
-      reject(
-        new ClawauthError(
-          `Timed out after ${timeoutMs / 1000} s waiting for the lock on ${lockPath}.`,
-          Exit.lockTimeout,
-          "Another clawauth (or OpenClaw) process holds it; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
-        ),
-      ), timeoutMs);
+  const done = new AbortController();
+  const timeout = sleep(timeoutMs, done.signal).then(() => {
+    throw new ClawauthError(
+      `Timed out after ${timeoutMs / 1000} s waiting for the lock on ${lockPath}.`,
+      Exit.lockTimeout,
+      "Another clawauth (or OpenClaw) process holds it; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
+    );
   });
   try {
     // A blocking flock wakes the moment the holder releases, unlike polling.
     await Promise.race([file.lock(true), timeout]);
   } finally {
-    clearTimeout(timer);
+    done.abort(); // clears the timer; the race has settled, so its rejection goes unheard
   }
 }

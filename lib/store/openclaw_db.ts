@@ -21,12 +21,11 @@
 import { openclawStateDbPath } from "./kind.ts";
 import { DatabaseSync } from "node:sqlite";
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, jsonErrorText, type JsonObject } from "../json.ts";
+import { isObject, jsonEqual, type JsonObject, parseJson } from "../json.ts";
 import {
   type AuthDocuments,
   effectiveDocuments,
   emptyState,
-  jsonEqual,
   type Layer,
   type LayerPlan,
   MAIN_AGENT,
@@ -275,12 +274,10 @@ function stateRow(text: string | undefined, path: string, name: string): Row {
 }
 
 function parseDocument(text: string, path: string, name: string): JsonObject {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw refusal(`The row ${name} in ${path} is not JSON (${jsonErrorText(error)})`);
-  }
+  const doc = parseJson(
+    text,
+    (reason) => refusal(`The row ${name} in ${path} is not JSON (${reason})`),
+  );
   if (!isObject(doc)) throw refusal(`The row ${name} in ${path} is not a JSON object`);
   return doc;
 }
@@ -550,7 +547,7 @@ function isFile(path: string): boolean {
   }
 }
 
-function exists(path: string): boolean {
+export function exists(path: string): boolean {
   try {
     Deno.lstatSync(path);
     return true;

@@ -8,7 +8,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, jsonEqual, type JsonObject } from "../json.ts";
 
 /** The agent whose credentials OpenClaw keeps in the shared documents. */
 export const MAIN_AGENT = "main";
@@ -307,21 +307,4 @@ function clone<T>(value: T): T {
 
 function cloneOpt(doc: JsonObject | undefined): JsonObject | undefined {
   return doc === undefined ? undefined : clone(doc);
-}
-
-/** Structural equality of JSON values (key order ignored). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length &&
-    ka.every((k) =>
-      Object.hasOwn(b, k) &&
-      jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
-    );
 }

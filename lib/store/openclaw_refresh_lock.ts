@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { ensurePrivateDir, readTextIfExists } from "./files.ts";
 import { isObject } from "../json.ts";
@@ -25,6 +26,11 @@ export interface RefreshLockOptions {
   provider: string;
   profileId: string;
   timeoutMs: number;
+  /**
+   * The clock that bounds the wait and the sleep between looks; the lock
+   * file's age is always measured on the real clock (other processes wrote it).
+   */
+  ctx: Pick<Context, "now" | "sleep">;
 }
 
 function alive(pid: number): boolean {
@@ -94,7 +100,7 @@ export async function withOpenclawRefreshLock<T>(
   const lockPath = `${oauthRefreshLockTarget(opts.stateDir, opts.provider, opts.profileId)}.lock`;
   ensurePrivateDir(lockPath.replace(/\/[^/]*$/, ""));
   const payload = JSON.stringify({ pid: Deno.pid, createdAt: new Date().toISOString() });
-  const deadline = Date.now() + opts.timeoutMs;
+  const deadline = opts.ctx.now() + opts.timeoutMs;
   let holder: number | undefined;
   while (!tryCreate(lockPath, payload)) {
     holder = liveHolder(lockPath, Date.now());
@@ -106,7 +112,7 @@ export async function withOpenclawRefreshLock<T>(
       }
       continue;
     }
-    if (Date.now() >= deadline) {
+    if (opts.ctx.now() >= deadline) {
       throw new ClawauthError(
         `Timed out after ${
           opts.timeoutMs / 1000
@@ -117,7 +123,7 @@ export async function withOpenclawRefreshLock<T>(
         "OpenClaw is refreshing this login; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await opts.ctx.sleep(POLL_MS);
   }
   try {
     return await fn();

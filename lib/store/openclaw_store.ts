@@ -14,11 +14,10 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, jsonEqual, type JsonObject } from "../json.ts";
 import type { AgentPaths } from "../paths.ts";
 import type { StoreData } from "./data.ts";
 import { type AuthDocuments, readAuthDocuments, updateAuthDocuments } from "./openclaw_db.ts";
-import { jsonEqual } from "./openclaw_layers.ts";
 
 /** The routing-state fields, kept in OpenClaw's `authProfiles.state` document. */
 const STATE_FIELDS = ["order", "lastGood", "usageStats"] as const;

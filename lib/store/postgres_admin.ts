@@ -9,29 +9,17 @@
 
 import { ClawauthError, Exit } from "../errors.ts";
 import type { StateRef } from "../paths.ts";
+import { type FleetClient, fleetClient, guarded, transaction } from "./postgres_client.ts";
+import { associatedData, seal, type StoreKey, unseal } from "./postgres_crypto.ts";
 import {
-  type FleetClient,
-  fleetClient,
-  guarded,
-  notInitialized,
-  transaction,
-} from "./postgres_client.ts";
-import {
-  associatedData,
-  CANARY_AD,
-  CANARY_TEXT,
-  seal,
-  type StoreKey,
-  unseal,
-  wrongKeyError,
-} from "./postgres_crypto.ts";
-import {
+  assertCanary,
   assertWritable,
   canaryOpens,
   type InitResult,
   migrate,
   SCHEMA_VERSION,
   schemaStateOf,
+  sealCanary,
 } from "./postgres_schema.ts";
 import { postgresSchemaState } from "./postgres_store.ts";
 import type { SslMode } from "./postgres_url.ts";
@@ -168,9 +156,7 @@ export async function rotateKey(
       tx<{ canary: Uint8Array }[]>`SELECT canary FROM clawauth.key_canary WHERE id = 1 FOR UPDATE`,
     ]);
     assertWritable(schemaStateOf(meta), client.target);
-    const opens = await canaryOpens(current, canary[0]);
-    if (opens === undefined) throw notInitialized(client.target);
-    if (!opens) throw wrongKeyError(current, client.target.url);
+    await assertCanary(current, canary[0], client.target);
     const [profiles, extras] = await Promise.all([
       tx<{ agent: string; id: string; secret: Uint8Array }[]>`
         SELECT agent, id, secret FROM clawauth.profiles FOR UPDATE`,
@@ -215,7 +201,7 @@ export async function rotateKey(
       );
     }
     updates.push(tx`UPDATE clawauth.key_canary
-      SET canary = ${await seal(next, CANARY_TEXT, CANARY_AD)}, key_id = ${next.id},
+      SET canary = ${await sealCanary(next)}, key_id = ${next.id},
         rotated_at = now() WHERE id = 1`);
     await Promise.all(updates);
     return {

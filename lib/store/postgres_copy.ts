@@ -10,10 +10,9 @@
 
 import { BUILTIN_PROVIDERS } from "../../providers/index.ts";
 import type { Context } from "../context.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, jsonEqual, type JsonObject } from "../json.ts";
 import { agentPaths, type StateRef } from "../paths.ts";
 import { readStore, storeAgents, type StoreData, updateStore } from "../store.ts";
-import { jsonEqual } from "./openclaw_layers.ts";
 
 /** The routing-state fields, copied entry by entry. */
 const ROUTING_FIELDS = ["order", "lastGood", "usageStats"] as const;

@@ -11,8 +11,8 @@
  */
 
 import { isObject, type JsonObject } from "../json.ts";
-import { lineageId, lineageKey } from "../routing/lineage.ts";
-import { readProfile } from "../profiles.ts";
+import { load } from "../lazy.ts";
+import { type IdentityField, readProfile } from "../profiles.ts";
 import { associatedData, seal, type StoreKey, unseal } from "./postgres_crypto.ts";
 
 /** A `clawauth.profiles` row as read or written (its `agent` aside). */
@@ -29,13 +29,13 @@ export interface ProfileRow {
   key_id: string;
 }
 
-/** The keys kept in plain columns, with the JavaScript type they must have to go there. */
+/** The keys kept in plain columns (every identity field among them), and their columns. */
 const PLAIN = {
   provider: "provider",
   type: "type",
   email: "email",
   accountId: "account_id",
-} as const;
+} as const satisfies Record<"provider" | "type" | IdentityField, keyof ProfileRow>;
 
 /** The routing-state keys of a store document, and their columns. */
 export const ROUTING = {
@@ -87,6 +87,8 @@ export async function sealProfile(
       delete rest.expires;
     }
     const profile = readProfile(id, entry);
+    // Only writes need the lineage column: reading rows (`token`) never loads lineage.ts.
+    const { lineageId, lineageKey } = await load("routing/lineage.ts");
     const lineage = profile.invalid ? undefined : lineageKey(profile);
     row.lineage = lineage ? await lineageId(lineage) : null;
     payload = { rest };

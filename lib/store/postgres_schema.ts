@@ -152,9 +152,26 @@ export async function assertKey(
   // FOR SHARE: a rotate-key (which updates this row) waits for this writer, and vice versa.
   const rows = await tx<{ canary: Uint8Array }[]>`
     SELECT canary FROM clawauth.key_canary WHERE id = 1 FOR SHARE`;
-  const opens = await canaryOpens(key, rows[0]);
+  await assertCanary(key, rows[0], target);
+}
+
+/**
+ * Throws unless the canary `row` opens with `key`: a store without one was
+ * never initialised (exit 65 naming `store init`), else the key is wrong.
+ */
+export async function assertCanary(
+  key: StoreKey,
+  row: { canary: Uint8Array } | undefined,
+  target: PostgresTarget,
+): Promise<void> {
+  const opens = await canaryOpens(key, row);
   if (opens === undefined) throw notInitialized(target);
   if (!opens) throw wrongKeyError(key, target.url);
+}
+
+/** The key canary sealed under `key`, which later tells the store's key from any other. */
+export function sealCanary(key: StoreKey): Promise<Uint8Array> {
+  return seal(key, CANARY_TEXT, CANARY_AD);
 }
 
 /** What `store init` did. */
@@ -207,7 +224,7 @@ export function migrate(
     const opens = await canaryOpens(key, canary[0]);
     if (opens === false) throw wrongKeyError(key, client.target.url);
     if (opens === undefined) {
-      const sealed = await seal(key, CANARY_TEXT, CANARY_AD);
+      const sealed = await sealCanary(key);
       await tx`INSERT INTO clawauth.key_canary (id, key_id, canary) VALUES (1, ${key.id}, ${sealed})`;
     }
     return { from, to: Math.max(from, SCHEMA_VERSION), canaryCreated: opens === undefined };

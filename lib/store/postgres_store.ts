@@ -19,11 +19,10 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, jsonEqual, type JsonObject } from "../json.ts";
 import { load } from "../lazy.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../paths.ts";
 import type { StoreData } from "./data.ts";
-import { jsonEqual } from "./openclaw_layers.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
 import type { FleetClient, Sql, Tx } from "./postgres_client.ts";
 import { loadStoreKey, type StoreKey, wrongKeyError } from "./postgres_crypto.ts";

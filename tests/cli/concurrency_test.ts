@@ -1,0 +1,120 @@
+/**
+ * The store lock (SPEC §4): concurrent writers lose nothing, and `flock(1)`
+ * on auth-profiles.lock holds every writer off, up to CLAWAUTH_LOCK_TIMEOUT.
+ */
+
+import assert from "node:assert/strict";
+import { fakeSecret, holdFlock, tempState } from "../helpers.ts";
+
+/**
+ * Resolves once `count` processes wait in flock(2) on the file `path`, read
+ * from the kernel's lock table: waiters show there as `->` lines.
+ */
+async function waitersOn(path: string, count: number): Promise<void> {
+  const { ino } = Deno.statSync(path);
+  const blocked = new RegExp(`^\\d+:\\s+-> FLOCK\\s.*:${ino}\\s`, "gm");
+  for (let i = 0; i < 2000; i++) {
+    const table = Deno.readTextFileSync("/proc/locks");
+    if ((table.match(blocked) ?? []).length >= count) return;
+    // Polls the kernel's table; the condition, not the delay, synchronises.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`fewer than ${count} waiters on ${path}`);
+}
+
+Deno.test("30 processes pasting 30 profiles at once all land, and store and auth.json parse", async () => {
+  await using state = await tempState();
+  const secrets = Array.from({ length: 30 }, () => fakeSecret());
+  const results = await Promise.all(
+    secrets.map((secret, i) =>
+      state.run(["paste-token", "--provider", "anthropic", "--profile", `p${i}`], {
+        stdin: secret,
+      })
+    ),
+  );
+  results.forEach((result, i) => assert.equal(result.code, 0, `p${i}: ${result.stderr}`));
+  const profiles = state.store().profiles as Record<string, { token: string }>;
+  assert.equal(Object.keys(profiles).length, 30);
+  secrets.forEach((secret, i) => assert.equal(profiles[`anthropic:p${i}`].token, secret));
+  const cache = JSON.parse(
+    Deno.readTextFileSync(`${state.agentDir()}/auth.json`),
+  );
+  assert.ok(secrets.includes(cache.anthropic.key));
+  assert.deepEqual(
+    [...Deno.readDirSync(state.agentDir())].map((e) => e.name).sort(),
+    ["auth-profiles.json", "auth-profiles.lock", "auth.json"],
+    "no temp file is left behind",
+  );
+});
+
+Deno.test("a write waits for flock(1) on auth-profiles.lock: it exits 75 after CLAWAUTH_LOCK_TIMEOUT with the store unchanged, and completes once the holder releases", async () => {
+  await using state = await tempState();
+  const first = await state.run(["paste-token", "--provider", "anthropic"], {
+    stdin: fakeSecret(),
+  });
+  assert.equal(first.code, 0, first.stderr);
+  const storeBefore = state.storeText();
+  const cachePath = `${state.agentDir()}/auth.json`;
+  const cacheBefore = Deno.readTextFileSync(cachePath);
+  const lock = `${state.agentDir()}/auth-profiles.lock`;
+
+  const holder = await holdFlock(lock);
+  const secret = fakeSecret();
+  const patient = state.run(
+    ["paste-token", "--provider", "anthropic", "--profile", "patient"],
+    { stdin: secret },
+  );
+  await waitersOn(lock, 1);
+  const impatient = state.run(
+    ["paste-token", "--provider", "anthropic", "--profile", "late"],
+    { stdin: fakeSecret(), env: { CLAWAUTH_LOCK_TIMEOUT: "1" } },
+  );
+
+  const timedOut = await impatient;
+  assert.equal(timedOut.code, 75, timedOut.stderr);
+  assert.ok(timedOut.stderr.includes(lock), timedOut.stderr);
+  assert.equal(state.storeText(), storeBefore, "the waiting writer wrote nothing");
+  assert.equal(Deno.readTextFileSync(cachePath), cacheBefore);
+
+  await holder.release();
+  const done = await patient;
+  assert.equal(done.code, 0, done.stderr);
+  const profiles = state.store().profiles as Record<string, { token: string }>;
+  assert.equal(profiles["anthropic:patient"].token, secret);
+  assert.equal(profiles["anthropic:late"], undefined);
+});
+
+Deno.test("remove and order set also wait for the lock and time out with exit 75", async () => {
+  await using state = await tempState();
+  await state.run(["paste-token", "--provider", "anthropic"], {
+    stdin: fakeSecret(),
+  });
+  const before = state.storeText();
+  const lock = `${state.agentDir()}/auth-profiles.lock`;
+  const holder = await holdFlock(lock);
+  const env = { CLAWAUTH_LOCK_TIMEOUT: "0.2" };
+  const results = await Promise.all([
+    state.run(["remove", "anthropic:default"], { env }),
+    state.run(["order", "set", "--provider", "anthropic", "anthropic:default"], {
+      env,
+    }),
+  ]);
+  await holder.release();
+  for (const result of results) assert.equal(result.code, 75, result.stderr);
+  assert.equal(state.storeText(), before);
+});
+
+Deno.test("reads need no lock: status and list answer while flock(1) holds it", async () => {
+  await using state = await tempState();
+  const secret = fakeSecret();
+  await state.run(["paste-token", "--provider", "anthropic"], { stdin: secret });
+  const holder = await holdFlock(`${state.agentDir()}/auth-profiles.lock`);
+  const env = { CLAWAUTH_LOCK_TIMEOUT: "0.2" };
+  const [status, list] = await Promise.all([
+    state.run(["status", "--check"], { env }),
+    state.run(["list", "--json"], { env }),
+  ]);
+  await holder.release();
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(list.code, 0, list.stderr);
+});

@@ -1,0 +1,160 @@
+/**
+ * Exactly one refresh, fleet-wide (SPEC §4, §8): machines sharing a fleet
+ * store refresh a login once under its database lock, and a refresher that
+ * dies frees the lock with its connection. Real PostgreSQL, sandbox IdP.
+ */
+
+import assert from "node:assert/strict";
+import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
+import { idpFor } from "../oauth_helpers.ts";
+import { type Fleet, fleetOf, type Machine, testCluster } from "../postgres_env.ts";
+
+const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet refresh tests");
+
+/** The sandbox IdP, configured on every machine (each has its own clawauth.json). */
+async function fleetIdp(fleet: Fleet): Promise<SandboxIdp> {
+  const [first, ...others] = fleet.machines;
+  const idp = await idpFor(first.state);
+  const config = Deno.readTextFileSync(`${first.state.dir}/clawauth.json`);
+  for (const machine of others) machine.state.writeFile("clawauth.json", config);
+  return idp;
+}
+
+/** `login --start` / `--finish` on one machine of the fleet; returns the profile id. */
+async function login(idp: SandboxIdp, machine: Machine): Promise<string> {
+  const started = await machine.run(["login", "--provider", "openai-codex", "--start", "--json"]);
+  assert.equal(started.code, 0, started.stderr);
+  const redirect = await idp.approve(JSON.parse(started.stdout).url);
+  const finished = await machine.run(["login", "--finish", redirect, "--json"]);
+  assert.equal(finished.code, 0, finished.stderr);
+  return JSON.parse(finished.stdout).profile;
+}
+
+/** Makes the stored access token expired, as time would (the expiry is a plain column). */
+async function expire(fleet: Fleet, id: string): Promise<void> {
+  await pg.psql(
+    `UPDATE clawauth.profiles SET expires = ${Date.now() - 1000} WHERE id = '${id}';`,
+    fleet.url.replace(/^.*\//, ""),
+  );
+}
+
+Deno.test({
+  name:
+    `fleet: a login on one machine, then 30 concurrent token calls over three machines make exactly one refresh and agree${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg);
+    await using idp = await fleetIdp(fleet);
+    const [a, b] = fleet.machines;
+    const id = await login(idp, a);
+    const before = await b.run(["token", "--provider", "openai-codex"]);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(idp.counts().refresh_token, 0, "a valid login is served without a refresh");
+    await expire(fleet, id);
+    const results = await Promise.all(
+      Array.from(
+        { length: 30 },
+        (_, i) => fleet.machines[i % 3].run(["token", "--provider", "openai-codex"]),
+      ),
+    );
+    assert.deepEqual(
+      results.map((r) => r.code),
+      Array(30).fill(0),
+      results.find((r) => r.code !== 0)?.stderr ?? "",
+    );
+    const tokens = new Set(results.map((r) => r.stdout));
+    assert.equal(tokens.size, 1, "every machine got the one refreshed token");
+    assert.notEqual([...tokens][0], before.stdout);
+    assert.equal(idp.counts().refresh_token, 1, "one refresh request, fleet-wide");
+    assert.equal(idp.counts().refreshErrors, 0);
+    const later = await fleet.machines[2].run(["token", "--provider", "openai-codex"]);
+    assert.equal(later.stdout, [...tokens][0]);
+  },
+});
+
+Deno.test({
+  name:
+    `fleet: a refresher SIGKILLed while the provider hangs does not block the next machine${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg);
+    await using idp = await fleetIdp(fleet);
+    const [a, b] = fleet.machines;
+    const id = await login(idp, a);
+    await expire(fleet, id);
+    idp.setTokenFault("hang", 1);
+    const refresher = a.spawn(["token", "--provider", "openai-codex"]);
+    const deadline = Date.now() + 20_000;
+    while (idp.counts().faults === 0) {
+      assert.ok(Date.now() < deadline, "the refresher never reached the provider");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // While it holds the login's lock, another machine waits at most its lock timeout.
+    const waited = await b.run(["token", "--provider", "openai-codex"], {
+      env: { CLAWAUTH_LOCK_TIMEOUT: "1" },
+    });
+    assert.equal(waited.code, 75, waited.stderr);
+    assert.match(waited.stderr, /127\.0\.0\.1/);
+    refresher.kill("SIGKILL");
+    await refresher.status;
+    await refresher.stdout.cancel();
+    await refresher.stderr.cancel();
+    await refresher.stdin.close();
+    const started = Date.now();
+    const next = await b.run(["token", "--provider", "openai-codex"]);
+    const elapsed = Date.now() - started;
+    assert.equal(next.code, 0, next.stderr);
+    assert.ok(elapsed < 5_000, `the next machine waited ${elapsed} ms`);
+    assert.equal(idp.counts().refresh_token, 1);
+    assert.equal((await fleet.machines[2].run(["token", "--profile", id])).stdout, next.stdout);
+  },
+});
+
+Deno.test({
+  name:
+    `fleet: the database gone mid-command is exit 69 naming the host, with no local fallback${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg);
+    await using idp = await fleetIdp(fleet);
+    const [a, b, c] = fleet.machines;
+    const id = await login(idp, a);
+    await expire(fleet, id);
+    idp.setTokenFault("hang", 1);
+    const refresher = a.spawn(["token", "--provider", "openai-codex"], {
+      CLAWAUTH_HTTP_TIMEOUT: "3",
+    });
+    const deadline = Date.now() + 20_000;
+    while (idp.counts().faults === 0) {
+      assert.ok(Date.now() < deadline, "the refresher never reached the provider");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const waiter = b.run(["token", "--provider", "openai-codex"]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every clawauth session is cut, as a failover or a lost network would.
+    await pg.psql(
+      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'clawauth';",
+    );
+    const [waited, refreshed] = await Promise.all([
+      waiter,
+      refresher.output().then((out) => ({
+        code: out.code,
+        stdout: new TextDecoder().decode(out.stdout),
+        stderr: new TextDecoder().decode(out.stderr),
+      })),
+    ]);
+    for (const result of [waited, refreshed]) {
+      assert.equal(result.code, 69, result.stderr);
+      assert.equal(result.stdout, "");
+      assert.match(result.stderr, /127\.0\.0\.1/);
+      assert.ok(!result.stderr.includes(pg.password));
+    }
+    for (const machine of [a, b]) {
+      assert.throws(() => machine.state.storeText(), Deno.errors.NotFound, "no local store");
+    }
+    // The login survived: the next call refreshes it once.
+    const next = await c.run(["token", "--provider", "openai-codex"]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(idp.counts().refresh_token, 1);
+  },
+});

@@ -1,0 +1,316 @@
+/**
+ * The fleet store's Deno-native wire reader (lib/store/postgres_wire.ts),
+ * the `token` hot path's read, against a real PostgreSQL
+ * (tests/postgres_env.ts): the same rows npm:postgres returns, every
+ * password method a server may ask for (trust, cleartext, md5,
+ * SCRAM-SHA-256), TLS with verify-full, and the failures mapped as before.
+ * `token` runs with `--no-npm` here, so any npm package it loaded would fail it.
+ */
+
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { cliEnv, ROOT } from "../../scripts/cli_runner.ts";
+import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
+import { fakeSecret } from "../helpers.ts";
+import { type Fleet, fleetOf, type Machine, pasteOn, testCluster } from "../postgres_env.ts";
+import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres_wire.ts";
+import { parsePostgresUrl } from "../../lib/store/postgres_url.ts";
+import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres_client.ts";
+import {
+  readPostgresSnapshot,
+  readSql,
+  updatePostgresStore,
+} from "../../lib/store/postgres_store.ts";
+import type { AgentPaths } from "../../lib/paths.ts";
+import { ClawauthError } from "../../lib/errors.ts";
+import { apiKeyProfile, oauthProfile, tokenProfile } from "../builders.ts";
+
+const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
+// In-process npm:postgres pools keep timers of their own past `end()`.
+const sanitize = { sanitizeOps: false, sanitizeResources: false };
+
+/** `token` (or any command) on a machine of the fleet, with npm packages forbidden. */
+async function runNoNpm(machine: Machine, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--quiet", "--no-npm", ...CLI_PERMISSIONS, `${ROOT}/main.ts`, ...args],
+    clearEnv: true,
+    env: cliEnv({
+      HOME: machine.state.dir.replace(/\/state$/, "/home"),
+      OPENCLAW_STATE_DIR: machine.state.dir,
+      ...machine.env,
+      ...env,
+    }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** The paths of agent `main` in the fleet store at `url`, for in-process reads and writes. */
+function pathsOf(fleet: Fleet, url: string): AgentPaths {
+  const env = { PGPASSWORD: pg.password, CLAWAUTH_STORE_KEY: fleet.key };
+  const dir = fleet.machines[0].state.dir;
+  return {
+    stateDir: dir,
+    backend: "postgres",
+    url,
+    env: (name) => env[name as keyof typeof env],
+    agent: "main",
+    dir,
+    store: `${dir}/none`,
+    cache: `${dir}/none`,
+    lock: `${dir}/none`,
+  };
+}
+
+/** Node Buffers (npm:postgres's bytea) as plain bytes, so rows compare by value. */
+function plain(results: unknown): unknown {
+  return JSON.parse(JSON.stringify(results, (_key, value) => {
+    if (value instanceof Uint8Array) return { bytes: [...value] };
+    if (value?.type === "Buffer" && Array.isArray(value.data)) return { bytes: value.data };
+    return value;
+  }));
+}
+
+/** A base64url JWT whose payload is `claims` (unsigned: clawauth only reads claims). */
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${part({ alg: "none" })}.${part(claims)}.sig`;
+}
+
+Deno.test("fleet wire: md5Hex is RFC 1321's MD5", () => {
+  for (const size of [0, 1, 55, 56, 63, 64, 65, 200]) {
+    const data = crypto.getRandomValues(new Uint8Array(size));
+    assert.equal(md5Hex(data), createHash("md5").update(data).digest("hex"), `${size} bytes`);
+  }
+});
+
+Deno.test({
+  name:
+    `fleet wire: the wire reader returns exactly npm:postgres's rows for OAuth, token and API-key profiles and routing state; token serves them without npm${SUFFIX}`,
+  ignore,
+  ...sanitize,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const now = Date.now();
+    const profiles = {
+      "openai-codex:dev@example.test": oauthProfile({
+        access: jwt({ sub: "user-1", exp: Math.floor(now / 1000) + 3600 }),
+        refresh: fakeSecret("rt-"),
+        expires: now + 3_600_000,
+        accountId: "acct-1",
+        email: "dev@example.test",
+      }),
+      "anthropic:work": tokenProfile(fakeSecret(), { expires: now + 86_400_000 }),
+      "openai:ci": apiKeyProfile(),
+    };
+    const pooledUrl = `${fleet.url}?sslmode=disable`;
+    const wireUrl = `${fleet.url}?sslmode=disable&connect_timeout=5`;
+    try {
+      await updatePostgresStore(pathsOf(fleet, pooledUrl), 5000, (store) => {
+        Object.assign(store, {
+          profiles,
+          order: { anthropic: ["anthropic:work"], openai: ["openai:ci"] },
+          lastGood: { anthropic: "anthropic:work" },
+          usageStats: { "anthropic:work": { lastUsed: now - 5000, errorCount: 1 } },
+          otherTool: { kept: true, "ünïcode": "✓" },
+        });
+      });
+      const sql = readSql("main");
+      const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql);
+      const viaClient = await fleetClient(pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
+      assert.deepEqual(plain(viaWire), plain(viaClient));
+      const [meta, rows, agent] = viaWire as [Row[], Row[], Row[]];
+      assert.ok(meta.some((row) => row.key === "schema_version"));
+      assert.deepEqual(rows.map((row) => row.id), Object.keys(profiles).sort());
+      assert.equal(typeof rows[0].expires, "string", "bigint stays a string, as npm:postgres");
+      assert.ok(rows[0].secret instanceof Uint8Array);
+      assert.equal(rows.find((row) => row.id === "openai:ci")!.expires, null);
+      assert.deepEqual(agent[0].order, { anthropic: ["anthropic:work"], openai: ["openai:ci"] });
+      assert.ok(agent[0].extra instanceof Uint8Array, "the sealed extra keys");
+      // The whole read: the wire path (a URL this process has no pool for) and the pool's.
+      const wireSnapshot = await readPostgresSnapshot(pathsOf(fleet, wireUrl));
+      const poolSnapshot = await readPostgresSnapshot(pathsOf(fleet, pooledUrl));
+      assert.deepEqual(wireSnapshot, poolSnapshot);
+      assert.deepEqual(wireSnapshot.store.profiles, profiles);
+      assert.deepEqual(wireSnapshot.store.otherTool, { kept: true, "ünïcode": "✓" });
+    } finally {
+      await closeFleetClients();
+    }
+    // The CLI's hot path, with npm packages forbidden: every kind of profile is served.
+    const [machine] = fleet.machines;
+    for (const [id, profile] of Object.entries(profiles)) {
+      const want = "access" in profile
+        ? profile.access
+        : "token" in profile
+        ? profile.token
+        : profile.key;
+      const served = await runNoNpm(machine, ["token", "--profile", id], {
+        CLAWAUTH_STORE: wireUrl,
+      });
+      assert.equal(served.code, 0, served.stderr);
+      assert.equal(served.stdout, `${want}\n`);
+    }
+  },
+});
+
+/** Roles that log in by each method; `md5` stores an md5 hash, the others SCRAM. */
+const METHODS = ["trust", "password", "md5", "scram-sha-256"] as const;
+
+async function addRoles(password: string): Promise<void> {
+  const hba = (await pg.psql("SHOW hba_file;")).trim();
+  const lines = METHODS.map((method) =>
+    `host all wire_${method.replace(/-/g, "_")} 127.0.0.1/32 ${method}`
+  );
+  Deno.writeTextFileSync(hba, `${lines.join("\n")}\n${Deno.readTextFileSync(hba)}`);
+  for (const method of METHODS) {
+    const role = `wire_${method.replace(/-/g, "_")}`;
+    await pg.psql(
+      `SET password_encryption = '${method === "md5" ? "md5" : "scram-sha-256"}';
+       DROP ROLE IF EXISTS ${role}; CREATE ROLE ${role} LOGIN PASSWORD '${password}';`,
+    );
+  }
+  await pg.psql("SELECT pg_reload_conf();");
+  const stored = await pg.psql(
+    "SELECT rolpassword LIKE 'md5%' FROM pg_authid WHERE rolname = 'wire_md5';",
+  );
+  assert.equal(stored.trim(), "t", "wire_md5 has an md5 hash, so the server asks for md5");
+}
+
+Deno.test({
+  name:
+    `fleet wire: logs in by trust, cleartext password, md5 and SCRAM-SHA-256; a wrong password is refused as npm:postgres's is${SUFFIX}`,
+  ignore,
+  ...sanitize,
+  async fn() {
+    const password = `pw-${crypto.randomUUID()}`;
+    await addRoles(password);
+    try {
+      for (const method of METHODS) {
+        const role = `wire_${method.replace(/-/g, "_")}`;
+        const url = `postgres://${role}@127.0.0.1:${pg.port}/postgres?sslmode=disable`;
+        const target = parsePostgresUrl(url);
+        const [[row]] = await wireQuery(target, password, "SELECT current_user AS role");
+        assert.equal(row.role, role, method);
+        if (method === "trust") continue;
+        const wrong = await wireQuery(target, "not-the-password", "SELECT 1").catch((e) => e);
+        assert.equal(wrong.code, "28P01", `${method}: ${wrong.message}`);
+        const env = (name: string) => name === "PGPASSWORD" ? "not-the-password" : undefined;
+        const client = fleetClient({ stateDir: "/", backend: "postgres", url, env });
+        const before = await client.sql`SELECT 1`.catch((e) => e);
+        // The same sentence and exit code as with npm:postgres (69, the role named).
+        const mine = dbError(wrong, target, "read agent main") as ClawauthError;
+        const theirs = dbError(before, target, "read agent main") as ClawauthError;
+        assert.ok(mine instanceof ClawauthError);
+        assert.equal(mine.exitCode, 69);
+        assert.deepEqual([mine.message, mine.exitCode], [theirs.message, theirs.exitCode], method);
+        assert.match(mine.message, new RegExp(`refused the login of role ${role}`));
+        assert.ok(!mine.message.includes("not-the-password"));
+      }
+    } finally {
+      await closeFleetClients();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `fleet wire: a wrong password, an unreachable server and a silent one exit 69 naming the host, never the password${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const [machine] = fleet.machines;
+    await pasteOn(machine, fakeSecret());
+    const wrong = await machine.run(["token", "--provider", "anthropic"], {
+      env: { PGPASSWORD: "wrong-password-123" },
+    });
+    assert.equal(wrong.code, 69, wrong.stderr);
+    assert.match(wrong.stderr, /refused the login of role fleet/);
+    assert.ok(!wrong.stderr.includes("wrong-password-123") && !wrong.stderr.includes(pg.password));
+    // Nothing listens on this port.
+    const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const closed = (probe.addr as Deno.NetAddr).port;
+    probe.close();
+    const gone = await machine.run(["token", "--provider", "anthropic"], {
+      env: { CLAWAUTH_STORE: fleet.url.replace(`:${pg.port}/`, `:${closed}/`) },
+    });
+    assert.equal(gone.code, 69, gone.stderr);
+    assert.match(gone.stderr, new RegExp(`127\\.0\\.0\\.1:${closed}.*connection refused`));
+    assert.equal(gone.stdout, "");
+    assert.ok(!gone.stderr.includes(pg.password));
+    // A server that accepts and never answers: connect_timeout bounds the wait.
+    const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const conn of silent) held.push(conn);
+    })();
+    try {
+      const port = (silent.addr as Deno.NetAddr).port;
+      const started = Date.now();
+      const hung = await machine.run(["token", "--provider", "anthropic"], {
+        env: {
+          CLAWAUTH_STORE: `${fleet.url.replace(`:${pg.port}/`, `:${port}/`)}?connect_timeout=1`,
+        },
+      });
+      assert.equal(hung.code, 69, hung.stderr);
+      assert.match(hung.stderr, new RegExp(`127\\.0\\.0\\.1:${port}.*connect_timeout`));
+      assert.ok(Date.now() - started < 8000);
+    } finally {
+      silent.close();
+      await accepting.catch(() => {});
+      for (const conn of held) conn.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    `fleet wire: TLS with verify-full and sslrootcert (no npm), an untrusted certificate refused, prefer handed to npm:postgres${SUFFIX}`,
+  ignore: ignore || !pg.caFile,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const [machine] = fleet.machines;
+    const key = fakeSecret("sk-");
+    const pasted = await machine.run(["paste-token", "--provider", "openai", "--type", "api-key"], {
+      stdin: key,
+    });
+    assert.equal(pasted.code, 0, pasted.stderr);
+    const full = `${fleet.url}?sslmode=verify-full&sslrootcert=${pg.caFile}`;
+    const ssl = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()";
+    for (
+      const [url, encrypted] of [[full, true], [`${fleet.url}?sslmode=disable`, false]] as const
+    ) {
+      const [[row]] = await wireQuery(parsePostgresUrl(url), pg.password, ssl);
+      assert.equal(row.ssl, encrypted, url);
+    }
+    // The chain only: verify-ca, and prefer with an sslrootcert that vouches for it.
+    for (const mode of ["verify-ca", "prefer"]) {
+      const url = `${fleet.url}?sslmode=${mode}&sslrootcert=${pg.caFile}`;
+      assert.equal((await wireQuery(parsePostgresUrl(url), pg.password, ssl))[0][0].ssl, true);
+    }
+    const served = await runNoNpm(machine, ["token", "--provider", "openai"], {
+      CLAWAUTH_STORE: full,
+    });
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(served.stdout, `${key}\n`);
+    // The system roots do not vouch for the throwaway CA.
+    const untrusted = await machine.run(["token", "--provider", "openai"], {
+      env: { CLAWAUTH_STORE: `${fleet.url}?sslmode=verify-full` },
+    });
+    assert.equal(untrusted.code, 69, untrusted.stderr);
+    assert.match(
+      untrusted.stderr,
+      /TLS certificate of the fleet store at 127\.0\.0\.1:\d+ was not accepted/,
+    );
+    // prefer alone encrypts without verifying, which only npm:postgres can: the wire reader hands over.
+    const declined = await wireQuery(parsePostgresUrl(fleet.url), pg.password, "SELECT 1")
+      .catch((e) => e);
+    assert.ok(declined instanceof NeedsClient);
+    const preferred = await machine.run(["token", "--provider", "openai"]);
+    assert.equal(preferred.code, 0, preferred.stderr);
+    assert.equal(preferred.stdout, `${key}\n`);
+  },
+});

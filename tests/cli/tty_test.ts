@@ -1,0 +1,96 @@
+/**
+ * Secrets typed on a real terminal (a pty from tests/fixtures/pty_run.py)
+ * are read without echo.
+ */
+
+import assert from "node:assert/strict";
+import { CLI_COMMAND, cliEnv, ROOT } from "../../scripts/cli_runner.ts";
+import { fakeSecret, python, type TempState, tempState } from "../helpers.ts";
+
+const ignore = python === undefined || Deno.build.os === "windows";
+
+/** Runs the CLI on a pty, types `line` once "input hidden" shows, returns what the terminal showed. */
+async function onTerminal(
+  state: TempState,
+  args: string[],
+  line: string,
+  extraPath?: string,
+): Promise<{ output: string; code: number }> {
+  const env = cliEnv({ HOME: state.home, OPENCLAW_STATE_DIR: state.dir });
+  const { stdout } = await new Deno.Command(python!, {
+    args: [`${ROOT}/tests/fixtures/pty_run.py`, "input hidden", line, ...CLI_COMMAND, ...args],
+    cwd: ROOT,
+    clearEnv: true,
+    env: extraPath ? { ...env, PATH: `${extraPath}:${env.PATH}` } : env,
+    stdout: "piped",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+function storedToken(state: TempState, id: string): { type: string; token: string } {
+  return (state.store() as { profiles: Record<string, { type: string; token: string }> })
+    .profiles[id];
+}
+
+Deno.test({
+  name: "paste-token on a terminal reads the secret without echoing it",
+  ignore,
+  async fn() {
+    await using state = await tempState();
+    const secret = fakeSecret("sk-ant-oat01-");
+    const { output, code } = await onTerminal(
+      state,
+      ["paste-token", "--provider", "anthropic"],
+      secret,
+    );
+    assert.equal(code, 0, output);
+    assert.match(output, /input hidden/);
+    assert.match(output, /Stored anthropic:default/);
+    assert.ok(!output.includes(secret.slice(0, 20)), `the terminal showed the secret: ${output}`);
+    assert.equal(storedToken(state, "anthropic:default").token, secret);
+  },
+});
+
+Deno.test({
+  name: "paste-token on a terminal: Ctrl-C cancels with exit 130 and stores nothing, as in login",
+  ignore,
+  async fn() {
+    await using state = await tempState();
+    const secret = fakeSecret("sk-ant-oat01-");
+    const { output, code } = await onTerminal(
+      state,
+      ["paste-token", "--provider", "anthropic"],
+      `${secret.slice(0, 20)}\x03`,
+    );
+    assert.equal(code, 130, output);
+    assert.match(output, /The paste was cancelled; nothing was stored/);
+    assert.throws(() => state.storeText(), Deno.errors.NotFound);
+  },
+});
+
+Deno.test({
+  name:
+    "setup-token on a terminal runs `claude setup-token` from PATH, then reads the token hidden",
+  ignore,
+  async fn() {
+    await using state = await tempState();
+    const bin = `${state.dir}/../bin`;
+    Deno.mkdirSync(bin, { recursive: true });
+    // A stand-in for Claude Code that shows it ran, with its arguments.
+    Deno.writeTextFileSync(`${bin}/claude`, '#!/bin/sh\necho "fake claude ran: $*"\n', {
+      mode: 0o755,
+    });
+    const secret = fakeSecret("sk-ant-oat01-");
+    const { output, code } = await onTerminal(
+      state,
+      ["setup-token", "--provider", "anthropic"],
+      secret,
+      bin,
+    );
+    assert.equal(code, 0, output);
+    assert.match(output, /fake claude ran: setup-token/);
+    assert.ok(!output.includes(secret.slice(0, 20)));
+    assert.equal(storedToken(state, "anthropic:default").type, "token");
+    assert.equal(storedToken(state, "anthropic:default").token, secret);
+  },
+});
