@@ -134,6 +134,10 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
     ], token);
   }
   Deno.writeTextFileSync(`${json5Dir}/openclaw.json`, OPENCLAW_JSON5);
+  // Each row gets its own copy: interleaved in one dir, the pinned and the routed call would take
+  // turns at being the most recently used profile, and each would record lastUsed every time.
+  const routedDir = `${root}/layout-json5-routed`;
+  await copyTree(json5Dir, routedDir);
   layouts.push(
     {
       probe: {
@@ -149,7 +153,7 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
       probe: {
         key: "json5Routed",
         label: "JSON5 `openclaw.json`: `token --provider anthropic` (auth.order)",
-        cmd: [...cli(json5Dir), "token", "--provider", "anthropic"],
+        cmd: [...cli(routedDir), "token", "--provider", "anthropic"],
         env,
         check: expectLine(tokens.b),
       },

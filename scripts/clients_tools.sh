@@ -8,7 +8,7 @@
 # .ci/.tools/clients; by hand:
 #
 #   eval "$(scripts/clients_tools.sh .ci/.tools/clients)"
-#   deno test --allow-all tests/connect_clients_test.ts
+#   deno test --allow-all tests/cli/connect_clients_test.ts
 #
 # Progress goes to stderr; stdout holds only the export lines. Exit 1 when npm
 # fails (the message says so), 64 on a usage error.

@@ -7,7 +7,7 @@
 # .ci/run calls it with .ci/.tools/openclaw; by hand:
 #
 #   eval "$(scripts/openclaw_tools.sh .ci/.tools/openclaw)"
-#   deno test --allow-all tests/openclaw_db_test.ts
+#   deno test --allow-all tests/cli/openclaw_db_documents_test.ts
 #
 # Progress goes to stderr; stdout holds only the export lines. Exit 1 when npm
 # fails (the message says so), 64 on a usage error.

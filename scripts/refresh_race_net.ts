@@ -1,6 +1,6 @@
 /**
  * The network side of the OpenClaw refresh race test
- * (tests/openclaw_race_test.ts): run inside a network namespace whose
+ * (tests/cli/openclaw_race_test.ts): run inside a network namespace whose
  * `/etc/hosts` sends `auth.openai.com` and `chatgpt.com` to 198.18.0.1 (an
  * address on the namespace's own `lo`), it plays OpenAI for everyone in
  * that namespace:

@@ -20,9 +20,3 @@ export { deviceLogin, type DevicePrompt } from "./device_grant.ts";
 export type { TokenSet } from "./tokens.ts";
 export { httpTimeoutMs, refreshTimeoutMs } from "./http.ts";
 export { isRejectedGrant } from "./step.ts";
-
-// Limits the tests pin (tests/cli/hardening_login_tokens_test.ts,
-// tests/unit/timeout_settings_unit_test.ts), re-exported so those imports keep
-// working; new code imports them from tokens.ts and http.ts.
-export { DEFAULT_TOKEN_LIFETIME_MS, MAX_TOKEN_LENGTH } from "./tokens.ts";
-export { HTTP_TIMEOUT_DEFAULT_MS, HTTP_TIMEOUT_MAX_MS, httpTimeoutBelowLock } from "./http.ts";

@@ -83,38 +83,3 @@ Deno.test("a write waits for flock(1) on auth-profiles.lock: it exits 75 after C
   assert.equal(profiles["anthropic:patient"].token, secret);
   assert.equal(profiles["anthropic:late"], undefined);
 });
-
-Deno.test("remove and order set also wait for the lock and time out with exit 75", async () => {
-  await using state = await tempState();
-  await state.run(["paste-token", "--provider", "anthropic"], {
-    stdin: fakeSecret(),
-  });
-  const before = state.storeText();
-  const lock = `${state.agentDir()}/auth-profiles.lock`;
-  const holder = await holdFlock(lock);
-  const env = { CLAWAUTH_LOCK_TIMEOUT: "0.2" };
-  const results = await Promise.all([
-    state.run(["remove", "anthropic:default"], { env }),
-    state.run(["order", "set", "--provider", "anthropic", "anthropic:default"], {
-      env,
-    }),
-  ]);
-  await holder.release();
-  for (const result of results) assert.equal(result.code, 75, result.stderr);
-  assert.equal(state.storeText(), before);
-});
-
-Deno.test("reads need no lock: status and list answer while flock(1) holds it", async () => {
-  await using state = await tempState();
-  const secret = fakeSecret();
-  await state.run(["paste-token", "--provider", "anthropic"], { stdin: secret });
-  const holder = await holdFlock(`${state.agentDir()}/auth-profiles.lock`);
-  const env = { CLAWAUTH_LOCK_TIMEOUT: "0.2" };
-  const [status, list] = await Promise.all([
-    state.run(["status", "--check"], { env }),
-    state.run(["list", "--json"], { env }),
-  ]);
-  await holder.release();
-  assert.equal(status.code, 0, status.stderr);
-  assert.equal(list.code, 0, list.stderr);
-});

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { DEFAULT_TOKEN_LIFETIME_MS, MAX_TOKEN_LENGTH } from "../../lib/oauth/oauth.ts";
+import { DEFAULT_TOKEN_LIFETIME_MS, MAX_TOKEN_LENGTH } from "../../lib/oauth/tokens.ts";
 import { providerOverride } from "../../scripts/sandbox_idp.ts";
 import { tempState } from "../helpers.ts";
 import {

@@ -12,7 +12,7 @@ import {
   HTTP_TIMEOUT_DEFAULT_MS,
   HTTP_TIMEOUT_MAX_MS,
   httpTimeoutBelowLock,
-} from "../../lib/oauth/oauth.ts";
+} from "../../lib/oauth/http.ts";
 
 Deno.test("timeout settings: defaults and clamps as documented", () => {
   assert.equal(HTTP_TIMEOUT_DEFAULT_MS, 20_000);
