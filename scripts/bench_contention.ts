@@ -16,6 +16,33 @@ import type { SandboxIdp } from "./sandbox_idp.ts";
 const LINEAGE_CALLS = 18;
 const CONTENTION_LEVELS = [8, 32, 64];
 
+/** A burst table's columns after its level (also bench_fleet.ts's), filled by burstCells. */
+export const BURST_COLUMNS: readonly string[] = [
+  "refreshes at IdP",
+  "distinct tokens",
+  "failures",
+  "wall ms",
+  "ms per call",
+  "× one refresh",
+];
+
+/** A burst of `n` calls' cells under {@linkcode BURST_COLUMNS}; `single` is one refresh's wall ms. */
+export function burstCells(
+  cells: ReturnType<typeof verdict>["cells"],
+  wall: number,
+  n: number,
+  single: number,
+): string[] {
+  return [
+    cells.refreshes,
+    cells.distinct,
+    cells.failures,
+    ms(wall),
+    ms(wall / n),
+    times(wall / single),
+  ];
+}
+
 /** What a contention run needs of the bench's set-up. */
 export interface ContentionSetup {
   stateDir: string;
@@ -91,12 +118,7 @@ export async function contention(
         : key < 0
         ? `${n} across ${lineageAgents.length} agents holding one login`
         : String(n),
-      cells.refreshes,
-      cells.distinct,
-      cells.failures,
-      ms(wall),
-      ms(wall / n),
-      times(wall / single),
+      ...burstCells(cells, wall, n, single),
       times(wall / floorWall),
     ]);
     json[key < 0 ? `${n}AcrossAgents` : String(n)] = {
@@ -110,12 +132,7 @@ export async function contention(
   const table = markdownTable(
     [
       `Contention: N concurrent \`token\` on one expired OAuth login (median of ${s.repetitions})`,
-      "refreshes at IdP",
-      "distinct tokens",
-      "failures",
-      "wall ms",
-      "ms per call",
-      "× one refresh",
+      ...BURST_COLUMNS,
       "× N Deno floors",
     ],
     rows,

@@ -12,7 +12,8 @@
 
 import { burst, type Trial, verdict } from "./bench_burst.ts";
 import { clawauth } from "./bench_runner.ts";
-import { type Json, log, markdownTable, median, ms, round, times } from "./bench_util.ts";
+import { BURST_COLUMNS, burstCells } from "./bench_contention.ts";
+import { type Json, log, markdownTable, median, round } from "./bench_util.ts";
 import { CLI_COMMAND } from "./cli_runner.ts";
 import { providerOverride, type SandboxIdp } from "./sandbox_idp.ts";
 // The throwaway cluster the fleet tests use (Debian's postgresql; skipped without it).
@@ -105,25 +106,12 @@ export async function fleetContention(
     allOk &&= ok;
     rows.push([
       n === 1 ? "1 (one refresh: the baseline)" : String(n),
-      cells.refreshes,
-      cells.distinct,
-      cells.failures,
-      ms(wall),
-      ms(wall / n),
-      times(wall / single),
+      ...burstCells(cells, wall, n, single),
     ]);
     json[String(n)] = entry;
   }
   const table = markdownTable(
-    [
-      title,
-      "refreshes at IdP",
-      "distinct tokens",
-      "failures",
-      "wall ms",
-      "ms per call",
-      "× one refresh",
-    ],
+    [title, ...BURST_COLUMNS],
     rows,
     ["l", "r", "r", "r", "r", "r", "r"],
   );

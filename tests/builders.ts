@@ -45,6 +45,28 @@ export function oauthProfile(fields: Json = {}): Json {
   });
 }
 
+/** A base64url JWT whose payload is `claims` (unsigned: clawauth only reads claims). */
+export function jwt(claims: Json): string {
+  const part = (value: Json) =>
+    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
+  return `${part({ alg: "none" })}.${part(claims)}.sig`;
+}
+
+/**
+ * An {@linkcode oauthProfile} of dev@example.test (account acct-1) whose
+ * access token is a JWT of user-1, all expiring an hour after `now`.
+ */
+export function devLoginProfile(now: number, fields: Json = {}): Json {
+  return oauthProfile({
+    access: jwt({ sub: "user-1", exp: Math.floor(now / 1000) + 3600 }),
+    refresh: fakeSecret("rt-"),
+    expires: now + HOUR,
+    accountId: "acct-1",
+    email: "dev@example.test",
+    ...fields,
+  });
+}
+
 /** A v1 store: its profiles, and whatever else it holds (order, usageStats, lastGood, …). */
 export type StoreOf<P> = { version: 1; profiles: P } & Json;
 

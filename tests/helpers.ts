@@ -160,23 +160,38 @@ export async function holdFlock(
   };
 }
 
+/** Writes a clawauth.json that configures the one provider `id` with `settings`. */
+export function writeProviderConfig(
+  state: Pick<TempState, "writeFile">,
+  id: string,
+  settings: Record<string, unknown>,
+): void {
+  state.writeFile("clawauth.json", JSON.stringify({ providers: { [id]: settings } }));
+}
+
 /**
  * A clawauth.json whose openai-codex endpoints are on loopback: the token
- * endpoint at `tokenUrl`, by default one where nothing listens.
+ * endpoint at `tokenUrl`, by default one where nothing listens. Takes a
+ * {@linkcode TempState} or an in-process state (tests/fake_context.ts).
  */
-export function writeLoopbackConfig(state: TempState, tokenUrl = "http://127.0.0.1:9/token"): void {
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl,
-          clientId: "loopback-test",
-        },
-      },
-    }),
-  );
+export function writeLoopbackConfig(
+  state: Pick<TempState, "writeFile">,
+  tokenUrl = "http://127.0.0.1:9/token",
+): void {
+  writeProviderConfig(state, "openai-codex", {
+    authorizeUrl: "http://127.0.0.1:9/authorize",
+    tokenUrl,
+    clientId: "loopback-test",
+  });
+}
+
+/** `order set --provider <provider> <ids…>`: the order in which `token` picks profiles. */
+export function setOrder(
+  state: Pick<TempState, "run">,
+  provider: string,
+  ...ids: string[]
+): Promise<RunResult> {
+  return state.run(["order", "set", "--provider", provider, ...ids]);
 }
 
 /** Writes `stdin` (when given) to a spawned child and closes it, then collects what it printed. */

@@ -15,7 +15,7 @@
  */
 
 import { ROOT } from "../scripts/cli_runner.ts";
-import { isFile, outputOf, type TempState, tempState } from "./helpers.ts";
+import { ignoredSuffix, isFile, outputOf, type TempState, tempState } from "./helpers.ts";
 
 /** What one OpenClaw run printed and how it exited. */
 export interface OpenclawResult {
@@ -75,6 +75,14 @@ const install: Install | undefined = typeof found === "string" ? undefined : fou
 export const skipReason: string | undefined = typeof found === "string" ? found : undefined;
 /** Whether the real OpenClaw can be run. */
 export const openclawAvailable: boolean = install !== undefined;
+/**
+ * Whether a test of the real OpenClaw is ignored, and the suffix its name
+ * carries saying why (like `testCluster` in tests/postgres_env.ts).
+ */
+export const openclawTests: { ignore: boolean; suffix: string } = {
+  ignore: !openclawAvailable,
+  suffix: ignoredSuffix(skipReason),
+};
 /** The installed OpenClaw version (`package.json`), or `unknown`. */
 export const openclawVersion: string = install?.version ?? "unknown";
 

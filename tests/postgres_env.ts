@@ -111,17 +111,21 @@ async function makeCertificates(dir: string): Promise<string | undefined> {
   const openssl = ["/usr/bin/openssl", "/usr/local/bin/openssl"].find(isFile);
   if (!openssl) return undefined;
   const ca = `${dir}/ca.crt`;
-  await must([
-    openssl,
-    "req",
-    "-x509",
+  // `openssl req` options for a fresh P-256 key, written unencrypted to `keyout`.
+  const newKey = (keyout: string) => [
     "-newkey",
     "ec",
     "-pkeyopt",
     "ec_paramgen_curve:prime256v1",
     "-nodes",
     "-keyout",
-    `${dir}/ca.key`,
+    keyout,
+  ];
+  await must([
+    openssl,
+    "req",
+    "-x509",
+    ...newKey(`${dir}/ca.key`),
     "-out",
     ca,
     "-days",
@@ -136,13 +140,7 @@ async function makeCertificates(dir: string): Promise<string | undefined> {
   await must([
     openssl,
     "req",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    `${dir}/server.key`,
+    ...newKey(`${dir}/server.key`),
     "-out",
     `${dir}/server.csr`,
     "-subj",
@@ -245,6 +243,8 @@ async function boot(): Promise<PgCluster | string> {
       Deno.removeSync(root, { recursive: true });
     } catch { /* best effort */ }
   });
+  // How psql and pg_dump reach the cluster: its socket dir, as the superuser.
+  const superuser = ["-h", sockets, "-p", String(port), "-U", "postgres"];
   const psql = (sql: string, database = "postgres") =>
     must([
       `${bin}/psql`,
@@ -254,12 +254,7 @@ async function boot(): Promise<PgCluster | string> {
       "-t",
       "-v",
       "ON_ERROR_STOP=1",
-      "-h",
-      sockets,
-      "-p",
-      String(port),
-      "-U",
-      "postgres",
+      ...superuser,
       "-d",
       database,
     ], { stdin: sql });
@@ -277,16 +272,7 @@ async function boot(): Promise<PgCluster | string> {
       return `postgres://${FLEET_ROLE}@127.0.0.1:${port}/${name}${params}`;
     },
     dump: (database) =>
-      must([
-        `${bin}/pg_dump`,
-        "-h",
-        sockets,
-        "-p",
-        String(port),
-        "-U",
-        "postgres",
-        database.replace(/^.*\//, "").replace(/\?.*$/, ""),
-      ]),
+      must([`${bin}/pg_dump`, ...superuser, database.replace(/^.*\//, "").replace(/\?.*$/, "")]),
     stop: () => ctl(["-m", "fast", "-w", "stop"]).then(() => {}),
     start,
   };

@@ -39,14 +39,13 @@ function fileBackend(store: FileStore): Backend {
       const { withLock } = await load("store/lock.ts");
       return await withLock(
         paths.lock,
-        opts.timeoutMs,
+        { timeoutMs: opts.timeoutMs, sleep: ctx.sleep },
         () => store.write(ctx, paths, opts),
-        ctx.sleep,
       );
     },
     async withLineageLock(state, { lineage, timeoutMs, fn }) {
       const { withLock } = await load("store/lock.ts");
-      return await withLock(lineageLockPath(state.stateDir, lineage), timeoutMs, fn);
+      return await withLock(lineageLockPath(state.stateDir, lineage), { timeoutMs }, fn);
     },
     agents: (state) => Promise.resolve(agentIds(state.stateDir)),
     agentExists: (paths) => Promise.resolve(exists(paths.dir)),
@@ -54,7 +53,7 @@ function fileBackend(store: FileStore): Backend {
       if (exists(paths.dir)) return false;
       ensurePrivateDir(paths.dir);
       const { withLock } = await load("store/lock.ts");
-      await withLock(paths.lock, timeoutMs, () => {
+      await withLock(paths.lock, { timeoutMs }, () => {
         if (!exists(paths.store)) {
           writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
         }
@@ -65,7 +64,7 @@ function fileBackend(store: FileStore): Backend {
       if (!exists(paths.dir)) return false;
       const { withLock } = await load("store/lock.ts");
       // Hold the agent's lock so no writer is mid-rename while its files go.
-      await withLock(paths.lock, timeoutMs, () => {
+      await withLock(paths.lock, { timeoutMs }, () => {
         Deno.removeSync(join(paths.stateDir, "agents", paths.agent), { recursive: true });
       });
       return true;

@@ -30,17 +30,24 @@ export function lockTimeoutMs(ctx: Context): number {
   return ms;
 }
 
+/** How {@linkcode withLock} waits. */
+export interface LockWait {
+  /** The longest wait for the lock; then exit 75. */
+  timeoutMs: number;
+  /** Times the wait ({@linkcode Context.sleep}); the real clock by default. */
+  sleep?: Context["sleep"];
+}
+
 /**
  * Runs `fn` while holding the exclusive lock on `lockPath`, waiting at most
- * `timeoutMs` (timed by `sleep`, a {@linkcode Context.sleep}) for it; a
- * timeout is exit 75.
+ * `wait.timeoutMs` for it; a timeout is exit 75.
  */
 export async function withLock<T>(
   lockPath: string,
-  timeoutMs: number,
+  wait: LockWait,
   fn: () => Promise<T> | T,
-  sleep: Context["sleep"] = realSleep,
 ): Promise<T> {
+  const { timeoutMs, sleep = realSleep } = wait;
   const file = openLockFile(lockPath);
   try {
     if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs, sleep);

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, tempState } from "../helpers.ts";
+import { fakeSecret, setOrder, tempState } from "../helpers.ts";
 import { storeOf, tokenProfile } from "../builders.ts";
 
 const OPENCLAW_JSON5 = Deno.readTextFileSync(
@@ -32,14 +32,7 @@ Deno.test("order set changes which profile token picks; order get shows it; orde
   const first = await state.run(["token", "--provider", "anthropic"]);
   assert.equal(first.stdout, `${a}\n`, "round robin: least recently used, then id");
 
-  const set = await state.run([
-    "order",
-    "set",
-    "--provider",
-    "anthropic",
-    "anthropic:b",
-    "anthropic:a",
-  ]);
+  const set = await setOrder(state, "anthropic", "anthropic:b", "anthropic:a");
   assert.equal(set.code, 0, set.stderr);
   assert.deepEqual(state.store().order as Record<string, unknown>, {
     anthropic: ["anthropic:b", "anthropic:a"],

@@ -75,6 +75,30 @@ async function fakeApi() {
 }
 
 /**
+ * A temp state dir with login `id` from the sandbox IdP, and a {@linkcode fakeApi}:
+ * `await using` disposes all three, last made first.
+ */
+async function loggedInWithApi() {
+  const made: AsyncDisposable[] = [];
+  const dispose = async () => {
+    for (const item of made.reverse()) await item[Symbol.asyncDispose]();
+  };
+  try {
+    const state = await tempState();
+    made.push(state);
+    const idp = await idpFor(state);
+    made.push(idp);
+    const fake = await fakeApi();
+    made.push(fake);
+    const id = await loginVia(idp, state);
+    return { state, idp, id, ...fake, [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+/**
  * Runs a ChatGPT client twice around an expiry of login `id`: each run must
  * succeed, every model request of the first carry the access token the store
  * holds and the login's ChatGPT account id (and pass `check`), and every one
@@ -114,11 +138,8 @@ Deno.test({
   }): the helper's token reaches the API, a refresh reaches it next run, a 401 makes Claude Code come back for the refreshed token`,
   ignore,
   async fn() {
-    await using state = await tempState();
-    await using idp = await idpFor(state);
-    await using fake = await fakeApi();
-    const { api, rejectOnce, since } = fake;
-    const id = await loginVia(idp, state);
+    await using login = await loggedInWithApi();
+    const { state, idp, id, api, rejectOnce, since } = login;
     const configDir = `${state.home}/.claude`;
     Deno.mkdirSync(configDir);
     // In Claude Code's own layout (JSON.stringify, 2 spaces), which it keeps when it saves.
@@ -208,11 +229,8 @@ Deno.test({
     `connect codex --provider openai-codex (Codex ${versions.codex}): the ChatGPT token and its chatgpt-account-id reach the API; a refresh and a 401 bring the new token`,
   ignore,
   async fn() {
-    await using state = await tempState();
-    await using idp = await idpFor(state);
-    await using fake = await fakeApi();
-    const { api, rejectOnce, since } = fake;
-    const id = await loginVia(idp, state);
+    await using login = await loggedInWithApi();
+    const { state, idp, id, api, rejectOnce, since } = login;
     const { dir } = codexHome(state);
     await clawauth(state, [
       "connect",
@@ -248,11 +266,8 @@ Deno.test({
     `connect pi (pi ${versions.pi}): the "!command" key reaches the API, each run gets the refreshed token, a fresh models.json is accepted`,
   ignore,
   async fn() {
-    await using state = await tempState();
-    await using idp = await idpFor(state);
-    await using fake = await fakeApi();
-    const { api, since } = fake;
-    const id = await loginVia(idp, state);
+    await using login = await loggedInWithApi();
+    const { state, id, api, since } = login;
     const agentDir = `${state.home}/.pi/agent`;
     Deno.mkdirSync(agentDir, { recursive: true });
     // The user's own entry (a proxy, here the fake API); connect adds only the key.

@@ -11,11 +11,10 @@
 
 import assert from "node:assert/strict";
 import { DENO_DIR } from "../../scripts/cli_runner.ts";
-import { fakeSecret, ignoredSuffix, tempState } from "../helpers.ts";
-import { openclawCommand, openclawState, skipReason } from "../openclaw_env.ts";
+import { fakeSecret, tempState } from "../helpers.ts";
+import { openclawCommand, openclawState, openclawTests } from "../openclaw_env.ts";
 
-const ignore = skipReason !== undefined;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 Deno.test("connect openclaw without openclaw on PATH prints the exec provider entry (absolute real command, state dir in args) and writes nothing", async () => {
   await using state = await tempState();

@@ -7,18 +7,11 @@
 import assert from "node:assert/strict";
 import { fakeSecret, tempState } from "../helpers.ts";
 import { fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
-import { apiKeyProfile, oauthProfile, storeOf, tokenProfile } from "../builders.ts";
+import { apiKeyProfile, devLoginProfile, storeOf, tokenProfile } from "../builders.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet admin tests");
 
 const dbOf = (url: string) => url.replace(/^.*\//, "").replace(/\?.*$/, "");
-
-/** A base64url JWT whose payload is `claims` (unsigned: clawauth only reads claims). */
-function jwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) =>
-    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-  return `${part({ alg: "none" })}.${part(claims)}.sig`;
-}
 
 Deno.test({
   name:
@@ -80,14 +73,7 @@ Deno.test({
     await using local = await tempState();
     const now = Date.now();
     const original = storeOf({
-      "openai-codex:dev@example.test": oauthProfile({
-        access: jwt({ sub: "user-1", exp: Math.floor(now / 1000) + 3600 }),
-        refresh: fakeSecret("rt-"),
-        expires: now + 3_600_000,
-        accountId: "acct-1",
-        email: "dev@example.test",
-        idToken: fakeSecret("id-"),
-      }),
+      "openai-codex:dev@example.test": devLoginProfile(now, { idToken: fakeSecret("id-") }),
       "anthropic:work": tokenProfile(fakeSecret(), { expires: now + 365 * 86_400_000 }),
       "openai:ci": apiKeyProfile(),
     }, {

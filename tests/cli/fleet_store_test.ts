@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks, tempState } from "../helpers.ts";
+import { fakeSecret, leaks, setOrder, tempState } from "../helpers.ts";
 import { fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet tests");
@@ -94,14 +94,7 @@ Deno.test({
       });
       assert.equal(r.code, 0, r.stderr);
     }
-    const order = await a.run([
-      "order",
-      "set",
-      "--provider",
-      "anthropic",
-      "anthropic:two",
-      "anthropic:one",
-    ]);
+    const order = await setOrder(a, "anthropic", "anthropic:two", "anthropic:one");
     assert.equal(order.code, 0, order.stderr);
     assert.equal((await b.run(["token", "--provider", "anthropic"])).stdout, `${second}\n`);
     // A rate limit reported on one machine sidelines the profile for all.

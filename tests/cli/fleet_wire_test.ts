@@ -23,7 +23,7 @@ import {
 } from "../../lib/store/postgres_store.ts";
 import type { AgentPaths } from "../../lib/paths.ts";
 import { ClawauthError } from "../../lib/errors.ts";
-import { apiKeyProfile, oauthProfile, tokenProfile } from "../builders.ts";
+import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
 // In-process npm:postgres pools keep timers of their own past `end()`.
@@ -74,13 +74,6 @@ function plain(results: unknown): unknown {
   }));
 }
 
-/** A base64url JWT whose payload is `claims` (unsigned: clawauth only reads claims). */
-function jwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) =>
-    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-  return `${part({ alg: "none" })}.${part(claims)}.sig`;
-}
-
 Deno.test("fleet wire: md5Hex is RFC 1321's MD5", () => {
   for (const size of [0, 1, 55, 56, 63, 64, 65, 200]) {
     const data = crypto.getRandomValues(new Uint8Array(size));
@@ -97,13 +90,7 @@ Deno.test({
     await using fleet = await fleetOf(pg, 1);
     const now = Date.now();
     const profiles = {
-      "openai-codex:dev@example.test": oauthProfile({
-        access: jwt({ sub: "user-1", exp: Math.floor(now / 1000) + 3600 }),
-        refresh: fakeSecret("rt-"),
-        expires: now + 3_600_000,
-        accountId: "acct-1",
-        email: "dev@example.test",
-      }),
+      "openai-codex:dev@example.test": devLoginProfile(now),
       "anthropic:work": tokenProfile(fakeSecret(), { expires: now + 86_400_000 }),
       "openai:ci": apiKeyProfile(),
     };

@@ -10,24 +10,17 @@
 
 import assert from "node:assert/strict";
 import { fakeSecret, type TempState, tempState, writeLoopbackConfig } from "../helpers.ts";
-import { oauthProfile, storeOf, tokenProfile } from "../builders.ts";
+import { jwt, oauthProfile, storeOf, tokenProfile } from "../builders.ts";
 
 type Entry = Record<string, unknown>;
 
 const POSIX = Deno.build.os !== "windows";
 const ROOT = POSIX && Deno.uid() === 0;
 
-/** An unsigned JWT with these claims: what clawauth reads identities from. */
-function fakeJwt(claims: Entry): string {
-  const part = (value: unknown) =>
-    btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return `${part({ alg: "none" })}.${part(claims)}.sig`;
-}
-
 /** A ChatGPT login of `user` in the team workspace `acct-team`, as the provider issues it. */
 function teamLogin(user: string, expires: number): Entry {
   return oauthProfile({
-    access: fakeJwt({
+    access: jwt({
       jti: crypto.randomUUID(),
       sub: `auth0|${user}`,
       "https://api.openai.com/auth": {
@@ -129,6 +122,14 @@ Deno.test("lineage: a linked tool logged in as another person is not a copy", as
 
 // --- 2. a refresh in flight is never lost ---------------------------------------
 
+/** Stores (and returns) `user`'s team login, expired a second ago, refreshing at `tokenUrl`. */
+function expiredTeamLogin(state: TempState, tokenUrl: string, user: string): Entry {
+  writeLoopbackConfig(state, tokenUrl);
+  const login = teamLogin(user, Date.now() - 1_000);
+  state.writeStore(storeOf({ [`openai-codex:${user}`]: login }));
+  return login;
+}
+
 /**
  * A token endpoint that holds each request until the test says so, then
  * answers with rotated tokens (or never, when told to hang).
@@ -192,9 +193,7 @@ for (const { signal, code } of SIGNALS) {
       await using state = await tempState();
       const provider = slowProvider();
       try {
-        writeLoopbackConfig(state, provider.url);
-        const login = teamLogin("erin", Date.now() - 1_000);
-        state.writeStore(storeOf({ "openai-codex:erin": login }));
+        expiredTeamLogin(state, provider.url, "erin");
         const child = state.spawn(["token", "--profile", "openai-codex:erin"]);
         await provider.arrived;
         child.kill(signal);
@@ -222,9 +221,7 @@ Deno.test({
     const dir = state.agentDir();
     let mounted = false;
     try {
-      writeLoopbackConfig(state, provider.url);
-      const login = teamLogin("frank", Date.now() - 1_000);
-      state.writeStore(storeOf({ "openai-codex:frank": login }));
+      expiredTeamLogin(state, provider.url, "frank");
       const child = state.spawn(["token", "--profile", "openai-codex:frank"]);
       await provider.arrived;
       mounted = readOnly(dir);
@@ -248,9 +245,7 @@ Deno.test("refresh: a timeout after the request went out says the login may now 
   await using state = await tempState();
   const provider = slowProvider();
   try {
-    writeLoopbackConfig(state, provider.url);
-    const login = teamLogin("gina", Date.now() - 1_000);
-    state.writeStore(storeOf({ "openai-codex:gina": login }));
+    const login = expiredTeamLogin(state, provider.url, "gina");
     const result = await state.run(["token", "--profile", "openai-codex:gina"], {
       env: { CLAWAUTH_HTTP_TIMEOUT: "1" },
     });

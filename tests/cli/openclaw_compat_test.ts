@@ -20,11 +20,10 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, ignoredSuffix, leaks, type TempState, tempState } from "../helpers.ts";
-import { openclawAvailable, runOpenclaw, skipReason } from "../openclaw_env.ts";
+import { fakeSecret, leaks, type TempState, tempState } from "../helpers.ts";
+import { openclawTests, runOpenclaw } from "../openclaw_env.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 /** One profile as `openclaw models status --json` lists it (`auth.oauth.profiles`). */
 interface ListedProfile {

@@ -13,13 +13,12 @@ import assert from "node:assert/strict";
 import { readAuthDocuments, updateAuthDocuments } from "../../lib/store/openclaw_db.ts";
 import { oauthRefreshLockTarget, parseRefreshFence } from "../../lib/store/openclaw_fence.ts";
 import { ROOT } from "../../scripts/cli_runner.ts";
-import { ignoredSuffix } from "../helpers.ts";
+import {} from "../helpers.ts";
 import { addToken, opts } from "../openclaw_db_support.ts";
-import { openclawAvailable, openclawCommand, openclawState, skipReason } from "../openclaw_env.ts";
+import { openclawCommand, openclawState, openclawTests } from "../openclaw_env.ts";
 import { assertOpenclawOk, openclawPasteToken, setupToken } from "../openclaw_store_support.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 Deno.test({
   name:

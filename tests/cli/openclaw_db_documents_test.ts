@@ -21,9 +21,9 @@ import {
   retiredAuthFiles,
   updateAuthDocuments,
 } from "../../lib/store/openclaw_db.ts";
-import { fakeSecret, ignoredSuffix } from "../helpers.ts";
+import { fakeSecret } from "../helpers.ts";
 import { addToken, alter, assertRefused, opts } from "../openclaw_db_support.ts";
-import { openclawAvailable, openclawState, skipReason } from "../openclaw_env.ts";
+import { openclawState, openclawTests } from "../openclaw_env.ts";
 import {
   assertOpenclawOk,
   openclawPasteToken,
@@ -33,8 +33,7 @@ import {
 } from "../openclaw_store_support.ts";
 import { apiKeyProfile, storeOf, tokenProfile } from "../builders.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 Deno.test({
   name: `openclaw db: reads the token \`openclaw models auth paste-token\` stored${SUFFIX}`,

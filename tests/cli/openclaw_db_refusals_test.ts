@@ -24,17 +24,11 @@ import {
   STATE_SCHEMA_VERSION,
   updateAuthDocuments,
 } from "../../lib/store/openclaw_db.ts";
-import { ignoredSuffix } from "../helpers.ts";
+import {} from "../helpers.ts";
 import { addToken, alter, assertRefused, opts } from "../openclaw_db_support.ts";
-import {
-  openclawAvailable,
-  type OpenclawState,
-  openclawState,
-  skipReason,
-} from "../openclaw_env.ts";
+import { type OpenclawState, openclawState, openclawTests } from "../openclaw_env.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 /** The SHA-256 of a file, hex: compared instead of the bytes (a failed byte diff is huge). */
 async function digest(path: string): Promise<string> {

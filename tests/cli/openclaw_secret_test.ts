@@ -18,9 +18,9 @@ import { DENO_DIR } from "../../scripts/cli_runner.ts";
 import {
   CLI_COMMAND,
   fakeSecret,
-  ignoredSuffix,
   leaks,
   type RunResult,
+  setOrder,
   type TempState,
   tempState,
   writeLoopbackConfig,
@@ -29,7 +29,7 @@ import {
   type OpenclawResult,
   type OpenclawState,
   openclawState,
-  skipReason,
+  openclawTests,
 } from "../openclaw_env.ts";
 import { oauthProfile, storeOf, tokenProfile } from "../builders.ts";
 
@@ -120,14 +120,7 @@ Deno.test("openclaw-secret routes a provider id by the agent's order, as token -
   const second = fakeSecret(ANTHROPIC_PREFIX);
   await paste(state, ["--provider", "anthropic", "--profile", "a"], first);
   await paste(state, ["--provider", "anthropic", "--profile", "b"], second);
-  const order = await state.run([
-    "order",
-    "set",
-    "--provider",
-    "anthropic",
-    "anthropic:b",
-    "anthropic:a",
-  ]);
+  const order = await setOrder(state, "anthropic", "anthropic:b", "anthropic:a");
   assert.equal(order.code, 0, order.stderr);
   const viaToken = await state.run(["token", "--provider", "anthropic"]);
   assert.equal(viaToken.stdout, `${second}\n`);
@@ -305,8 +298,7 @@ Deno.test("openclaw-secret --help shows a config for OpenClaw's empty environmen
 
 // ---- the real OpenClaw ------------------------------------------------------
 
-const ignore = skipReason !== undefined;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 /** Quotes a word for /bin/sh. */
 function shellQuote(word: string): string {

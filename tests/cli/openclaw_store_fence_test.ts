@@ -17,13 +17,8 @@ import assert from "node:assert/strict";
 import { exists } from "../../lib/store/openclaw_db.ts";
 import { oauthRefreshLockTarget } from "../../lib/store/openclaw_fence.ts";
 import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
-import { fakeSecret, ignoredSuffix, type RunResult } from "../helpers.ts";
-import {
-  openclawAvailable,
-  type OpenclawState,
-  openclawState,
-  skipReason,
-} from "../openclaw_env.ts";
+import { fakeSecret, type RunResult } from "../helpers.ts";
+import { type OpenclawState, openclawState, openclawTests } from "../openclaw_env.ts";
 import {
   clawauth,
   type ClawauthProfile,
@@ -37,8 +32,7 @@ import {
   storedProfiles,
 } from "../openclaw_store_support.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 /** A clawauth process started in the background; killed when disposed while it still runs. */
 interface Running extends AsyncDisposable {

@@ -12,8 +12,8 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, ignoredSuffix, leaks } from "../helpers.ts";
-import { openclawAvailable, openclawState, skipReason } from "../openclaw_env.ts";
+import { fakeSecret, leaks } from "../helpers.ts";
+import { openclawState, openclawTests } from "../openclaw_env.ts";
 import {
   clawauth,
   clawauthProfiles,
@@ -25,8 +25,7 @@ import {
   storedProfiles,
 } from "../openclaw_store_support.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 Deno.test({
   name:

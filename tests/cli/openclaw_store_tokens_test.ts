@@ -15,9 +15,9 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, ignoredSuffix, leaks } from "../helpers.ts";
+import { fakeSecret, leaks } from "../helpers.ts";
 import { idpFor, loginVia } from "../oauth_helpers.ts";
-import { openclawAvailable, openclawState, skipReason } from "../openclaw_env.ts";
+import { openclawState, openclawTests } from "../openclaw_env.ts";
 import {
   assertOpenclawOk,
   clawauth,
@@ -33,8 +33,7 @@ import {
   storedProfiles,
 } from "../openclaw_store_support.ts";
 
-const ignore = !openclawAvailable;
-const SUFFIX = ignoredSuffix(ignore ? skipReason : undefined);
+const { ignore, suffix: SUFFIX } = openclawTests;
 
 Deno.test({
   name:

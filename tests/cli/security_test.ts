@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks, type RunResult, tempState } from "../helpers.ts";
+import { fakeSecret, leaks, type RunResult, setOrder, tempState } from "../helpers.ts";
 import { oauthProfile, storeOf } from "../builders.ts";
 
 function assertNoLeak(
@@ -61,14 +61,7 @@ Deno.test("a secret given on stdin never appears in the output of paste-token, s
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(`paste-token #${i}`, result, secrets);
   });
-  const set = await state.run([
-    "order",
-    "set",
-    "--provider",
-    "anthropic",
-    "anthropic:odd",
-    "anthropic:work",
-  ]);
+  const set = await setOrder(state, "anthropic", "anthropic:odd", "anthropic:work");
   assertNoLeak("order set", set, secrets);
   const commands = [
     ["status"],

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, tempState } from "../helpers.ts";
+import { fakeSecret, setOrder, tempState } from "../helpers.ts";
 import { oauthProfile, storeOf, tokenProfile } from "../builders.ts";
 
 const FIXTURE = Deno.readTextFileSync(
@@ -38,14 +38,7 @@ Deno.test("unknown keys at the top level, inside profiles and inside usageStats 
   });
   assert.deepEqual({ ...afterPaste, profiles: others }, fixture);
 
-  const ordered = await state.run([
-    "order",
-    "set",
-    "--provider",
-    "anthropic",
-    "anthropic:new",
-    "anthropic:work",
-  ]);
+  const ordered = await setOrder(state, "anthropic", "anthropic:new", "anthropic:work");
   assert.equal(ordered.code, 0, ordered.stderr);
   const afterOrder = state.store();
   assert.deepEqual(afterOrder.order, {
@@ -80,14 +73,7 @@ Deno.test("auth.json holds, per provider, the credential routing picks, in pi's 
   );
   const cache = () => JSON.parse(Deno.readTextFileSync(`${state.agentDir()}/auth.json`));
 
-  const set = await state.run([
-    "order",
-    "set",
-    "--provider",
-    "anthropic",
-    "anthropic:b",
-    "anthropic:a",
-  ]);
+  const set = await setOrder(state, "anthropic", "anthropic:b", "anthropic:a");
   assert.equal(set.code, 0, set.stderr);
   assert.deepEqual(cache(), {
     "google-gemini": foreign,

@@ -27,6 +27,14 @@ async function onTerminal(
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
+/** `paste-token --provider anthropic` on a pty, typing `line` at the hidden prompt. */
+function pasteOnTerminal(
+  state: TempState,
+  line: string,
+): Promise<{ output: string; code: number }> {
+  return onTerminal(state, ["paste-token", "--provider", "anthropic"], line);
+}
+
 function storedToken(state: TempState, id: string): { type: string; token: string } {
   return (state.store() as { profiles: Record<string, { type: string; token: string }> })
     .profiles[id];
@@ -38,11 +46,7 @@ Deno.test({
   async fn() {
     await using state = await tempState();
     const secret = fakeSecret("sk-ant-oat01-");
-    const { output, code } = await onTerminal(
-      state,
-      ["paste-token", "--provider", "anthropic"],
-      secret,
-    );
+    const { output, code } = await pasteOnTerminal(state, secret);
     assert.equal(code, 0, output);
     assert.match(output, /input hidden/);
     assert.match(output, /Stored anthropic:default/);
@@ -57,11 +61,7 @@ Deno.test({
   async fn() {
     await using state = await tempState();
     const secret = fakeSecret("sk-ant-oat01-");
-    const { output, code } = await onTerminal(
-      state,
-      ["paste-token", "--provider", "anthropic"],
-      `${secret.slice(0, 20)}\x03`,
-    );
+    const { output, code } = await pasteOnTerminal(state, `${secret.slice(0, 20)}\x03`);
     assert.equal(code, 130, output);
     assert.match(output, /The paste was cancelled; nothing was stored/);
     assert.throws(() => state.storeText(), Deno.errors.NotFound);

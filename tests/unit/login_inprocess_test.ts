@@ -6,32 +6,28 @@
  */
 
 import assert from "node:assert/strict";
-import { FAKE_NOW, type InProcessState, inProcessState } from "../fake_context.ts";
+import {
+  FAKE_NOW,
+  type InProcessRunOptions,
+  type InProcessState,
+  inProcessState,
+  type MainResult,
+} from "../fake_context.ts";
+import { freePort, writeLoopbackConfig } from "../helpers.ts";
 
 const MIN = 60_000;
 
-/** openai-codex with endpoints where nothing answers. */
-function loopbackProvider(state: InProcessState): void {
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl: "http://127.0.0.1:9/token",
-          clientId: "loopback-test",
-        },
-      },
-    }),
+/**
+ * An interactive `login --provider openai-codex --timeout 30` on a free
+ * callback port, against endpoints where nothing answers.
+ */
+function interactiveLogin(state: InProcessState, opts?: InProcessRunOptions): Promise<MainResult> {
+  writeLoopbackConfig(state);
+  const port = String(freePort());
+  return state.run(
+    ["login", "--provider", "openai-codex", "--port", port, "--timeout", "30"],
+    opts,
   );
-}
-
-/** A loopback port nothing listens on now, for the login's callback listener. */
-function freePort(): string {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return String(port);
 }
 
 /** A sleep that lasts until the wait it times is over (the answer, not the deadline, ends it). */
@@ -49,7 +45,7 @@ async function start(state: InProcessState): Promise<{ state: string; expiresAt:
 
 Deno.test("login --start --json: a PKCE authorize URL whose pending login expires exactly 15 min later", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
+  writeLoopbackConfig(state); // endpoints where nothing answers
   const result = await state.run(["login", "--provider", "openai-codex", "--start", "--json"]);
   assert.equal(result.code, 0, result.stderr);
   assert.equal(result.stderr, "");
@@ -71,7 +67,7 @@ Deno.test("login --start --json: a PKCE authorize URL whose pending login expire
 
 Deno.test("login --finish is refused with exit 65 from the moment the pending login expires, and accepted 1 ms before", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
+  writeLoopbackConfig(state); // endpoints where nothing answers
   const late = await start(state);
   state.now = late.expiresAt;
   const expired = await state.run(["login", "--finish", `code123#${late.state}`]);
@@ -90,10 +86,7 @@ Deno.test("login --finish is refused with exit 65 from the moment the pending lo
 
 Deno.test("an interactive login nobody answers is abandoned at --timeout (exit 1), on the fake clock", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
-  const result = await state.run(
-    ["login", "--provider", "openai-codex", "--port", freePort(), "--timeout", "30"],
-  );
+  const result = await interactiveLogin(state);
   assert.equal(result.code, 1, result.stderr);
   assert.equal(result.stdout, "");
   assert.match(result.stderr, /^Open this URL to sign in to OpenAI Codex/);
@@ -107,11 +100,10 @@ Deno.test("an interactive login nobody answers is abandoned at --timeout (exit 1
 
 Deno.test("a pasted answer with another login's state is refused with exit 65 and nothing is stored", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
-  const result = await state.run(
-    ["login", "--provider", "openai-codex", "--port", freePort(), "--timeout", "30"],
-    { stdin: "code=abc&state=not-this-login\n", sleep: untilAborted },
-  );
+  const result = await interactiveLogin(state, {
+    stdin: "code=abc&state=not-this-login\n",
+    sleep: untilAborted,
+  });
   assert.equal(result.code, 65, result.stderr);
   assert.match(
     result.stderr,
@@ -122,11 +114,7 @@ Deno.test("a pasted answer with another login's state is refused with exit 65 an
 
 Deno.test("a pasted bare code is exchanged at once: here nothing answers, so exit 69 and nothing stored", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
-  const result = await state.run(
-    ["login", "--provider", "openai-codex", "--port", freePort(), "--timeout", "30"],
-    { stdin: "abc\n", sleep: untilAborted },
-  );
+  const result = await interactiveLogin(state, { stdin: "abc\n", sleep: untilAborted });
   assert.equal(result.code, 69, result.stderr);
   assert.match(result.stderr, /\nclawauth: Could not reach openai-codex for the code exchange/);
   assert.throws(() => state.storeText(), Deno.errors.NotFound);
@@ -134,7 +122,7 @@ Deno.test("a pasted bare code is exchanged at once: here nothing answers, so exi
 
 Deno.test("login in CI (CI set, stdin not a terminal) fails fast with exit 64 and the --start/--finish recipe", async () => {
   await using state = await inProcessState();
-  loopbackProvider(state);
+  writeLoopbackConfig(state); // endpoints where nothing answers
   const result = await state.run(["login", "--provider", "openai-codex"], { env: { CI: "true" } });
   assert.equal(result.code, 64, result.stderr);
   assert.equal(result.stdout, "");

@@ -8,6 +8,8 @@
 
 import assert from "node:assert/strict";
 import { FAKE_NOW, type InProcessState, inProcessState } from "../fake_context.ts";
+import { jwt } from "../builders.ts";
+import { writeProviderConfig } from "../helpers.ts";
 
 type Json = Record<string, unknown>;
 
@@ -60,19 +62,8 @@ function json(body: unknown, status = 200, headers: Record<string, string> = {})
     });
 }
 
-/** An unsigned JWT carrying `claims` (clawauth reads its payload, never its signature). */
-function jwt(claims: Json): string {
-  const part = (value: Json) =>
-    btoa(JSON.stringify(value)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
-  return `${part({ alg: "none" })}.${part(claims)}.sig`;
-}
-
 function form(body: string): Json {
   return Object.fromEntries(new URLSearchParams(body));
-}
-
-function configure(state: InProcessState, provider: string, settings: Json): void {
-  state.writeFile("clawauth.json", JSON.stringify({ providers: { [provider]: settings } }));
 }
 
 const GITHUB = "https://github.test";
@@ -80,23 +71,33 @@ const DEVICE_LOGIN = ["login", "--provider", "openai-codex", "--device", "--no-b
 const OPENAI = "https://auth.openai.test";
 const SEC = 1000;
 
-Deno.test("github-copilot device login (RFC 8628): pending and slow_down answered with HTTP 200 are waited out at the server's interval, then stored", async () => {
-  await using state = await inProcessState();
-  configure(state, "github-copilot", {
+/** github-copilot's endpoints at the fake GitHub. */
+function configureGithub(state: InProcessState): void {
+  writeProviderConfig(state, "github-copilot", {
     deviceAuthorizationUrl: `${GITHUB}/login/device/code`,
     tokenUrl: `${GITHUB}/login/oauth/access_token`,
   });
+}
+
+/** GitHub's answer to a device-code request: `userCode` for 15 minutes, polled every `interval` s. */
+function githubDeviceCode(deviceCode: string, userCode: string, interval: number): Answer {
+  return json({
+    device_code: deviceCode,
+    user_code: userCode,
+    verification_uri: `${GITHUB}/login/device`,
+    expires_in: 900,
+    interval,
+  });
+}
+
+Deno.test("github-copilot device login (RFC 8628): pending and slow_down answered with HTTP 200 are waited out at the server's interval, then stored", async () => {
+  await using state = await inProcessState();
+  configureGithub(state);
   const access = `ghu_${"a".repeat(36)}`;
   const refresh = `ghr_${"r".repeat(76)}`;
   // GitHub answers poll errors with HTTP 200 (errorsWithStatus200).
   const provider = fakeProvider({
-    [`${GITHUB}/login/device/code`]: [json({
-      device_code: "dev-code-1",
-      user_code: "WDJB-MJHT",
-      verification_uri: `${GITHUB}/login/device`,
-      expires_in: 900,
-      interval: 5,
-    })],
+    [`${GITHUB}/login/device/code`]: [githubDeviceCode("dev-code-1", "WDJB-MJHT", 5)],
     [`${GITHUB}/login/oauth/access_token`]: [
       json({ error: "authorization_pending" }),
       json({ error: "authorization_pending" }),
@@ -158,18 +159,9 @@ Deno.test("github-copilot device login (RFC 8628): pending and slow_down answere
 
 Deno.test("github-copilot device login: access_denied ends with exit 1 after one poll, nothing stored", async () => {
   await using state = await inProcessState();
-  configure(state, "github-copilot", {
-    deviceAuthorizationUrl: `${GITHUB}/login/device/code`,
-    tokenUrl: `${GITHUB}/login/oauth/access_token`,
-  });
+  configureGithub(state);
   const provider = fakeProvider({
-    [`${GITHUB}/login/device/code`]: [json({
-      device_code: "dev-code-2",
-      user_code: "ABCD-EFGH",
-      verification_uri: `${GITHUB}/login/device`,
-      expires_in: 900,
-      interval: 7,
-    })],
+    [`${GITHUB}/login/device/code`]: [githubDeviceCode("dev-code-2", "ABCD-EFGH", 7)],
     [`${GITHUB}/login/oauth/access_token`]: [json({ error: "access_denied" })],
   });
   const result = await state.run(["login", "--provider", "github-copilot", "--no-browser"], {
@@ -187,7 +179,7 @@ Deno.test("github-copilot device login: access_denied ends with exit 1 after one
 
 Deno.test("openai-codex --device (Codex CLI's flow): 403, 404 and 429 + Retry-After are waited out on the fake clock, then the code is exchanged", async () => {
   await using state = await inProcessState();
-  configure(state, "openai-codex", {
+  writeProviderConfig(state, "openai-codex", {
     authorizeUrl: `${OPENAI}/oauth/authorize`,
     tokenUrl: `${OPENAI}/oauth/token`,
     deviceUserCodeUrl: `${OPENAI}/api/accounts/deviceauth/usercode`,
@@ -262,7 +254,7 @@ const OLD_ACCESS = `old-access-${"o".repeat(20)}`;
 
 /** openai-codex at the fake token endpoint, with `work` expired a second ago. */
 function expiredLogin(state: InProcessState): void {
-  configure(state, "openai-codex", {
+  writeProviderConfig(state, "openai-codex", {
     authorizeUrl: `${OPENAI}/oauth/authorize`,
     tokenUrl: `${OPENAI}/oauth/token`,
   });
@@ -367,7 +359,7 @@ Deno.test("token: a token endpoint answering with a redirect is not followed (ex
 Deno.test("remove --revoke sends the refresh token to the revocation endpoint (RFC 7009) through ctx.fetch, then removes the profile", async () => {
   await using state = await inProcessState();
   expiredLogin(state);
-  configure(state, "openai-codex", {
+  writeProviderConfig(state, "openai-codex", {
     authorizeUrl: `${OPENAI}/oauth/authorize`,
     tokenUrl: `${OPENAI}/oauth/token`,
     revocationUrl: `${OPENAI}/oauth/revoke`,

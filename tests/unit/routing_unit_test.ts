@@ -19,6 +19,10 @@ const oauth = (provider = "anthropic") =>
 const token = (extra = {}) => tokenProfile("T", extra);
 const apiKey = () => apiKeyProfile("K", { provider: "anthropic" });
 
+/** Ranks the anthropic profiles of `store` at NOW, with openclaw.json's `external` order if given. */
+const rankAnthropic = (store: Parameters<typeof rankProvider>[0], external?: unknown) =>
+  rankProvider(store, "anthropic", NOW, external);
+
 const ids = (ranking: { usable: { profile: { id: string } }[] }) =>
   ranking.usable.map((c) => c.profile.id);
 const skipped = (ranking: ReturnType<typeof rankProvider>) =>
@@ -27,36 +31,28 @@ const skipped = (ranking: ReturnType<typeof rankProvider>) =>
   );
 
 Deno.test("round robin: OAuth before tokens before API keys, whatever the key order", () => {
-  const ranking = rankProvider(
-    storeOf({
-      "anthropic:key": apiKey(),
-      "anthropic:tok": token(),
-      "anthropic:oa": oauth(),
-    }),
-    "anthropic",
-    NOW,
-  );
+  const ranking = rankAnthropic(storeOf({
+    "anthropic:key": apiKey(),
+    "anthropic:tok": token(),
+    "anthropic:oa": oauth(),
+  }));
   assert.equal(ranking.source, "round_robin");
   assert.deepEqual(ids(ranking), ["anthropic:oa", "anthropic:tok", "anthropic:key"]);
 });
 
 Deno.test("round robin: within a type, the least recently used comes first", () => {
-  const ranking = rankProvider(
-    storeOf({
-      "anthropic:a": token(),
-      "anthropic:b": token(),
-      "anthropic:c": token(),
-      "anthropic:k": apiKey(),
-    }, {
-      usageStats: {
-        "anthropic:a": { lastUsed: NOW - MIN },
-        "anthropic:b": { lastUsed: NOW - 10 * MIN },
-        "anthropic:k": { lastUsed: 1 },
-      },
-    }),
-    "anthropic",
-    NOW,
-  );
+  const ranking = rankAnthropic(storeOf({
+    "anthropic:a": token(),
+    "anthropic:b": token(),
+    "anthropic:c": token(),
+    "anthropic:k": apiKey(),
+  }, {
+    usageStats: {
+      "anthropic:a": { lastUsed: NOW - MIN },
+      "anthropic:b": { lastUsed: NOW - 10 * MIN },
+      "anthropic:k": { lastUsed: 1 },
+    },
+  }));
   assert.deepEqual(ids(ranking), [
     "anthropic:c",
     "anthropic:b",
@@ -72,66 +68,51 @@ Deno.test("the store's order beats openclaw.json's, which beats round robin; unl
     "anthropic:c": apiKey(),
   };
   const external = { anthropic: ["anthropic:b", "anthropic:c"] };
-  const fromStore = rankProvider(
+  const fromStore = rankAnthropic(
     storeOf(profiles, { order: { anthropic: ["anthropic:c", "anthropic:a"] } }),
-    "anthropic",
-    NOW,
     external,
   );
   assert.equal(fromStore.source, "store");
   assert.deepEqual(ids(fromStore), ["anthropic:c", "anthropic:a"]);
   assert.deepEqual(skipped(fromStore), { "anthropic:b": "excluded_by_auth_order" });
 
-  const fromOpenclaw = rankProvider(storeOf(profiles), "anthropic", NOW, external);
+  const fromOpenclaw = rankAnthropic(storeOf(profiles), external);
   assert.equal(fromOpenclaw.source, "openclaw");
   assert.deepEqual(ids(fromOpenclaw), ["anthropic:b", "anthropic:c"]);
   assert.deepEqual(skipped(fromOpenclaw), { "anthropic:a": "excluded_by_auth_order" });
 
-  const empty = rankProvider(
-    storeOf(profiles, { order: { anthropic: [] } }),
-    "anthropic",
-    NOW,
-    { anthropic: [] },
-  );
+  const empty = rankAnthropic(storeOf(profiles, { order: { anthropic: [] } }), { anthropic: [] });
   assert.equal(empty.source, "round_robin", "an empty list is no order");
   assert.deepEqual(ids(empty), ["anthropic:a", "anthropic:b", "anthropic:c"]);
 });
 
 Deno.test("an order naming unknown ids, another provider's profiles or an id twice uses this provider's known ones once", () => {
-  const ranking = rankProvider(
-    storeOf({
-      "anthropic:a": token(),
-      "anthropic:b": token(),
-      "openai:x": apiKeyProfile("K"),
-    }, {
-      order: { anthropic: ["anthropic:ghost", "openai:x", "anthropic:b", 7, "anthropic:b"] },
-    }),
-    "anthropic",
-    NOW,
-  );
+  const ranking = rankAnthropic(storeOf({
+    "anthropic:a": token(),
+    "anthropic:b": token(),
+    "openai:x": apiKeyProfile("K"),
+  }, {
+    order: { anthropic: ["anthropic:ghost", "openai:x", "anthropic:b", 7, "anthropic:b"] },
+  }));
   assert.deepEqual(ids(ranking), ["anthropic:b"]);
 });
 
 Deno.test("sidelined profiles go last, soonest available first, also within an explicit order", () => {
-  const ranking = rankProvider(
-    storeOf({
-      "anthropic:a": token(),
-      "anthropic:b": token(),
-      "anthropic:c": token(),
-      "anthropic:d": token(),
-    }, {
-      order: {
-        anthropic: ["anthropic:a", "anthropic:b", "anthropic:c", "anthropic:d"],
-      },
-      usageStats: {
-        "anthropic:a": { disabledUntil: NOW + 60 * MIN },
-        "anthropic:b": { cooldownUntil: NOW + 5 * MIN },
-        "anthropic:c": { cooldownUntil: NOW - 1 },
-      },
-    }),
-    "anthropic",
-    NOW,
-  );
+  const ranking = rankAnthropic(storeOf({
+    "anthropic:a": token(),
+    "anthropic:b": token(),
+    "anthropic:c": token(),
+    "anthropic:d": token(),
+  }, {
+    order: {
+      anthropic: ["anthropic:a", "anthropic:b", "anthropic:c", "anthropic:d"],
+    },
+    usageStats: {
+      "anthropic:a": { disabledUntil: NOW + 60 * MIN },
+      "anthropic:b": { cooldownUntil: NOW + 5 * MIN },
+      "anthropic:c": { cooldownUntil: NOW - 1 },
+    },
+  }));
   assert.deepEqual(ids(ranking), [
     "anthropic:c",
     "anthropic:d",
@@ -147,17 +128,13 @@ Deno.test("sidelined profiles go last, soonest available first, also within an e
 });
 
 Deno.test("unusable profiles are skipped with OpenClaw's reasons", () => {
-  const ranking = rankProvider(
-    storeOf({
-      "anthropic:old": token({ expires: NOW - 1 }),
-      "anthropic:badexp": token({ expires: "soon" }),
-      "anthropic:nokey": { type: "api_key", provider: "anthropic" },
-      "anthropic:relogin": oauth(),
-      "anthropic:good": token({ expires: NOW + MIN }),
-    }, { usageStats: { "anthropic:relogin": { needsLogin: NOW - MIN } } }),
-    "anthropic",
-    NOW,
-  );
+  const ranking = rankAnthropic(storeOf({
+    "anthropic:old": token({ expires: NOW - 1 }),
+    "anthropic:badexp": token({ expires: "soon" }),
+    "anthropic:nokey": { type: "api_key", provider: "anthropic" },
+    "anthropic:relogin": oauth(),
+    "anthropic:good": token({ expires: NOW + MIN }),
+  }, { usageStats: { "anthropic:relogin": { needsLogin: NOW - MIN } } }));
   assert.deepEqual(ids(ranking), ["anthropic:good"]);
   assert.deepEqual(skipped(ranking), {
     "anthropic:old": "expired",

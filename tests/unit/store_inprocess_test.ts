@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { sleep as realSleep } from "../../lib/context.ts";
 import { FAKE_NOW, type InProcessState, inProcessState } from "../fake_context.ts";
+import { writeProviderConfig } from "../helpers.ts";
 
 const SECRET = `sk-ant-oat01-${"s".repeat(48)}`;
 const STORE = {
@@ -247,18 +248,11 @@ Deno.test("remove of an unknown profile exits 1 and leaves the store byte for by
 
 Deno.test("doctor --online compares the local clock with the provider's Date header, fetched through ctx.fetch", async () => {
   await using state = await inProcessState();
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "https://auth.example.test/authorize",
-          tokenUrl: "https://auth.example.test/oauth/token",
-          clientId: "test",
-        },
-      },
-    }),
-  );
+  writeProviderConfig(state, "openai-codex", {
+    authorizeUrl: "https://auth.example.test/authorize",
+    tokenUrl: "https://auth.example.test/oauth/token",
+    clientId: "test",
+  });
   const clockFindings = (stdout: string) =>
     JSON.parse(stdout).findings.filter((f: { check: string }) => f.check === "clock");
   // The provider's clock is 10 minutes behind ours; its Date header has whole seconds.

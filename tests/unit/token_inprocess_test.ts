@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { FAKE_NOW, inProcessState } from "../fake_context.ts";
+import { writeLoopbackConfig } from "../helpers.ts";
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -127,18 +128,7 @@ Deno.test("token --min-valid never refreshes a setup-token: one expiring in 10 m
 Deno.test("token --min-valid decides on the fixed clock whether an OAuth token is refreshed first", async () => {
   await using state = await inProcessState();
   // Endpoints where nothing answers: a refresh attempt fails and says so.
-  state.writeFile(
-    "clawauth.json",
-    JSON.stringify({
-      providers: {
-        "openai-codex": {
-          authorizeUrl: "http://127.0.0.1:9/authorize",
-          tokenUrl: "http://127.0.0.1:9/token",
-          clientId: "loopback-test",
-        },
-      },
-    }),
-  );
+  writeLoopbackConfig(state);
   state.writeStore({
     version: 1,
     profiles: {
