@@ -23,6 +23,18 @@ export interface RunOptions {
   wrap?: readonly string[];
 }
 
+/**
+ * A {@linkcode RunOptions.wrap} that runs the CLI with `deno run --no-npm`:
+ * any npm package the command loads fails it, so a test can show a path
+ * loads none.
+ */
+export const NO_NPM: readonly string[] = [
+  "sh",
+  "-c",
+  'deno="$1"; shift 2; exec "$deno" run --no-npm "$@"',
+  "sh",
+];
+
 /** A temp state dir, removed when disposed (`await using state = await tempState()`). */
 export interface TempState extends AsyncDisposable {
   /** The state dir. */

@@ -9,10 +9,8 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cliEnv, ROOT } from "../../scripts/cli_runner.ts";
-import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
-import { fakeSecret } from "../helpers.ts";
-import { type Fleet, fleetOf, type Machine, pasteOn, testCluster } from "../postgres_env.ts";
+import { fakeSecret, NO_NPM } from "../helpers.ts";
+import { type Fleet, fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
 import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres_wire.ts";
 import { parsePostgresUrl } from "../../lib/store/postgres_url.ts";
 import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres_client.ts";
@@ -28,25 +26,6 @@ import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
 // In-process npm:postgres pools keep timers of their own past `end()`.
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
-
-/** `token` (or any command) on a machine of the fleet, with npm packages forbidden. */
-async function runNoNpm(machine: Machine, args: string[], env: Record<string, string> = {}) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--quiet", "--no-npm", ...CLI_PERMISSIONS, `${ROOT}/main.ts`, ...args],
-    clearEnv: true,
-    env: cliEnv({
-      HOME: machine.state.dir.replace(/\/state$/, "/home"),
-      OPENCLAW_STATE_DIR: machine.state.dir,
-      ...machine.env,
-      ...env,
-    }),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
 
 /** The paths of agent `main` in the fleet store at `url`, for in-process reads and writes. */
 function pathsOf(fleet: Fleet, url: string): AgentPaths {
@@ -135,8 +114,9 @@ Deno.test({
         : "token" in profile
         ? profile.token
         : profile.key;
-      const served = await runNoNpm(machine, ["token", "--profile", id], {
-        CLAWAUTH_STORE: wireUrl,
+      const served = await machine.run(["token", "--profile", id], {
+        env: { CLAWAUTH_STORE: wireUrl },
+        wrap: NO_NPM,
       });
       assert.equal(served.code, 0, served.stderr);
       assert.equal(served.stdout, `${want}\n`);
@@ -278,8 +258,9 @@ Deno.test({
       const url = `${fleet.url}?sslmode=${mode}&sslrootcert=${pg.caFile}`;
       assert.equal((await wireQuery(parsePostgresUrl(url), pg.password, ssl))[0][0].ssl, true);
     }
-    const served = await runNoNpm(machine, ["token", "--provider", "openai"], {
-      CLAWAUTH_STORE: full,
+    const served = await machine.run(["token", "--provider", "openai"], {
+      env: { CLAWAUTH_STORE: full },
+      wrap: NO_NPM,
     });
     assert.equal(served.code, 0, served.stderr);
     assert.equal(served.stdout, `${key}\n`);
