@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { exists } from "../lib/store/openclaw_db.ts";
+import { exists } from "../lib/store/files.ts";
 import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
 import { fakeSecret, type RunResult } from "./helpers.ts";
 import { idpFor, loginVia } from "./oauth_helpers.ts";

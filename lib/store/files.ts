@@ -275,11 +275,5 @@ function syncDir(dir: string): void {
 
 /** Whether `path` exists (any kind of entry). */
 export function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
+  return statIfExists(path) !== undefined;
 }

@@ -547,7 +547,7 @@ function isFile(path: string): boolean {
   }
 }
 
-export function exists(path: string): boolean {
+function exists(path: string): boolean {
   try {
     Deno.lstatSync(path);
     return true;

@@ -13,8 +13,8 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Exit } from "../../lib/errors.ts";
+import { exists } from "../../lib/store/files.ts";
 import {
-  exists,
   hasOpenclawStateDb,
   openclawAgentDb,
   readAuthDocuments,

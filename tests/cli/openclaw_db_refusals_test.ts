@@ -14,9 +14,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Exit } from "../../lib/errors.ts";
+import { exists } from "../../lib/store/files.ts";
 import {
   AGENT_SCHEMA_VERSION,
-  exists,
   hasOpenclawStateDb,
   openclawAgentDb,
   readAuthDocuments,

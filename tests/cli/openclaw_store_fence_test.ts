@@ -14,7 +14,7 @@
  */
 
 import assert from "node:assert/strict";
-import { exists } from "../../lib/store/openclaw_db.ts";
+import { exists } from "../../lib/store/files.ts";
 import { oauthRefreshLockTarget } from "../../lib/store/openclaw_fence.ts";
 import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
 import { fakeSecret, type RunResult } from "../helpers.ts";
