@@ -1,12 +1,12 @@
 /**
  * Runs the clawauth CLI the way the compiled binary would run: `deno run`
- * with exactly the binary's permissions. Shared by the demo, the benchmark
+ * with exactly the binary's flags. Shared by the demo, the benchmark
  * and the tests.
  *
  * @module
  */
 
-import { CLI_PERMISSIONS } from "./permissions.ts";
+import { CLI_FLAGS } from "./permissions.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(
@@ -23,7 +23,7 @@ export const CLI_COMMAND: readonly string[] = [
   Deno.execPath(),
   "run",
   "--quiet",
-  ...CLI_PERMISSIONS,
+  ...CLI_FLAGS,
   `${ROOT}/main.ts`,
 ];
 

@@ -1,7 +1,7 @@
 /**
  * Builds the single `clawauth` binary with `deno compile`, for the host or
- * for every release target, with exactly the permissions in
- * `permissions.ts`. `deno compile` downloads the `denort` runtime of each
+ * for every release target, with exactly the permissions and V8
+ * flags in `permissions.ts`. `deno compile` downloads the `denort` runtime of each
  * target unless `DENORT_BIN` names a local one (it then fits one target only).
  *
  * Usage: deno task compile [--target TRIPLE | --all] [--out DIR] [--dry-run]
@@ -9,7 +9,7 @@
  * @module
  */
 
-import { CLI_PERMISSIONS } from "./permissions.ts";
+import { CLI_FLAGS } from "./permissions.ts";
 
 /** Every release target, as `deno compile --target` names them. */
 export const TARGETS: readonly string[] = [
@@ -41,7 +41,7 @@ export function compileArgs(target: string, outDir: string): string[] {
   const exe = target.includes("windows") ? ".exe" : "";
   return [
     "compile",
-    ...CLI_PERMISSIONS,
+    ...CLI_FLAGS,
     // lib/lazy.ts imports commands and the OAuth code by computed paths,
     // which deno compile cannot follow: every module of lib/ goes in by name.
     ...libModules().flatMap((path) => ["--include", path]),

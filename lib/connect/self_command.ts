@@ -1,6 +1,6 @@
 /**
  * The command line other tools run to ask this clawauth for a token: the
- * compiled binary itself, or `deno run` with the binary's permissions and the
+ * compiled binary itself, or `deno run` with the binary's flags and the
  * absolute `main.ts` when clawauth runs from source; then the subcommand, the
  * state dir (absolute), the agent and store when they were chosen, and the
  * profile or provider. Everything a tool needs is in the words, so the
@@ -13,7 +13,7 @@
 import type { Context } from "../context.ts";
 import { shellWord } from "../login/via.ts";
 import type { Paths } from "../paths.ts";
-import { CLI_PERMISSIONS } from "../permissions.ts";
+import { CLI_FLAGS } from "../permissions.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 
 /** Whether this process is the compiled `clawauth` binary (`deno compile`). */
@@ -30,7 +30,7 @@ export function mainModulePath(): string {
 export function selfCommand(): string[] {
   if (isCompiled()) return [Deno.execPath()];
   // `--quiet` keeps Deno's own progress lines out of the tools' stderr.
-  return [Deno.execPath(), "run", "--quiet", ...CLI_PERMISSIONS, mainModulePath()];
+  return [Deno.execPath(), "run", "--quiet", ...CLI_FLAGS, mainModulePath()];
 }
 
 /** `path` made absolute against the working directory (a tool runs us from elsewhere). */

@@ -75,6 +75,20 @@ export function statIfExists(
 }
 
 /**
+ * The names in `dir`, or `undefined` when it cannot be listed. The hot path
+ * asks this rather than stat a file that is usually absent: the first
+ * exception a run throws costs 0.5–1 ms, because V8 then works out the
+ * source positions of every function on the stack.
+ */
+export function entryNames(dir: string): ReadonlySet<string> | undefined {
+  try {
+    return new Set(Array.from(Deno.readDirSync(dir), (entry) => entry.name));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Why `dir` must not hold secrets (owned by another user, or writable by
  * group or others), or `undefined` when it is private enough or missing.
  */

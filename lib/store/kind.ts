@@ -7,7 +7,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "./files.ts";
+import { entryNames, readTextIfExists } from "./files.ts";
 import { isObject, own } from "../json.ts";
 import { isPostgresUrl, parsePostgresUrl } from "./postgres_url.ts";
 
@@ -42,8 +42,16 @@ export interface StoreChoice {
 
 /** The backend of this run and, for a fleet store, its URL; junk is a usage error (exit 64). */
 export function chooseStore(choice: StoreChoice): StoreSelection {
-  const named = choice.flag || choice.env || configuredStore(choice.configPath);
+  const named = choice.flag || choice.env;
   if (named) return namedStore(named);
+  const present = entryNames(choice.stateDir);
+  const inStateDir = choice.configPath === `${choice.stateDir.replace(/\/+$/, "")}/clawauth.json`;
+  const configured = present && inStateDir && !present.has("clawauth.json")
+    ? undefined
+    : configuredStore(choice.configPath);
+  if (configured) return namedStore(configured);
+  // A state dir without `state/` is a JSON layout: no stat of a file that is not there.
+  if (present && !present.has("state")) return { backend: "json" };
   try {
     return {
       backend: Deno.statSync(openclawStateDbPath(choice.stateDir)).isFile ? "openclaw" : "json",

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { entryNames } from "./files.ts";
 import { openclawStateDbPath } from "./kind.ts";
 import { DatabaseSync } from "node:sqlite";
 import { ClawauthError, Exit } from "../errors.ts";
@@ -78,9 +79,11 @@ export interface OpenclawUpdateOptions extends OpenclawDbOptions {
   timeoutMs: number;
 }
 
+const AGENT_DB_NAME = "openclaw-agent.sqlite";
+
 /** `<agent dir>/openclaw-agent.sqlite`. */
 export function openclawAgentDb(agentDir: string): string {
-  return `${agentDir.replace(/\/+$/, "")}/openclaw-agent.sqlite`;
+  return `${agentDir.replace(/\/+$/, "")}/${AGENT_DB_NAME}`;
 }
 
 /** Whether the state dir holds OpenClaw's state DB (one stat; for backend detection). */
@@ -119,7 +122,8 @@ export function readAuthDocuments(opts: OpenclawDbOptions): AuthDocumentsRead {
   const stateDb = openclawStateDbPath(opts.stateDir);
   const agentDb = openclawAgentDb(opts.agentDir);
   const shared = withDatabase(stateDb, true, (db) => readSharedLayer(db, stateDb));
-  const local = isFile(agentDb)
+  // Most agents have no database of their own: a listing says so without a failed stat.
+  const local = (entryNames(opts.agentDir)?.has(AGENT_DB_NAME) ?? true) && isFile(agentDb)
     ? withDatabase(agentDb, true, (db) => readLocalLayer(db, agentDb, opts.agent))
     : undefined;
   return {
