@@ -75,10 +75,9 @@ export function statIfExists(
 }
 
 /**
- * The names in `dir`, or `undefined` when it cannot be listed. The hot path
- * asks this rather than stat a file that is usually absent: the first
- * exception a run throws costs 0.5–1 ms, because V8 then works out the
- * source positions of every function on the stack.
+ * The names in `dir`, or `undefined` when it cannot be listed: one call
+ * answers for several files that are usually absent, where each failed stat
+ * would build and throw an exception.
  */
 export function entryNames(dir: string): ReadonlySet<string> | undefined {
   try {

@@ -64,7 +64,7 @@ Deno.test("detection: clawauth.json's store wins over the state DB, in the state
   }
 });
 
-Deno.test("detection stats no absent file on the everyday layouts (the first exception costs the hot path ~1 ms)", () => {
+Deno.test("detection stats no absent file on the everyday layouts (one listing answers for them)", () => {
   const plain = stateDir({ "openclaw.json": "{}", "agents/main/agent/auth-profiles.json": "{}" });
   const openclaw = stateDir({ "state/openclaw.sqlite": "" });
   const real = { stat: Deno.statSync, lstat: Deno.lstatSync };
