@@ -118,16 +118,19 @@ async function openSnapshot(
   const undecryptable: string[] = [];
   const sealedExtra = agentRow?.extra ?? null;
   const key: StoreKey | undefined = rows.length > 0 || sealedExtra ? await client.key() : undefined;
-  let extra: JsonObject | undefined = {};
-  if (key && sealedExtra) extra = await openExtra(key, agent, sealedExtra);
-  for (const row of rows) {
-    const opened = await openProfile(key!, agent, row);
-    if (opened.ok) store.profiles[row.id] = opened.entry;
+  // Every row opens at once: each decryption is a hop to Deno's crypto threads.
+  const [extra, opened] = await Promise.all([
+    key && sealedExtra ? openExtra(key, agent, sealedExtra) : Promise.resolve<JsonObject>({}),
+    Promise.all(rows.map((row) => openProfile(key!, agent, row))),
+  ]);
+  rows.forEach((row, i) => {
+    const open = opened[i];
+    if (open.ok) store.profiles[row.id] = open.entry;
     else {
       undecryptable.push(row.id);
       store.profiles[row.id] = plainOf(row);
     }
-  }
+  });
   if (undecryptable.length > 0 || extra === undefined) {
     const { canaryOpens } = await load("store/postgres_schema.ts");
     if (!(await canaryOpens(key!, await canary()))) throw wrongKeyError(key!, client.target.url);
