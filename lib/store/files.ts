@@ -136,9 +136,12 @@ export function readTextIfExists(path: string): string | undefined {
   }
   if (info.size > MAX_FILE_BYTES) throw tooLarge(path);
   // One call opens, reads and decodes: half the cost of open, fstat, read and
-  // close on the hot path. A byte-order mark is kept (JSON.parse refuses it).
+  // close on the hot path. Swapping the file between stat and read takes write
+  // access to its directory, which for the store only its user has (a state
+  // dir that is not private is refused). A byte-order mark is kept (JSON.parse
+  // refuses it).
   const text = Deno.readTextFileSync(path);
-  // A file that grew after the stat (counted in characters, never more than its bytes).
+  // Grown past the cap since the stat (in characters, which never outnumber bytes).
   if (text.length > MAX_FILE_BYTES) throw tooLarge(path);
   return text;
 }
