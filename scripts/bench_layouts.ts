@@ -18,7 +18,19 @@
  * @module
  */
 
-import { markdownTable, median, ms, percentile, round, times } from "./bench_util.ts";
+import {
+  markdownTable,
+  median,
+  ms,
+  percentile,
+  round,
+  SCALE_TARGET,
+  SCALE_TARGET_KEY,
+  storePath,
+  syntheticStore,
+  times,
+  writeStore,
+} from "./bench_util.ts";
 import { clawauth, expectLine, type Probe, roundRobin, spawn } from "./bench_runner.ts";
 import { CLI_COMMAND, ROOT } from "./cli_runner.ts";
 // The throwaway cluster the fleet tests use (Debian's postgresql; skipped without it).
@@ -32,6 +44,11 @@ const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
 const CONNECT_PROBE_PATH = `${ROOT}/bench/.connect_probe.ts`;
 const WIRE_PROBE_PATH = `${ROOT}/bench/.wire_probe.ts`;
 const SQLITE_FLOOR_PATH = `${ROOT}/bench/.floor_sqlite.ts`;
+const LARGE_FLOOR_PATH = `${ROOT}/bench/.floor_large.ts`;
+/** Profiles in the large store row. */
+const LARGE_STORE = 1000;
+/** Issue 15's stretch goal, stated on every row that has no target of its own. */
+const STRETCH = 1.15;
 
 /**
  * A Deno script that loads npm:postgres (the fleet's write path), connects
@@ -103,6 +120,8 @@ interface Layout {
   probe: Probe;
   /** The ratio to the Deno floor this row must meet, when it has a target. */
   target?: number;
+  /** The target is the stretch goal ({@linkcode STRETCH}), not a requirement. */
+  stretch?: true;
   /** The probe prints `connected MS`, a time taken inside it, which is the row's sample. */
   inProcess?: boolean;
 }
@@ -188,6 +207,41 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
       cmd: [...cli(rrDir), "token", "--provider", "openai"],
       env,
       check: (out) => keys.includes(out.trim()) ? undefined : "printed no key",
+    },
+    target: STRETCH,
+    stretch: true,
+  });
+
+  // A large store: 1,000 profiles (≈ 0.6 MB), one of them pinned.
+  const largeDir = `${root}/layout-large`;
+  writeStore(largeDir, syntheticStore(LARGE_STORE, Date.now()));
+  const largeKb = Math.round(Deno.statSync(storePath(largeDir)).size / 1024);
+  Deno.writeTextFileSync(
+    LARGE_FLOOR_PATH,
+    `// Written by scripts/bench_layouts.ts (the large store's floor) and deleted after the run.
+const store = JSON.parse(Deno.readTextFileSync(${JSON.stringify(storePath(largeDir))}));
+console.log(store.profiles[${JSON.stringify(SCALE_TARGET)}].key);
+`,
+  );
+  layouts.push({
+    probe: {
+      key: "largeStore",
+      label: `${
+        LARGE_STORE.toLocaleString("en")
+      } profiles (${largeKb} KB): \`token --profile ${SCALE_TARGET}\``,
+      cmd: [...cli(largeDir), "token", "--profile", SCALE_TARGET],
+      env,
+      check: expectLine(SCALE_TARGET_KEY),
+    },
+    target: STRETCH,
+    stretch: true,
+  }, {
+    probe: {
+      key: "largeFloor",
+      label: "↳ Deno script reading that store and printing the key (its floor)",
+      cmd: [Deno.execPath(), "run", "--quiet", "--allow-read", LARGE_FLOOR_PATH],
+      env,
+      check: expectLine(SCALE_TARGET_KEY),
     },
   });
 
@@ -370,15 +424,12 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
       "1.00×",
       "",
     ]];
-    for (const { probe, target, inProcess } of rows) {
+    for (const { probe, target, stretch, inProcess } of rows) {
       const st = samples.get(probe.key)!;
       const ratio = median(st) / floorMs;
-      const verdict = target === undefined
-        ? ""
-        : ratio <= target
-        ? `PASS (≤ ${target}×)`
-        : `MISS (≤ ${target}×)`;
-      if (verdict.startsWith("MISS")) misses++;
+      const goal = `(${stretch ? "stretch " : ""}≤ ${target}×)`;
+      const verdict = target === undefined ? "" : `${ratio <= target ? "PASS" : "MISS"} ${goal}`;
+      if (verdict.startsWith("MISS") && !stretch) misses++;
       lines.push([probe.label, ms(median(st)), ms(percentile(st, 90)), times(ratio), verdict]);
       json[probe.key] = {
         label: probe.label,
@@ -398,7 +449,13 @@ console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).prof
     return { table, json, misses };
   } finally {
     for (
-      const path of [LAYOUT_FLOOR_PATH, CONNECT_PROBE_PATH, WIRE_PROBE_PATH, SQLITE_FLOOR_PATH]
+      const path of [
+        LAYOUT_FLOOR_PATH,
+        CONNECT_PROBE_PATH,
+        WIRE_PROBE_PATH,
+        SQLITE_FLOOR_PATH,
+        LARGE_FLOOR_PATH,
+      ]
     ) {
       try {
         Deno.removeSync(path);
