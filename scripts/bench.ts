@@ -17,8 +17,8 @@
  *    (`report --ok`) with 1, 100 and 1,000 profiles.
  * 4. Memory: peak RSS (and CPU time) under GNU `/usr/bin/time` vs the floor.
  * 5. Layouts users have (scripts/bench_layouts.ts): the OpenClaw SQLite store,
- *    a JSON5 `openclaw.json`, round robin among several profiles; and the
- *    refresh window only SIGKILL can hit.
+ *    a JSON5 `openclaw.json`, round robin among several profiles, 1,000
+ *    profiles, a fleet store; and the refresh window only SIGKILL can hit.
  *
  * Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`. Exits 1 only when a correctness claim fails

@@ -5,11 +5,13 @@
  * - Layouts: `token` in OpenClaw 2026.9's SQLite store, with a JSON5
  *   `openclaw.json` beside the store (pinned and routed), with several
  *   profiles of one provider (round robin records `lastUsed`, a store
- *   write), and in a fleet store on a loopback PostgreSQL (without TLS, and
- *   with `sslmode=verify-full`): `token` reads through the Deno-native wire
+ *   write), with 1,000 profiles (beside a floor reading that store), and in
+ *   a fleet store on a loopback PostgreSQL (without TLS, and with
+ *   `sslmode=verify-full`): `token` reads through the Deno-native wire
  *   reader; the connection alone (timed inside its process) and npm:postgres
  *   (the write path's client) are rows of their own. Each as a ratio to the
- *   Deno floor measured in the same run.
+ *   Deno floor measured in the same run, with its target: the issue's, or
+ *   the 1.15× stretch goal.
  * - Refresh window: the time from the provider's answer leaving the token
  *   endpoint to the rotated tokens being renamed into place. Signals wait
  *   through it (SPEC §4); only SIGKILL inside it can lose the rotated
@@ -47,8 +49,8 @@ const SQLITE_FLOOR_PATH = `${ROOT}/bench/.floor_sqlite.ts`;
 const LARGE_FLOOR_PATH = `${ROOT}/bench/.floor_large.ts`;
 /** Profiles in the large store row. */
 const LARGE_STORE = 1000;
-/** Issue 15's stretch goal, stated on every row that has no target of its own. */
-const STRETCH = 1.15;
+/** Issue 15's stretch goal, stated on every clawauth row that has no target of its own. */
+const STRETCH = { target: 1.15, stretch: true } as const;
 
 /**
  * A Deno script that loads npm:postgres (the fleet's write path), connects
@@ -121,7 +123,7 @@ interface Layout {
   /** The ratio to the Deno floor this row must meet, when it has a target. */
   target?: number;
   /** The target is the stretch goal ({@linkcode STRETCH}), not a requirement. */
-  stretch?: true;
+  stretch?: boolean;
   /** The probe prints `connected MS`, a time taken inside it, which is the row's sample. */
   inProcess?: boolean;
 }
@@ -208,8 +210,7 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
       env,
       check: (out) => keys.includes(out.trim()) ? undefined : "printed no key",
     },
-    target: STRETCH,
-    stretch: true,
+    ...STRETCH,
   });
 
   // A large store: 1,000 profiles (≈ 0.6 MB), one of them pinned.
@@ -233,8 +234,7 @@ console.log(store.profiles[${JSON.stringify(SCALE_TARGET)}].key);
       env,
       check: expectLine(SCALE_TARGET_KEY),
     },
-    target: STRETCH,
-    stretch: true,
+    ...STRETCH,
   }, {
     probe: {
       key: "largeFloor",
