@@ -38,6 +38,7 @@ import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_id
 import {
   envInt,
   type Json,
+  jsonFloorScript,
   log,
   markdownTable,
   mean,
@@ -109,10 +110,7 @@ async function setUp(root: string, idp: SandboxIdp): Promise<Setup> {
   const [oauthId, oauthProfile] = oauth;
 
   const path = storePath(stateDir);
-  const floorCode = `// Written by scripts/bench.ts (the runtime floor) and deleted after the run.
-const store = JSON.parse(Deno.readTextFileSync(${JSON.stringify(path)}));
-console.log(store.profiles["openai:default"].key);
-`;
+  const floorCode = jsonFloorScript("scripts/bench.ts (the runtime floor)", path, "openai:default");
   Deno.writeTextFileSync(FLOOR_PATH, floorCode);
   Deno.writeTextFileSync(
     GRAPH_FLOOR_PATH,

@@ -21,6 +21,7 @@
  */
 
 import {
+  jsonFloorScript,
   markdownTable,
   median,
   ms,
@@ -219,10 +220,11 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
   const largeKb = Math.round(Deno.statSync(storePath(largeDir)).size / 1024);
   Deno.writeTextFileSync(
     LARGE_FLOOR_PATH,
-    `// Written by scripts/bench_layouts.ts (the large store's floor) and deleted after the run.
-const store = JSON.parse(Deno.readTextFileSync(${JSON.stringify(storePath(largeDir))}));
-console.log(store.profiles[${JSON.stringify(SCALE_TARGET)}].key);
-`,
+    jsonFloorScript(
+      "scripts/bench_layouts.ts (the large store's floor)",
+      storePath(largeDir),
+      SCALE_TARGET,
+    ),
   );
   layouts.push({
     probe: {
@@ -397,9 +399,7 @@ export async function layouts(
   Deno.writeTextFileSync(floorFile, JSON.stringify({ profiles: { x: { key: "floor" } } }));
   Deno.writeTextFileSync(
     LAYOUT_FLOOR_PATH,
-    `// Written by scripts/bench_layouts.ts (the runtime floor) and deleted after the run.
-console.log(JSON.parse(Deno.readTextFileSync(${JSON.stringify(floorFile)})).profiles.x.key);
-`,
+    jsonFloorScript("scripts/bench_layouts.ts (the runtime floor)", floorFile, "x"),
   );
   try {
     const floor: Probe = {

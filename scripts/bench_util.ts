@@ -184,6 +184,17 @@ export function writeStore(stateDir: string, data: unknown): void {
 /** A loosely typed JSON object. */
 export type Json = Record<string, unknown>;
 /** Reads a JSON file. */
+/**
+ * A Deno floor script: reads the JSON store at `path` and prints the key of
+ * profile `id`, nothing else. `who` names the writer for its header line.
+ */
+export function jsonFloorScript(who: string, path: string, id: string): string {
+  return `// Written by ${who} and deleted after the run.
+const store = JSON.parse(Deno.readTextFileSync(${JSON.stringify(path)}));
+console.log(store.profiles[${JSON.stringify(id)}].key);
+`;
+}
+
 export const readJson = (path: string): Json => JSON.parse(Deno.readTextFileSync(path));
 
 /** Marks the OAuth profile `id` as expired a second ago (the store is rewritten in place). */
