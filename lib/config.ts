@@ -7,9 +7,13 @@
 
 import { findProvider } from "../providers/index.ts";
 import { type ClawauthError, unusableFile } from "./errors.ts";
-import { readJsonFile } from "./store/files.ts";
-import { isObject, type JsonObject, own } from "./json.ts";
-import { type OAuthSettings, OVERRIDE_KEYS, type ProviderDefinition } from "./provider.ts";
+import { readJsonFile } from "./fs/files.ts";
+import { isObject, type JsonObject, own } from "./json/json.ts";
+import {
+  type OAuthSettings,
+  OVERRIDE_KEYS,
+  type ProviderDefinition,
+} from "./provider/definition.ts";
 
 function badConfig(path: string, reason: string): ClawauthError {
   return unusableFile({

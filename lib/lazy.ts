@@ -34,19 +34,20 @@ export interface LazyModules {
   "commands/status.ts": typeof import("./commands/status.ts");
   "commands/store.ts": typeof import("./commands/store.ts");
   "commands/token.ts": typeof import("./commands/token.ts");
-  "json5.ts": typeof import("./json5.ts");
+  "json/json5.ts": typeof import("./json/json5.ts");
   "store/lock.ts": typeof import("./store/lock.ts");
   "oauth/oauth.ts": typeof import("./oauth/oauth.ts");
   "routing/lineage.ts": typeof import("./routing/lineage.ts");
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
-  "store/json_store.ts": typeof import("./store/json_store.ts");
-  "store/openclaw_store.ts": typeof import("./store/openclaw_store.ts");
-  "store/postgres_backend.ts": typeof import("./store/postgres_backend.ts");
-  "store/postgres_admin.ts": typeof import("./store/postgres_admin.ts");
-  "store/postgres_client.ts": typeof import("./store/postgres_client.ts");
-  "store/postgres_copy.ts": typeof import("./store/postgres_copy.ts");
-  "store/postgres_schema.ts": typeof import("./store/postgres_schema.ts");
-  "store/postgres_store.ts": typeof import("./store/postgres_store.ts");
+  "store/json/store.ts": typeof import("./store/json/store.ts");
+  "store/openclaw/refresh_lock.ts": typeof import("./store/openclaw/refresh_lock.ts");
+  "store/openclaw/store.ts": typeof import("./store/openclaw/store.ts");
+  "store/postgres/backend.ts": typeof import("./store/postgres/backend.ts");
+  "store/postgres/admin.ts": typeof import("./store/postgres/admin.ts");
+  "store/postgres/client.ts": typeof import("./store/postgres/client.ts");
+  "store/postgres/copy.ts": typeof import("./store/postgres/copy.ts");
+  "store/postgres/schema.ts": typeof import("./store/postgres/schema.ts");
+  "store/postgres/store.ts": typeof import("./store/postgres/store.ts");
 }
 
 /** Imports a module of {@linkcode LazyModules} when called, never before. */

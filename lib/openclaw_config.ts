@@ -7,9 +7,9 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { readTextIfExists } from "./store/files.ts";
-import { isObject, jsonErrorText, own } from "./json.ts";
-import { json5AsJson } from "./json5_fast.ts";
+import { readTextIfExists } from "./fs/files.ts";
+import { isObject, jsonErrorText, own } from "./json/json.ts";
+import { json5AsJson } from "./json/json5_fast.ts";
 import { load } from "./lazy.ts";
 import { warn } from "./output/output.ts";
 
@@ -40,7 +40,7 @@ async function parseJson5(text: string, path: string): Promise<unknown> {
       // Not the common subset after all: the package decides and words the error.
     }
   }
-  const json5 = await load("json5.ts");
+  const json5 = await load("json/json5.ts");
   try {
     return json5.parseJson5(text);
   } catch (error) {

@@ -7,7 +7,7 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit, usageError } from "./errors.ts";
-import { exists } from "./store/files.ts";
+import { exists } from "./fs/files.ts";
 import { chooseStore, type StoreKind } from "./store/kind.ts";
 
 /** Agent ids as SPEC §1 allows them. */

@@ -15,7 +15,7 @@ export const CLI_PERMISSIONS: readonly string[] = [
   "--allow-env",
   "--allow-net",
   "--allow-run",
-  // Only the user id: a state dir someone else owns is refused (lib/store/files.ts).
+  // Only the user id: a state dir someone else owns is refused (lib/fs/files.ts).
   "--allow-sys=uid",
 ];
 

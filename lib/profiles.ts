@@ -5,8 +5,8 @@
  * @module
  */
 
-import { isObject, type JsonObject, numberAt, own, stringAt } from "./json.ts";
-import { parseRefreshFence } from "./store/openclaw_fence.ts";
+import { isObject, type JsonObject, numberAt, own, stringAt } from "./json/json.ts";
+import { parseRefreshFence } from "./store/openclaw/fence.ts";
 
 /** Provider ids: lowercase words joined by `-`, `_` or `.`. */
 export const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;

@@ -15,7 +15,7 @@
  */
 
 import { ClawauthError, Exit } from "./errors.ts";
-import { isObject, parseJson } from "./json.ts";
+import { isObject, parseJson } from "./json/json.ts";
 import { safeText } from "./output/output.ts";
 import { PROVIDER_ID, splitProfileId } from "./profiles.ts";
 

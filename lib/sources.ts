@@ -10,7 +10,15 @@
 
 import type { Context } from "./context.ts";
 import { ClawauthError, Exit } from "./errors.ts";
-import { child, isObject, type JsonObject, numberAt, own, parseJson, stringAt } from "./json.ts";
+import {
+  child,
+  isObject,
+  type JsonObject,
+  numberAt,
+  own,
+  parseJson,
+  stringAt,
+} from "./json/json.ts";
 import { jwtClaims } from "./oauth/jwt.ts";
 import { join, type Paths } from "./paths.ts";
 

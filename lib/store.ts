@@ -9,17 +9,18 @@
  */
 
 import type { Context } from "./context.ts";
-import { readTextIfExists } from "./store/files.ts";
-import { isObject, type JsonObject, own } from "./json.ts";
+import { readTextIfExists } from "./fs/files.ts";
+import { isObject, type JsonObject, own } from "./json/json.ts";
 import type { AgentPaths, Paths, StateRef } from "./paths.ts";
 import { isCredentialKey } from "./profiles.ts";
 import { load } from "./lazy.ts";
-import type { Backend } from "./store/backend.ts";
+import type { Backend, ForeignRefresh } from "./store/backend.ts";
 import type { StoreData } from "./store/data.ts";
-import { jsonBackend, openclawBackend } from "./store/file_backend.ts";
+import { jsonBackend } from "./store/json/backend.ts";
+import { openclawBackend } from "./store/openclaw/backend.ts";
 
 export { emptyStore, type StoreData } from "./store/data.ts";
-export { parseStore } from "./store/json_read.ts";
+export { parseStore } from "./store/json/read.ts";
 
 /** The backend of a run: the file stores are at hand, the fleet's client loads only when named. */
 async function backendOf(state: StateRef): Promise<Backend> {
@@ -29,13 +30,18 @@ async function backendOf(state: StateRef): Promise<Backend> {
     case "openclaw":
       return openclawBackend;
     case "postgres":
-      return (await load("store/postgres_backend.ts")).postgresBackend;
+      return (await load("store/postgres/backend.ts")).postgresBackend;
   }
 }
 
+/** The refresh protocol another program shares with clawauth in this store, if any. */
+export async function foreignRefreshOf(state: StateRef): Promise<ForeignRefresh | undefined> {
+  return (await backendOf(state)).foreignRefresh;
+}
+
 /** Reads an agent's store from its backend; none yet is an empty store. */
-export async function readStore(paths: AgentPaths): Promise<StoreData> {
-  return await (await backendOf(paths)).read(paths);
+export async function readStore(ctx: Context, paths: AgentPaths): Promise<StoreData> {
+  return await (await backendOf(paths)).read(ctx, paths);
 }
 
 /**
@@ -62,34 +68,33 @@ export async function updateStore<T>(
  * every machine and dies with its holder's connection.
  */
 export async function withLineageLock<T>(
+  ctx: Context,
   state: StateRef,
-  lineage: string,
-  timeoutMs: number,
-  fn: () => Promise<T>,
+  opts: { lineage: string; timeoutMs: number; fn: () => Promise<T> },
 ): Promise<T> {
-  return await (await backendOf(state)).withLineageLock(state, { lineage, timeoutMs, fn });
+  return await (await backendOf(state)).withLineageLock(ctx, state, opts);
 }
 
 /** The agents of a store, sorted: directories of the state dir, or a fleet store's namespaces. */
-export async function storeAgents(state: StateRef): Promise<string[]> {
-  return await (await backendOf(state)).agents(state);
+export async function storeAgents(ctx: Context, state: StateRef): Promise<string[]> {
+  return await (await backendOf(state)).agents(ctx, state);
 }
 
 /** Whether an agent exists in its store. */
-export async function agentExists(paths: AgentPaths): Promise<boolean> {
-  return await (await backendOf(paths)).agentExists(paths);
+export async function agentExists(ctx: Context, paths: AgentPaths): Promise<boolean> {
+  return await (await backendOf(paths)).agentExists(ctx, paths);
 }
 
 /** Creates an agent with an empty store; `false` when it exists already. */
 export async function createAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
   const timeoutMs = (await load("store/lock.ts")).lockTimeoutMs(ctx);
-  return await (await backendOf(paths)).createAgent(paths, timeoutMs);
+  return await (await backendOf(paths)).createAgent(ctx, paths, timeoutMs);
 }
 
 /** Deletes an agent and its credentials once no writer holds its store; `false` when absent. */
 export async function removeAgent(ctx: Context, paths: AgentPaths): Promise<boolean> {
   const timeoutMs = (await load("store/lock.ts")).lockTimeoutMs(ctx);
-  return await (await backendOf(paths)).removeAgent(paths, timeoutMs);
+  return await (await backendOf(paths)).removeAgent(ctx, paths, timeoutMs);
 }
 
 /**
@@ -100,7 +105,7 @@ export async function openStore(
   ctx: Context,
   paths: Paths,
 ): Promise<StoreData> {
-  const store = await readStore(paths);
+  const store = await readStore(ctx, paths);
   if (paths.backend !== "json" || paths.agent !== "main") return store;
   if (Object.keys(store.profiles).length > 0) return store;
   if (readTextIfExists(paths.store) !== undefined) return store;
@@ -110,10 +115,10 @@ export async function openStore(
 }
 
 /** Where an agent's store lives, for messages: a file, OpenClaw's database, or the fleet's URL. */
-export function storeLocation(paths: AgentPaths): string {
+export function storeLocation(ctx: Context, paths: AgentPaths): string {
   return paths.backend === "postgres"
     ? paths.url ?? "postgres"
-    : (paths.backend === "json" ? jsonBackend : openclawBackend).location(paths);
+    : (paths.backend === "json" ? jsonBackend : openclawBackend).location(ctx, paths);
 }
 
 /**

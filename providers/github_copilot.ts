@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProviderDefinition } from "../lib/provider.ts";
+import type { ProviderDefinition } from "../lib/provider/definition.ts";
 
 /** The `github-copilot` provider. */
 export const githubCopilot: ProviderDefinition = {

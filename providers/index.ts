@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProviderDefinition } from "../lib/provider.ts";
+import type { ProviderDefinition } from "../lib/provider/definition.ts";
 import { anthropic } from "./anthropic.ts";
 import { githubCopilot } from "./github_copilot.ts";
 import { openai } from "./openai.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ProviderDefinition } from "../lib/provider.ts";
+import type { ProviderDefinition } from "../lib/provider/definition.ts";
 
 /** The `openai` provider. */
 export const openai: ProviderDefinition = {

@@ -82,8 +82,8 @@ Deno.exit(0);
  */
 const WIRE_PROBE =
   `// Written by scripts/bench_layouts.ts (the fleet connect rows) and deleted after the run.
-import { wireQuery } from "../lib/store/postgres_wire.ts";
-import { parsePostgresUrl } from "../lib/store/postgres_url.ts";
+import { wireQuery } from "../lib/store/postgres/wire.ts";
+import { parsePostgresUrl } from "../lib/store/postgres/url.ts";
 const start = performance.now();
 await wireQuery(parsePostgresUrl(Deno.args[0]), Deno.env.get("PGPASSWORD"), "SELECT 1");
 console.log(\`connected \${(performance.now() - start).toFixed(3)}\`);

@@ -1,5 +1,5 @@
 /**
- * What the tests of lib/store/openclaw_db.ts and openclaw_layers.ts share
+ * What the tests of lib/store/openclaw/db.ts and openclaw_layers.ts share
  * (tests/cli/openclaw_db_*_test.ts, tests/unit/openclaw_layers_unit_test.ts):
  * the module's options for a copy's agent, SQL run on a copy as a fixture
  * would, and the one shape of a refusal.
@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { ClawauthError } from "../lib/errors.ts";
-import type { AuthDocuments, OpenclawDbOptions } from "../lib/store/openclaw_db.ts";
+import type { AuthDocuments, OpenclawDbOptions } from "../lib/store/openclaw/db.ts";
 import type { OpenclawState } from "./openclaw_env.ts";
 
 /** The module's options for `agent` (default main) of a copy, waiting at most 10 s. */

@@ -2,7 +2,7 @@
  * What the OpenClaw store tests share (tests/cli/openclaw_store_*_test.ts,
  * tests/cli/openclaw_db_*_test.ts, tests/cli/openclaw_race_test.ts): OpenClaw's
  * SQLite state DB read and edited as a test fixture would (not through
- * lib/store/openclaw_db.ts), OpenClaw's and clawauth's views of the profiles,
+ * lib/store/openclaw/db.ts), OpenClaw's and clawauth's views of the profiles,
  * and a Codex login on a copy of the prepared state dir.
  *
  * @module
@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { exists } from "../lib/store/files.ts";
+import { exists } from "../lib/fs/files.ts";
 import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
 import { fakeSecret, type RunResult } from "./helpers.ts";
 import { idpFor, loginVia } from "./oauth_helpers.ts";

@@ -20,12 +20,12 @@ import {
   storeLocation,
   updateStore,
 } from "../store.ts";
-import { isObject } from "../json.ts";
+import { isObject } from "../json/json.ts";
 import type { Context } from "../context.ts";
 
-async function profileCount(state: StateRef, id: string): Promise<number | null> {
+async function profileCount(ctx: Context, state: StateRef, id: string): Promise<number | null> {
   try {
-    return Object.keys((await readStore(agentPaths(state, id))).profiles).length;
+    return Object.keys((await readStore(ctx, agentPaths(state, id))).profiles).length;
   } catch {
     return null;
   }
@@ -40,12 +40,14 @@ async function list(
   const { stateDir } = state;
   // A fleet store's agents live in the database: "dir" is then the store's URL.
   const where = (id: string) =>
-    state.backend === "postgres" ? storeLocation(agentPaths(state, id)) : agentPaths(state, id).dir;
+    state.backend === "postgres"
+      ? storeLocation(ctx, agentPaths(state, id))
+      : agentPaths(state, id).dir;
   const agents = await Promise.all(
-    (await storeAgents(state)).map(async (id) => ({
+    (await storeAgents(ctx, state)).map(async (id) => ({
       id,
       dir: where(id),
-      profiles: await profileCount(state, id),
+      profiles: await profileCount(ctx, state, id),
       current: id === current,
     })),
   );
@@ -72,15 +74,15 @@ async function list(
 }
 
 /** The store of an existing agent to copy from. */
-async function copySource(state: StateRef, from: string): Promise<StoreData> {
-  if (!AGENT_ID.test(from) || !(await agentExists(agentPaths(state, from)))) {
+async function copySource(ctx: Context, state: StateRef, from: string): Promise<StoreData> {
+  if (!AGENT_ID.test(from) || !(await agentExists(ctx, agentPaths(state, from)))) {
     throw new ClawauthError(
       `No agent ${safeText(from)} to copy from.`,
       Exit.failure,
       "See: clawauth agents list",
     );
   }
-  return await readStore(agentPaths(state, from));
+  return await readStore(ctx, agentPaths(state, from));
 }
 
 /** The `agents` command. */
@@ -127,9 +129,9 @@ Examples:
     if (action === "add") {
       const exists = () =>
         new ClawauthError(`Agent ${id} already exists.`, Exit.failure, "See: clawauth agents list");
-      if (await agentExists(paths)) throw exists();
+      if (await agentExists(ctx, paths)) throw exists();
       const { from } = args;
-      const source = from === undefined ? undefined : await copySource(state, from);
+      const source = from === undefined ? undefined : await copySource(ctx, state, from);
       if (!(await createAgent(ctx, paths))) throw exists();
       if (source) {
         // The copies share their logins' lineage: each is refreshed once for all.
@@ -139,9 +141,9 @@ Examples:
         });
       }
       ctx.out(
-        `Added agent ${id} (${state.backend === "postgres" ? storeLocation(paths) : paths.dir})${
-          source ? ` with ${Object.keys(source.profiles).length} profiles of ${from}` : ""
-        }.\n`,
+        `Added agent ${id} (${
+          state.backend === "postgres" ? storeLocation(ctx, paths) : paths.dir
+        })${source ? ` with ${Object.keys(source.profiles).length} profiles of ${from}` : ""}.\n`,
       );
       return 0;
     }

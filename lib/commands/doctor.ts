@@ -47,7 +47,7 @@ export async function runDoctor(
   // A fleet store is checked once (connection, TLS, schema, key); its agents only when readable.
   const fleet = opts.backend === "postgres";
   const readable = fleet ? await checkFleet(doc, opts) : true;
-  const found = readable ? await storeAgents(opts) : [];
+  const found = readable ? await storeAgents(ctx, opts) : [];
   const agents = opts.agent !== undefined ? [opts.agent] : found.length > 0 ? found : ["main"];
   const all = agents.map((agent) => agentPaths(opts, agent));
   const oauthProviders = new Set<string>();

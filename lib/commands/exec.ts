@@ -5,7 +5,7 @@
  * @module
  */
 
-import { definitionIdOf } from "../provider_names.ts";
+import { definitionIdOf } from "../provider/names.ts";
 import type { Kind } from "../args.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";

@@ -12,7 +12,7 @@
 
 import type { Args } from "../args.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
-import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "./credential_helper.ts";
+import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "../connect/credential_helper.ts";
 import type { Context } from "../context.ts";
 import { obtainCredential } from "../routing/credential.ts";
 import { ClawauthError, Exit } from "../errors.ts";
@@ -23,7 +23,7 @@ import { readLimited } from "../login/secret_input.ts";
 import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
 import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
-import { isObject } from "../json.ts";
+import { isObject } from "../json/json.ts";
 
 const NAME = "git-credential";
 /** git sends a few short lines; anything larger is not git. */

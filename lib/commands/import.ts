@@ -5,13 +5,13 @@
  * @module
  */
 
-import { storedProfileId, storedProviderId } from "../provider_names.ts";
+import { storedProfileId, storedProviderId } from "../provider/names.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { readJsonFile } from "../store/files.ts";
-import { isObject, own, stringAt } from "../json.ts";
+import { readJsonFile } from "../fs/files.ts";
+import { isObject, own, stringAt } from "../json/json.ts";
 import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Found, LINK_KEY, type Source, SOURCES } from "../sources.ts";
@@ -107,7 +107,7 @@ Examples:
         outcome.imported.push({ id: c.id, source: c.source.id, linked });
       }
     };
-    if (dryRun) apply(await readStore(paths));
+    if (dryRun) apply(await readStore(ctx, paths));
     else {
       await updateStore(ctx, paths, apply);
     }

@@ -13,10 +13,10 @@
 
 import { safeText } from "../output/output.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
-import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "./credential_helper.ts";
+import { HELPER_FLAGS, HELPER_FLAGS_HELP } from "../connect/credential_helper.ts";
 import { obtainCredential } from "../routing/credential.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, parseJson } from "../json.ts";
+import { isObject, parseJson } from "../json/json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { resolvePaths } from "../paths.ts";
 import { requestOf } from "../routing/select.ts";

@@ -30,7 +30,7 @@ import { checkLoginAccount, loginProfileName, saveOAuthProfile } from "../oauth/
 import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { claimPending, PENDING_TTL_MS, savePending } from "../login/pending.ts";
-import type { ProviderDefinition } from "../provider.ts";
+import type { ProviderDefinition } from "../provider/definition.ts";
 import { MAX_SECRET_BYTES, readLimited } from "../login/secret_input.ts";
 
 const DEFAULT_REDIRECT = "http://127.0.0.1:1455/auth/callback";

@@ -13,12 +13,12 @@ import type { Context } from "../context.ts";
 import { obtainCredential } from "../routing/credential.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { exists } from "../store/files.ts";
+import { exists } from "../fs/files.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths, type StateFlags } from "../paths.ts";
 import { listProfiles } from "../profiles.ts";
-import { storedProfileId, storedRoute } from "../provider_names.ts";
+import { storedProfileId, storedRoute } from "../provider/names.ts";
 import {
   errorCodeOf,
   MAX_REQUEST_BYTES,

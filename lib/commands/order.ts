@@ -8,7 +8,7 @@
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { child, isObject } from "../json.ts";
+import { child, isObject } from "../json/json.ts";
 import { routingOrder } from "../openclaw_config.ts";
 import { printJson, safeText } from "../output/output.ts";
 import { resolvePaths } from "../paths.ts";

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { definitionIdOf, storedProfileId } from "../provider_names.ts";
+import { definitionIdOf, storedProfileId } from "../provider/names.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { isObject, type JsonObject, own, stringAt } from "../json.ts";
+import { isObject, type JsonObject, own, stringAt } from "../json/json.ts";
 import { safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Profile, readProfile } from "../profiles.ts";

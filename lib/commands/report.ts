@@ -4,7 +4,7 @@
  * @module
  */
 
-import { storedProfileId } from "../provider_names.ts";
+import { storedProfileId } from "../provider/names.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
@@ -15,7 +15,7 @@ import {
   recordFailure,
   recordSuccess,
 } from "../routing/failover.ts";
-import { child, numberAt } from "../json.ts";
+import { child, numberAt } from "../json/json.ts";
 import { printJson, safeText } from "../output/output.ts";
 import { type AgentPaths, resolvePaths } from "../paths.ts";
 import { splitProfileId } from "../profiles.ts";

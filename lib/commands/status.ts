@@ -146,13 +146,13 @@ Examples:
       }),
     );
     const lineages = rows.some((row) => row.profile.type === "oauth")
-      ? await collectCopies(paths, false)
+      ? await collectCopies(ctx, paths, false)
       : new Map<string, (StoreCopy | LinkCopy)[]>();
     if (args.json) {
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
-        store: { backend: paths.backend, location: storeLocation(paths) },
+        store: { backend: paths.backend, location: storeLocation(ctx, paths) },
         profiles: await Promise.all(rows.map(async (row) => ({
           ...profileJson(row, now),
           ...await lineageView(row, lineages),
@@ -163,10 +163,10 @@ Examples:
       ctx.out(
         `No profiles${
           provider ? ` for ${provider}` : ""
-        } in agent ${paths.agent} (${paths.backend} store: ${storeLocation(paths)}).\n`,
+        } in agent ${paths.agent} (${paths.backend} store: ${storeLocation(ctx, paths)}).\n`,
       );
     } else {
-      ctx.out(`Agent ${paths.agent} · ${paths.backend} store: ${storeLocation(paths)}\n\n`);
+      ctx.out(`Agent ${paths.agent} · ${paths.backend} store: ${storeLocation(ctx, paths)}\n\n`);
       ctx.out(table(
         ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
         rows.map((row) => [

@@ -20,14 +20,14 @@ import {
   generateKeyText,
   importStoreKey,
   readKeyFile,
-} from "../store/postgres_crypto.ts";
+} from "../store/postgres/crypto.ts";
 
-type Admin = typeof import("../store/postgres_admin.ts");
-type Copy = typeof import("../store/postgres_copy.ts");
+type Admin = typeof import("../store/postgres/admin.ts");
+type Copy = typeof import("../store/postgres/copy.ts");
 type Lock = typeof import("../store/lock.ts");
 
-const admin = () => load("store/postgres_admin.ts");
-const copier = () => load("store/postgres_copy.ts");
+const admin = () => load("store/postgres/admin.ts");
+const copier = () => load("store/postgres/copy.ts");
 const lock = () => load("store/lock.ts");
 
 async function timeoutOf(ctx: Context): Promise<number> {
@@ -160,7 +160,7 @@ async function copy(
     }
   }
   const { applyCopy, planCopy } = await copier();
-  const plans = await planCopy(from, to, opts.agent);
+  const plans = await planCopy(ctx, { from, to, only: opts.agent });
   const label = (state: StateRef) => state.url ?? `${state.backend} store in ${stateDir}`;
   const differing: string[] = [];
   let oauth = 0;

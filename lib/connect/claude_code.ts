@@ -9,7 +9,7 @@
  */
 
 import { type Context, homePath } from "../context.ts";
-import { exists } from "../store/files.ts";
+import { exists } from "../fs/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { valueAt } from "./json_config.ts";

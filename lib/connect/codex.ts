@@ -21,7 +21,7 @@
 
 import type { TomlTable } from "smol-toml";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { stringAt } from "../json.ts";
+import { stringAt } from "../json/json.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { selectProfile, storedRequest } from "../routing/select.ts";

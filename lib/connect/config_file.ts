@@ -9,7 +9,7 @@
  */
 
 import { Exit } from "../errors.ts";
-import { fileError, readTextIfExists, writeFileAtomic } from "../store/files.ts";
+import { fileError, readTextIfExists, writeFileAtomic } from "../fs/files.ts";
 
 /** A tool's config file as read. */
 export interface ConfigFile {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { JsonObject } from "../json.ts";
+import type { JsonObject } from "../json/json.ts";
 import {
   type ConfigFile,
   readConfigFile,

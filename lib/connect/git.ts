@@ -12,8 +12,8 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { exists, readTextIfExists, writeFileAtomic } from "../store/files.ts";
-import type { JsonObject } from "../json.ts";
+import { exists, readTextIfExists, writeFileAtomic } from "../fs/files.ts";
+import type { JsonObject } from "../json/json.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { deleteRecord, readRecord, recordPath, recordProgramEdit } from "./record.ts";

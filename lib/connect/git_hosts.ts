@@ -17,8 +17,8 @@
  */
 
 import { type UnusableFile, unusableFile } from "../errors.ts";
-import { readJsonFile } from "../store/files.ts";
-import { isObject, own } from "../json.ts";
+import { readJsonFile } from "../fs/files.ts";
+import { isObject, own } from "../json/json.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { secretTargetOf } from "../secret_protocol.ts";
 

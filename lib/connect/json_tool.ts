@@ -9,7 +9,7 @@
  */
 
 import type { Context } from "../context.ts";
-import type { JsonObject } from "../json.ts";
+import type { JsonObject } from "../json/json.ts";
 import { warn } from "../output/output.ts";
 import { reportConnected, reportDisconnected } from "./report.ts";
 import type { ToolAdapter, ToolRun } from "./tool.ts";

@@ -12,9 +12,9 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
-import { isObject, type JsonObject, own } from "../json.ts";
-import { parseJson5 } from "../json5.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs/files.ts";
+import { isObject, type JsonObject, own } from "../json/json.ts";
+import { parseJson5 } from "../json/json5.ts";
 import { warn } from "../output/output.ts";
 import { onPath } from "../commands/setup_token.ts";
 import { sameJson } from "./json_config.ts";

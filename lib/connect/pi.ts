@@ -13,7 +13,7 @@
  */
 
 import { type Context, homePath } from "../context.ts";
-import { readTextIfExists } from "../store/files.ts";
+import { readTextIfExists } from "../fs/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { valueAt } from "./json_config.ts";

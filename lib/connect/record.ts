@@ -11,8 +11,8 @@
  */
 
 import { type ClawauthError, unusableFile } from "../errors.ts";
-import { readJsonFile, readTextIfExists, writeFileAtomic } from "../store/files.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { readJsonFile, readTextIfExists, writeFileAtomic } from "../fs/files.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 import { join } from "../paths.ts";
 import { sha256Hex } from "./config_file.ts";
 

@@ -9,12 +9,12 @@ import { readProviderConfig, resolveProvider } from "../config.ts";
 import { formatSpan } from "../duration.ts";
 import { load } from "../lazy.ts";
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../store/files.ts";
+import { readTextIfExists } from "../fs/files.ts";
 import { endpointProblem } from "../oauth/endpoints.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { join } from "../paths.ts";
-import { OVERRIDE_KEYS } from "../provider.ts";
+import { OVERRIDE_KEYS } from "../provider/definition.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** Clock skew beyond this is a warning: tokens look expired, or not yet valid. */

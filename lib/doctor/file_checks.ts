@@ -6,8 +6,8 @@
 
 import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
-import { readTextIfExists, statIfExists } from "../store/files.ts";
-import { isObject, numberAt } from "../json.ts";
+import { readTextIfExists, statIfExists } from "../fs/files.ts";
+import { isObject, numberAt } from "../json/json.ts";
 import { type AgentPaths, join } from "../paths.ts";
 import { pendingDir } from "../login/pending.ts";
 import { Doctor, errorText, listDir } from "./report.ts";

@@ -25,7 +25,7 @@ export async function checkLineages(
   state: StateRef,
   agents: string[],
 ): Promise<void> {
-  for (const [key, copies] of await collectCopies(state)) {
+  for (const [key, copies] of await collectCopies(doc.ctx, state)) {
     if (copies.length < 2) continue;
     if (!copies.some((c) => c.kind === "store" && agents.includes(c.agent))) continue;
     const label = copies.map(copyLabel).join(", ");

@@ -10,15 +10,15 @@
  */
 
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../store/files.ts";
-import { isObject, type JsonObject, own } from "../json.ts";
+import { readTextIfExists } from "../fs/files.ts";
+import { isObject, type JsonObject, own } from "../json/json.ts";
 import type { AgentPaths } from "../paths.ts";
-import { storedProfileId, storedProviderId } from "../provider_names.ts";
+import { storedProfileId, storedProviderId } from "../provider/names.ts";
 import { listProfiles } from "../profiles.ts";
 import { openclawLegacyEntries } from "../sources.ts";
 import { parseStore, readStore, storeLocation, updateStore } from "../store.ts";
 import type { StoreData } from "../store/data.ts";
-import { retiredAuthFiles } from "../store/openclaw_db.ts";
+import { retiredAuthFiles } from "../store/openclaw/db.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** Checks that OpenClaw's store answers for this agent; returns it when it does. */
@@ -26,9 +26,9 @@ export async function checkOpenclawStore(
   doc: Doctor,
   paths: AgentPaths,
 ): Promise<StoreData | undefined> {
-  const base = { check: "store", agent: paths.agent, path: storeLocation(paths) };
+  const base = { check: "store", agent: paths.agent, path: storeLocation(doc.ctx, paths) };
   try {
-    const store = await readStore(paths);
+    const store = await readStore(doc.ctx, paths);
     const count = Object.keys(store.profiles).length;
     doc.add({
       ...base,

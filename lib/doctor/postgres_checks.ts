@@ -11,20 +11,20 @@ import { ClawauthError } from "../errors.ts";
 import { type LazyModules, load } from "../lazy.ts";
 import type { AgentPaths, StateRef } from "../paths.ts";
 import type { StoreData } from "../store.ts";
-import type { SchemaState } from "../store/postgres_schema.ts";
-import { isLoopback, parsePostgresUrl, type PostgresTarget } from "../store/postgres_url.ts";
+import type { SchemaState } from "../store/postgres/schema.ts";
+import { isLoopback, parsePostgresUrl, type PostgresTarget } from "../store/postgres/url.ts";
 import { Doctor, errorText } from "./report.ts";
 
-type Backend = LazyModules["store/postgres_store.ts"];
-type Client = LazyModules["store/postgres_client.ts"];
-type Schema = LazyModules["store/postgres_schema.ts"];
+type Backend = LazyModules["store/postgres/store.ts"];
+type Client = LazyModules["store/postgres/client.ts"];
+type Schema = LazyModules["store/postgres/schema.ts"];
 
 function fleetModules(): Promise<[Backend, Client, Schema]> {
   // The database client loads only when doctor checks a fleet store.
   return Promise.all([
-    load("store/postgres_store.ts"),
-    load("store/postgres_client.ts"),
-    load("store/postgres_schema.ts"),
+    load("store/postgres/store.ts"),
+    load("store/postgres/client.ts"),
+    load("store/postgres/schema.ts"),
   ]);
 }
 

@@ -7,7 +7,7 @@
 import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
 import { ClawauthError } from "../errors.ts";
-import { readTextIfExists } from "../store/files.ts";
+import { readTextIfExists } from "../fs/files.ts";
 import { type AgentPaths } from "../paths.ts";
 import { loginCommand } from "../output/hints.ts";
 import { splitProfileId } from "../profiles.ts";

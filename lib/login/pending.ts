@@ -13,8 +13,8 @@
 
 import { endpointProblem } from "../oauth/endpoints.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { statIfExists, writeFileAtomic } from "../store/files.ts";
-import { isObject, own } from "../json.ts";
+import { statIfExists, writeFileAtomic } from "../fs/files.ts";
+import { isObject, own } from "../json/json.ts";
 import { safeText } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { PROFILE_NAME, PROVIDER_ID } from "../profiles.ts";

@@ -10,8 +10,8 @@
 import type { Context } from "../context.ts";
 import { durationSettingMs } from "../duration.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject } from "../json.ts";
-import type { OAuthSettings } from "../provider.ts";
+import { isObject } from "../json/json.ts";
+import type { OAuthSettings } from "../provider/definition.ts";
 import { lockTimeoutMs } from "../store/lock.ts";
 import { endpointProblem } from "./endpoints.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 
 /** Tokens longer than this are not decoded (clawauth refuses to store them anyway). */
 const MAX_JWT_LENGTH = 64 * 1024;

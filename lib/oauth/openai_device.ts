@@ -12,7 +12,7 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 import type { DevicePrompt } from "./device_grant.ts";
 import { exchangeCode } from "./grants.ts";
 import { endpoint, httpTimeoutMs, providerFetch } from "./http.ts";

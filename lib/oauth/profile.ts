@@ -6,13 +6,13 @@
 
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 import { jwtClaims } from "./jwt.ts";
 import { cleanClaim, type TokenSet } from "./tokens.ts";
 import { safeText } from "../output/output.ts";
 import type { AgentPaths } from "../paths.ts";
 import { PROFILE_NAME } from "../profiles.ts";
-import { storedProviderId } from "../provider_names.ts";
+import { storedProviderId } from "../provider/names.ts";
 import { putProfile, updateStore } from "../store.ts";
 
 /** The profile name of a login: `--profile`, else the account e-mail, else `default` (SPEC §1). */

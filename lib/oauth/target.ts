@@ -9,7 +9,7 @@
 import * as oauth from "oauth4webapi";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import type { OAuthSettings, ProviderDefinition } from "../provider.ts";
+import type { OAuthSettings, ProviderDefinition } from "../provider/definition.ts";
 import { endpoint, guardedFetch, httpTimeoutMs } from "./http.ts";
 import { protocolStep } from "./step.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import * as oauth from "oauth4webapi";
-import { isObject } from "../json.ts";
+import { isObject } from "../json/json.ts";
 import { safeText, stripUnsafe } from "../output/output.ts";
 import { jwtClaims } from "./jwt.ts";
 import { unusableAnswer } from "./step.ts";

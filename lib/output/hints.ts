@@ -7,7 +7,7 @@
 import { findProvider } from "../../providers/index.ts";
 import type { Profile } from "../profiles.ts";
 import { splitProfileId } from "../profiles.ts";
-import { definitionIdOf } from "../provider_names.ts";
+import { definitionIdOf } from "../provider/names.ts";
 
 const LOGIN_VERB = {
   oauth: "login",

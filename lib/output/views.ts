@@ -6,7 +6,7 @@
 
 import type { Context } from "../context.ts";
 import { formatSpan } from "../duration.ts";
-import { type JsonObject, stringAt } from "../json.ts";
+import { type JsonObject, stringAt } from "../json/json.ts";
 import { IDENTITY_FIELDS, type Profile } from "../profiles.ts";
 import { type Candidate, candidatesOf } from "../routing/routing.ts";
 import type { StoreData } from "../store.ts";

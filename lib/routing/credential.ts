@@ -9,7 +9,7 @@ import type { Context } from "../context.ts";
 import { load } from "../lazy.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { loginCommand } from "../output/hints.ts";
-import { child } from "../json.ts";
+import { child } from "../json/json.ts";
 import { warn } from "../output/output.ts";
 import type { Paths } from "../paths.ts";
 import { listProfiles, type Profile, secretOf, usageOf } from "../profiles.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { child, type JsonObject, numberAt } from "../json.ts";
+import { child, type JsonObject, numberAt } from "../json/json.ts";
 
 /** The reasons `report` accepts. */
 export const FAILURE_REASONS = [

@@ -11,10 +11,11 @@
  * @module
  */
 
-import { readTextIfExists } from "../store/files.ts";
-import { isObject, type JsonObject, own, stringAt } from "../json.ts";
+import type { Context } from "../context.ts";
+import { readTextIfExists } from "../fs/files.ts";
+import { isObject, type JsonObject, own, stringAt } from "../json/json.ts";
 import { jwtClaims } from "../oauth/jwt.ts";
-import { definitionIdOf } from "../provider_names.ts";
+import { definitionIdOf } from "../provider/names.ts";
 import { type AgentPaths, agentPaths, type StateRef } from "../paths.ts";
 import { listProfiles, type Profile, readProfile } from "../profiles.ts";
 import { type Link, linkOf, SOURCES } from "../sources.ts";
@@ -116,16 +117,17 @@ export function readLink(link: Link, provider: string): JsonObject | undefined {
  * in the files those copies are linked to. One pass over all stores.
  */
 export async function collectCopies(
+  ctx: Context,
   state: StateRef,
   withLinks = true,
 ): Promise<Map<string, (StoreCopy | LinkCopy)[]>> {
   const byKey = new Map<string, (StoreCopy | LinkCopy)[]>();
   const links = new Map<string, { key: string; link: Link; holder: JsonObject }>();
-  for (const agent of await storeAgents(state)) {
+  for (const agent of await storeAgents(ctx, state)) {
     const paths = agentPaths(state, agent);
     let profiles: JsonObject;
     try {
-      profiles = (await readStore(paths)).profiles;
+      profiles = (await readStore(ctx, paths)).profiles;
     } catch {
       continue;
     }
@@ -163,10 +165,10 @@ function samePerson(holder: JsonObject, linked: JsonObject): boolean {
 
 /** Every copy of the lineage `key`, in stores and linked files. */
 export async function findCopies(
-  state: StateRef,
-  key: string,
+  ctx: Context,
+  query: { state: StateRef; key: string },
 ): Promise<(StoreCopy | LinkCopy)[]> {
-  return (await collectCopies(state)).get(key) ?? [];
+  return (await collectCopies(ctx, query.state)).get(query.key) ?? [];
 }
 
 /** The credential fields of a copy, as a profile entry. */

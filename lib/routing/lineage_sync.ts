@@ -7,8 +7,8 @@
  */
 
 import type { Context } from "../context.ts";
-import { readTextIfExists, writeFileAtomic } from "../store/files.ts";
-import { isObject, type JsonObject, own } from "../json.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs/files.ts";
+import { isObject, type JsonObject, own } from "../json/json.ts";
 import { lineageKey, type LinkCopy, type StoreCopy } from "./lineage.ts";
 import { type Profile, readProfile, ROTATING_FIELDS } from "../profiles.ts";
 import { type Rotated, SOURCES } from "../sources.ts";

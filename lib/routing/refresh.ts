@@ -12,7 +12,7 @@ import { resolveProvider } from "../config.ts";
 import type { Context } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
 import { loginCommand } from "../output/hints.ts";
-import { child, type JsonObject, own, stringAt } from "../json.ts";
+import { child, type JsonObject, own, stringAt } from "../json/json.ts";
 import {
   copyEntry,
   copyLabel,
@@ -32,13 +32,18 @@ import {
   type TokenSet,
 } from "../oauth/oauth.ts";
 import { holdSignals, type SignalHold } from "../interrupt.ts";
-import { definitionIdOf } from "../provider_names.ts";
+import { definitionIdOf } from "../provider/names.ts";
 import { warn } from "../output/output.ts";
 import type { Paths } from "../paths.ts";
 import { type Profile, readProfile, usageOf } from "../profiles.ts";
-import { readStore, type StoreData, updateStore, withLineageLock } from "../store.ts";
-import { isFenceValue, parseRefreshFence } from "../store/openclaw_fence.ts";
-import { withOpenclawRefreshLock } from "../store/openclaw_refresh_lock.ts";
+import {
+  foreignRefreshOf,
+  readStore,
+  type StoreData,
+  updateStore,
+  withLineageLock,
+} from "../store.ts";
+import type { ForeignRefresh } from "../store/backend.ts";
 import { credentialOf, install, writeToCopies } from "./lineage_sync.ts";
 
 type Outcome =
@@ -83,24 +88,34 @@ async function targetFor(ctx: Context, paths: Paths, providerId: string): Promis
   return await oauthTarget(ctx, provider, { timeoutMs: refreshTimeoutMs(ctx) });
 }
 
+/** One refresh of {@linkcode refreshProfile}: what {@linkcode decide} works on. */
+interface RefreshJob {
+  paths: Paths;
+  /** The profile as the caller saw it before the lock. */
+  seen: Profile;
+  minValidMs: number;
+  /** The lineage key, when the login has one. */
+  key: string | undefined;
+  exchange: Exchange;
+  /** Another program's refresh protocol in this store (OpenClaw's), if any. */
+  foreign: ForeignRefresh | undefined;
+}
+
 /**
  * Inside the store lock: decide, adopt or refresh. Refresh tokens are tried
  * once each, freshest copy first; a dead one is never retried.
  */
 async function decide(
   ctx: Context,
-  paths: Paths,
   store: StoreData,
-  seen: Profile,
-  minValidMs: number,
-  key: string | undefined,
-  exchange: Exchange,
+  job: RefreshJob,
 ): Promise<Outcome> {
+  const { paths, seen, minValidMs, key, exchange, foreign } = job;
   if (!Object.hasOwn(store.profiles, seen.id)) return { kind: "gone" };
   const current = readProfile(seen.id, own(store.profiles, seen.id));
   // OpenClaw is refreshing it (a pending fence): its answer is awaited outside every lock.
-  const fence = parseRefreshFence(current.raw);
-  if (fence?.state === "pending") return { kind: "fenced" };
+  const fence = foreign?.stateOf(current.raw);
+  if (fence === "pending") return { kind: "fenced" };
   if (fence) return { kind: "needs_login", profile: current, reason: FAILED_FENCE };
   const dead = usageOf(store.usageStats, seen.id).needsLogin !== undefined;
   const validFor = (p: Profile) =>
@@ -118,7 +133,9 @@ async function decide(
   let lastError: ClawauthError | undefined;
   for (let round = 0; round < 2; round++) {
     // Round two re-reads the copies: a linked tool may have refreshed meanwhile.
-    const others = key ? siblings(await findCopies(paths, key), paths, seen.id) : [];
+    const others = key
+      ? siblings(await findCopies(ctx, { state: paths, key }), paths, seen.id)
+      : [];
     const adoptable = others.find((entry) =>
       stringAt(entry, "access") !== stringAt(current.raw, "access") &&
       validFor(readProfile(seen.id, { ...current.raw, ...credentialOf(entry) }))
@@ -133,7 +150,7 @@ async function decide(
       .sort((a, b) => (Number(b.expires) || 0) - (Number(a.expires) || 0))
       .map((entry) => stringAt(entry, "refresh"))
       .filter((token): token is string =>
-        token !== undefined && !tried.has(token) && !isFenceValue(token)
+        token !== undefined && !tried.has(token) && !foreign?.isPlaceholder(token)
       );
     for (const refresh of new Set(refreshTokensToTry)) {
       tried.add(refresh);
@@ -167,7 +184,9 @@ async function propagate(
   id: string,
   tokens: TokenSet,
 ): Promise<void> {
-  const others = (await findCopies(paths, key)).filter((copy) => !isSelf(copy, paths, id));
+  const others = (await findCopies(ctx, { state: paths, key })).filter((copy) =>
+    !isSelf(copy, paths, id)
+  );
   for (
     const { copy, error } of await writeToCopies(ctx, others, key, credentialOf({ ...tokens }))
   ) {
@@ -208,15 +227,14 @@ const FAILED_FENCE = "OpenClaw's own refresh of it failed";
  */
 async function settledByOpenclaw(
   ctx: Context,
-  paths: Paths,
-  profile: Profile,
-  timeoutMs: number,
+  job: { paths: Paths; profile: Profile; timeoutMs: number; foreign: ForeignRefresh },
 ): Promise<Profile> {
+  const { paths, profile, timeoutMs, foreign } = job;
   const deadline = ctx.now() + timeoutMs;
   for (;;) {
-    const entry = own((await readStore(paths)).profiles, profile.id);
-    const fence = parseRefreshFence(entry);
-    if (entry === undefined || fence?.state === "failed") {
+    const entry = own((await readStore(ctx, paths)).profiles, profile.id);
+    const fence = foreign.stateOf(entry);
+    if (entry === undefined || fence === "failed") {
       throw new ClawauthError(
         `${profile.id} needs a new login: ${entry ? FAILED_FENCE : "it was removed meanwhile"}.`,
         Exit.noCredential,
@@ -250,12 +268,10 @@ export async function refreshProfile(
 ): Promise<Profile> {
   const key = lineageKey(profile);
   const exchange: Exchange = {};
+  const foreign = await foreignRefreshOf(paths);
+  const job: RefreshJob = { paths, seen: profile, minValidMs, key, exchange, foreign };
   const work = async () => {
-    const outcome = await updateStore(
-      ctx,
-      paths,
-      (store) => decide(ctx, paths, store, profile, minValidMs, key, exchange),
-    );
+    const outcome = await updateStore(ctx, paths, (store) => decide(ctx, store, job));
     if (outcome.kind === "fresh" && outcome.rotated && key) {
       await propagate(ctx, paths, key, profile.id, outcome.rotated);
     }
@@ -263,24 +279,19 @@ export async function refreshProfile(
   };
   const timeoutMs = lockTimeoutMs(ctx);
   // Lock order: the lineage lock, OpenClaw's refresh lock of the profile, the store lock.
-  // In a fleet store the lineage lock spans every machine (lib/store/postgres_store.ts).
-  const guarded = paths.backend === "openclaw"
+  // In a fleet store the lineage lock spans every machine (lib/store/postgres/store.ts).
+  const guarded = foreign
     ? () =>
-      withOpenclawRefreshLock(
-        {
-          stateDir: paths.stateDir,
-          provider: profile.provider,
-          profileId: profile.id,
-          timeoutMs,
-          ctx,
-        },
+      foreign.withLock(
+        ctx,
+        { stateDir: paths.stateDir, provider: profile.provider, profileId: profile.id, timeoutMs },
         work,
       )
     : work;
   let outcome: Outcome;
   try {
     outcome = key
-      ? await withLineageLock(paths, await lineageId(key), timeoutMs, guarded)
+      ? await withLineageLock(ctx, paths, { lineage: await lineageId(key), timeoutMs, fn: guarded })
       : await guarded();
   } catch (error) {
     const stopped = await exchange.hold?.release();
@@ -293,7 +304,8 @@ export async function refreshProfile(
     case "fresh":
       return outcome.profile;
     case "fenced":
-      return await settledByOpenclaw(ctx, paths, profile, timeoutMs);
+      // Only a backend with a foreign refresh protocol reports a fence.
+      return await settledByOpenclaw(ctx, { paths, profile, timeoutMs, foreign: foreign! });
     case "gone":
       throw new ClawauthError(
         `Profile ${profile.id} was removed meanwhile.`,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isObject, type JsonObject, own } from "../json.ts";
+import { isObject, type JsonObject, own } from "../json/json.ts";
 import {
   listProfiles,
   type Profile,

@@ -10,7 +10,7 @@ import type { Kind } from "../args.ts";
 import { flag } from "../flags.ts";
 import { ClawauthError, Exit, usageError } from "../errors.ts";
 import { loginCommand } from "../output/hints.ts";
-import { own } from "../json.ts";
+import { own } from "../json/json.ts";
 import { listProfiles, readProfile } from "../profiles.ts";
 import {
   availableAt,
@@ -22,7 +22,7 @@ import {
 } from "./routing.ts";
 import type { StoreData } from "../store.ts";
 import type { StoreKind } from "../store/kind.ts";
-import { storedProfileId, storedRoute } from "../provider_names.ts";
+import { storedProfileId, storedRoute } from "../provider/names.ts";
 
 /** `--model`: OpenClaw's `Model@provider[:profile]`, read into a request. */
 const MODEL_SPEC: Kind<RouteRequest> = {

@@ -12,7 +12,7 @@ import type { StoreData } from "./data.ts";
 /** One store backend: the JSON files, OpenClaw's SQLite store, or a PostgreSQL fleet store. */
 export interface Backend {
   /** An agent's store as it is now; none yet is an empty store. No lock. */
-  read(paths: AgentPaths): Promise<StoreData>;
+  read(ctx: Context, paths: AgentPaths): Promise<StoreData>;
   /**
    * Read-modify-write under the agent's store lock (waiting at most
    * `timeoutMs`, then exit 75): `change` edits a fresh copy, which is written
@@ -25,17 +25,40 @@ export interface Backend {
   ): Promise<T>;
   /** Runs `fn` holding the store-wide lock of one lineage (SPEC §4). */
   withLineageLock<T>(
+    ctx: Context,
     state: StateRef,
     opts: { lineage: string; timeoutMs: number; fn: () => Promise<T> },
   ): Promise<T>;
   /** The agents of the store, sorted. */
-  agents(state: StateRef): Promise<string[]>;
+  agents(ctx: Context, state: StateRef): Promise<string[]>;
   /** Whether an agent exists. */
-  agentExists(paths: AgentPaths): Promise<boolean>;
+  agentExists(ctx: Context, paths: AgentPaths): Promise<boolean>;
   /** Creates an agent with an empty store; `false` when it exists already. */
-  createAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean>;
+  createAgent(ctx: Context, paths: AgentPaths, timeoutMs: number): Promise<boolean>;
   /** Deletes an agent and its credentials; `false` when there is none. */
-  removeAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean>;
+  removeAgent(ctx: Context, paths: AgentPaths, timeoutMs: number): Promise<boolean>;
   /** Where an agent's store lives, for messages (never a password). */
-  location(paths: AgentPaths): string;
+  location(ctx: Context, paths: AgentPaths): string;
+  /**
+   * Another program's refresh protocol over the same credentials (OpenClaw's
+   * lock and fences); absent where clawauth alone refreshes.
+   */
+  foreignRefresh?: ForeignRefresh;
+}
+
+/**
+ * How a backend shares refreshes with another program that refreshes the
+ * same logins (OpenClaw): routing asks it, and knows nothing of its format.
+ */
+export interface ForeignRefresh {
+  /** Whether that program holds a refresh of a stored entry (`pending`) or gave up on it (`failed`). */
+  stateOf(entry: unknown): "pending" | "failed" | undefined;
+  /** Whether a stored token value is that program's placeholder, never a credential. */
+  isPlaceholder(value: string): boolean;
+  /** Runs `fn` holding that program's refresh lock of one profile (bounded by `timeoutMs`). */
+  withLock<T>(
+    ctx: Context,
+    opts: { stateDir: string; provider: string; profileId: string; timeoutMs: number },
+    fn: () => Promise<T>,
+  ): Promise<T>;
 }

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
-import { isObject, type JsonObject } from "../json.ts";
+import { readTextIfExists, writeFileAtomic } from "../fs/files.ts";
+import { isObject, type JsonObject } from "../json/json.ts";
 import type { AgentPaths } from "../paths.ts";
 import { listProfiles, type Profile, secretOf } from "../profiles.ts";
 import { rankProvider } from "../routing/routing.ts";

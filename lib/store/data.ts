@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JsonObject } from "../json.ts";
+import type { JsonObject } from "../json/json.ts";
 
 /** The store document; keys beyond these are kept as they are. */
 export interface StoreData extends JsonObject {

@@ -10,13 +10,11 @@ import type { Context } from "../context.ts";
 import { agentDirChain, agentIds, type AgentPaths, join, lineageLockPath } from "../paths.ts";
 import type { Backend } from "./backend.ts";
 import { emptyStore, type StoreData } from "./data.ts";
-import { assertPrivateDirs, ensurePrivateDir, exists, writeFileAtomic } from "./files.ts";
-import { readJsonStore } from "./json_read.ts";
+import { assertPrivateDirs, ensurePrivateDir, exists, writeFileAtomic } from "../fs/files.ts";
 import { load } from "../lazy.ts";
-import { openclawStateDbPath } from "./kind.ts";
 
 /** How a file backend reads an agent's store and writes it under the caller's lock. */
-interface FileStore {
+export interface FileStore {
   read(paths: AgentPaths): Promise<StoreData> | StoreData;
   write<T>(
     ctx: Context,
@@ -27,9 +25,9 @@ interface FileStore {
 }
 
 /** A file backend: the shared agents and locks around `store`'s read and write. */
-function fileBackend(store: FileStore): Backend {
+export function fileBackend(store: FileStore, extra: Partial<Backend> = {}): Backend {
   return {
-    read(paths) {
+    read(_ctx, paths) {
       assertPrivateDirs(agentDirChain(paths));
       return Promise.resolve(store.read(paths));
     },
@@ -43,54 +41,37 @@ function fileBackend(store: FileStore): Backend {
         () => store.write(ctx, paths, opts),
       );
     },
-    async withLineageLock(state, { lineage, timeoutMs, fn }) {
+    async withLineageLock(ctx, state, { lineage, timeoutMs, fn }) {
       const { withLock } = await load("store/lock.ts");
-      return await withLock(lineageLockPath(state.stateDir, lineage), { timeoutMs }, fn);
+      return await withLock(
+        lineageLockPath(state.stateDir, lineage),
+        { timeoutMs, sleep: ctx.sleep },
+        fn,
+      );
     },
-    agents: (state) => Promise.resolve(agentIds(state.stateDir)),
-    agentExists: (paths) => Promise.resolve(exists(paths.dir)),
-    async createAgent(paths, timeoutMs) {
+    agents: (_ctx, state) => Promise.resolve(agentIds(state.stateDir)),
+    agentExists: (_ctx, paths) => Promise.resolve(exists(paths.dir)),
+    async createAgent(ctx, paths, timeoutMs) {
       if (exists(paths.dir)) return false;
       ensurePrivateDir(paths.dir);
       const { withLock } = await load("store/lock.ts");
-      await withLock(paths.lock, { timeoutMs }, () => {
+      await withLock(paths.lock, { timeoutMs, sleep: ctx.sleep }, () => {
         if (!exists(paths.store)) {
           writeFileAtomic(paths.store, `${JSON.stringify(emptyStore(), null, 2)}\n`);
         }
       });
       return true;
     },
-    async removeAgent(paths, timeoutMs) {
+    async removeAgent(ctx, paths, timeoutMs) {
       if (!exists(paths.dir)) return false;
       const { withLock } = await load("store/lock.ts");
       // Hold the agent's lock so no writer is mid-rename while its files go.
-      await withLock(paths.lock, { timeoutMs }, () => {
+      await withLock(paths.lock, { timeoutMs, sleep: ctx.sleep }, () => {
         Deno.removeSync(join(paths.stateDir, "agents", paths.agent), { recursive: true });
       });
       return true;
     },
-    location: (paths) => store.location(paths),
+    location: (_ctx, paths) => store.location(paths),
+    ...extra,
   };
 }
-
-/** The `json` backend: `auth-profiles.json` per agent (read on the hot path without imports). */
-export const jsonBackend: Backend = fileBackend({
-  read: readJsonStore,
-  async write(ctx, paths, { change }) {
-    const { updateJsonStore } = await load("store/json_store.ts");
-    return await updateJsonStore(ctx, paths, change);
-  },
-  location: (paths) => paths.store,
-});
-
-/** The `openclaw` backend: OpenClaw 2026.9's SQLite store (node:sqlite loads only here). */
-export const openclawBackend: Backend = fileBackend({
-  async read(paths) {
-    return (await load("store/openclaw_store.ts")).readOpenclawStore(paths);
-  },
-  async write(_ctx, paths, { timeoutMs, change }) {
-    const { updateOpenclawStore } = await load("store/openclaw_store.ts");
-    return await updateOpenclawStore(paths, timeoutMs, change);
-  },
-  location: (paths) => openclawStateDbPath(paths.stateDir),
-});

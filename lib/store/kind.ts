@@ -7,9 +7,9 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { entryNames, readTextIfExists } from "./files.ts";
-import { isObject, own } from "../json.ts";
-import { isPostgresUrl, parsePostgresUrl } from "./postgres_url.ts";
+import { entryNames, readTextIfExists } from "../fs/files.ts";
+import { isObject, own } from "../json/json.ts";
+import { isPostgresUrl, parsePostgresUrl } from "./postgres/url.ts";
 
 /** The store backends this version knows. */
 export type StoreKind = "json" | "openclaw" | "postgres";

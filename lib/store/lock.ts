@@ -8,7 +8,7 @@
 
 import { type Context, sleep as realSleep } from "../context.ts";
 import { ClawauthError, Exit } from "../errors.ts";
-import { assertPrivateDirs, ensurePrivateDir, fileError, openPrivate } from "./files.ts";
+import { assertPrivateDirs, ensurePrivateDir, fileError, openPrivate } from "../fs/files.ts";
 import { parseDuration } from "../duration.ts";
 
 const DEFAULT_TIMEOUT_MS = 30_000;

@@ -42,7 +42,7 @@ Deno.test("compile --all builds every release target with exactly the CLI's perm
       "lib/commands/token.ts",
       "lib/commands/login.ts",
       "lib/oauth/oauth.ts",
-      "lib/json5.ts",
+      "lib/json/json5.ts",
     ]
   ) {
     assert.ok(lines.every((line) => line.includes(`--include ${ROOT}/${module} `)), module);

@@ -1,5 +1,5 @@
 /**
- * The fleet store's Deno-native wire reader (lib/store/postgres_wire.ts),
+ * The fleet store's Deno-native wire reader (lib/store/postgres/wire.ts),
  * the `token` hot path's read, against a real PostgreSQL
  * (tests/postgres_env.ts): the same rows npm:postgres returns, every
  * password method a server may ask for (trust, cleartext, md5,
@@ -11,14 +11,14 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { fakeSecret, NO_NPM } from "../helpers.ts";
 import { type Fleet, fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
-import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres_wire.ts";
-import { parsePostgresUrl } from "../../lib/store/postgres_url.ts";
-import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres_client.ts";
+import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres/wire.ts";
+import { parsePostgresUrl } from "../../lib/store/postgres/url.ts";
+import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres/client.ts";
 import {
   readPostgresSnapshot,
   readSql,
   updatePostgresStore,
-} from "../../lib/store/postgres_store.ts";
+} from "../../lib/store/postgres/store.ts";
 import type { AgentPaths } from "../../lib/paths.ts";
 import { ClawauthError } from "../../lib/errors.ts";
 import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";

@@ -1,8 +1,8 @@
 /**
- * lib/store/openclaw_db.ts against the real OpenClaw (2026.9.6), under
+ * lib/store/openclaw/db.ts against the real OpenClaw (2026.9.6), under
  * concurrency: several processes updating through the module while OpenClaw
  * writes at the same time lose nothing; and the refresh lock path and fence
- * parsing of lib/store/openclaw_fence.ts agree with OpenClaw's own functions,
+ * parsing of lib/store/openclaw/fence.ts agree with OpenClaw's own functions,
  * run in OpenClaw's Node. Ignored, saying why, when OpenClaw is not
  * installed.
  *
@@ -10,8 +10,8 @@
  */
 
 import assert from "node:assert/strict";
-import { readAuthDocuments, updateAuthDocuments } from "../../lib/store/openclaw_db.ts";
-import { oauthRefreshLockTarget, parseRefreshFence } from "../../lib/store/openclaw_fence.ts";
+import { readAuthDocuments, updateAuthDocuments } from "../../lib/store/openclaw/db.ts";
+import { oauthRefreshLockTarget, parseRefreshFence } from "../../lib/store/openclaw/fence.ts";
 import { ROOT } from "../../scripts/cli_runner.ts";
 import {} from "../helpers.ts";
 import { addToken, opts } from "../openclaw_db_support.ts";

@@ -1,5 +1,5 @@
 /**
- * lib/store/openclaw_db.ts against the real OpenClaw (2026.9.6), reading and
+ * lib/store/openclaw/db.ts against the real OpenClaw (2026.9.6), reading and
  * writing the auth documents: what OpenClaw stored is read, what clawauth
  * writes is what `openclaw models status --json` lists, an agent sees the
  * shared profiles under its own as OpenClaw layers them, and keys it does not
@@ -13,14 +13,14 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Exit } from "../../lib/errors.ts";
-import { exists } from "../../lib/store/files.ts";
+import { exists } from "../../lib/fs/files.ts";
 import {
   hasOpenclawStateDb,
   openclawAgentDb,
   readAuthDocuments,
   retiredAuthFiles,
   updateAuthDocuments,
-} from "../../lib/store/openclaw_db.ts";
+} from "../../lib/store/openclaw/db.ts";
 import { fakeSecret } from "../helpers.ts";
 import { addToken, alter, assertRefused, opts } from "../openclaw_db_support.ts";
 import { openclawState, openclawTests } from "../openclaw_env.ts";

@@ -1,5 +1,5 @@
 /**
- * lib/store/openclaw_db.ts against the real OpenClaw (2026.9.6), refusing:
+ * lib/store/openclaw/db.ts against the real OpenClaw (2026.9.6), refusing:
  * a state DB or agent DB it was not tested with (newer schema, shared store
  * elsewhere, missing rows or tables, not JSON, not SQLite, corrupt,
  * read-only), a missing state DB, and OpenClaw's write lock held past the
@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Exit } from "../../lib/errors.ts";
-import { exists } from "../../lib/store/files.ts";
+import { exists } from "../../lib/fs/files.ts";
 import {
   AGENT_SCHEMA_VERSION,
   hasOpenclawStateDb,
@@ -23,7 +23,7 @@ import {
   retiredAuthFiles,
   STATE_SCHEMA_VERSION,
   updateAuthDocuments,
-} from "../../lib/store/openclaw_db.ts";
+} from "../../lib/store/openclaw/db.ts";
 import {} from "../helpers.ts";
 import { addToken, alter, assertRefused, opts } from "../openclaw_db_support.ts";
 import { type OpenclawState, openclawState, openclawTests } from "../openclaw_env.ts";

@@ -3,7 +3,7 @@
  * protocol written by hand as OpenClaw would write it: its refresh fences
  * (pending, failed, never settled) are waited for and never handed out, and
  * its per-profile refresh lock is honoured while its holder lives and taken
- * over once it died (SPEC §4; lib/store/OPENCLAW_NOTES.md). The real
+ * over once it died (SPEC §4; lib/store/openclaw/NOTES.md). The real
  * clawauth CLI on copies of a state dir OpenClaw prepared
  * (tests/openclaw_env.ts), with the sandbox identity provider behind a Codex
  * login.
@@ -14,8 +14,8 @@
  */
 
 import assert from "node:assert/strict";
-import { exists } from "../../lib/store/files.ts";
-import { oauthRefreshLockTarget } from "../../lib/store/openclaw_fence.ts";
+import { exists } from "../../lib/fs/files.ts";
+import { oauthRefreshLockTarget } from "../../lib/store/openclaw/fence.ts";
 import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
 import { fakeSecret, type RunResult } from "../helpers.ts";
 import { type OpenclawState, openclawState, openclawTests } from "../openclaw_env.ts";

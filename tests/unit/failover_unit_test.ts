@@ -14,7 +14,7 @@ import {
   recordFailure,
   recordSuccess,
 } from "../../lib/routing/failover.ts";
-import type { JsonObject } from "../../lib/json.ts";
+import type { JsonObject } from "../../lib/json/json.ts";
 import { type OrderSource, rankProvider, type SkipReason } from "../../lib/routing/routing.ts";
 import { requestOf, SELECT_FLAGS, selectProfile } from "../../lib/routing/select.ts";
 import type { StoreData } from "../../lib/store.ts";

@@ -14,11 +14,11 @@ import {
   seal,
   sealedKeyId,
   unseal,
-} from "../../lib/store/postgres_crypto.ts";
-import { findPassword, matchPgpass, pgpassFields } from "../../lib/store/postgres_pass.ts";
-import { openProfile, sealProfile } from "../../lib/store/postgres_rows.ts";
-import { fromOpenclawNames, planAgent } from "../../lib/store/postgres_copy.ts";
-import { parsePostgresUrl, withoutPassword } from "../../lib/store/postgres_url.ts";
+} from "../../lib/store/postgres/crypto.ts";
+import { findPassword, matchPgpass, pgpassFields } from "../../lib/store/postgres/pass.ts";
+import { openProfile, sealProfile } from "../../lib/store/postgres/rows.ts";
+import { fromOpenclawNames, planAgent } from "../../lib/store/postgres/copy.ts";
+import { parsePostgresUrl, withoutPassword } from "../../lib/store/postgres/url.ts";
 import { namedStore } from "../../lib/store/kind.ts";
 import { apiKeyProfile, oauthProfile, storeOf, tokenProfile } from "../builders.ts";
 

@@ -1,13 +1,13 @@
 /**
- * lib/json5_fast.ts against the json5 package: whatever the rewrite reads
+ * lib/json/json5_fast.ts against the json5 package: whatever the rewrite reads
  * must read the same with the package, and whatever the package refuses the
  * rewrite must not read (the caller then asks the package, which words the
  * error).
  */
 
 import assert from "node:assert/strict";
-import { json5AsJson } from "../../lib/json5_fast.ts";
-import { parseJson5 } from "../../lib/json5.ts";
+import { json5AsJson } from "../../lib/json/json5_fast.ts";
+import { parseJson5 } from "../../lib/json/json5.ts";
 
 type Outcome = { value: unknown } | { fallback: true };
 

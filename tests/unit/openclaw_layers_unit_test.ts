@@ -1,21 +1,21 @@
 /**
- * lib/store/openclaw_layers.ts, in process: how an agent's auth documents
+ * lib/store/openclaw/layers.ts, in process: how an agent's auth documents
  * are layered over the shared ones, and where each change is written, as
- * OpenClaw 2026.9.6 does it (lib/store/OPENCLAW_NOTES.md).
+ * OpenClaw 2026.9.6 does it (lib/store/openclaw/NOTES.md).
  *
  * @module
  */
 
 import assert from "node:assert/strict";
 import { Exit } from "../../lib/errors.ts";
-import type { JsonObject } from "../../lib/json.ts";
-import type { AuthDocuments } from "../../lib/store/openclaw_db.ts";
+import type { JsonObject } from "../../lib/json/json.ts";
+import type { AuthDocuments } from "../../lib/store/openclaw/db.ts";
 import {
   effectiveDocuments,
   emptyState,
   type Layer,
   placeChanges,
-} from "../../lib/store/openclaw_layers.ts";
+} from "../../lib/store/openclaw/layers.ts";
 import { assertRefused } from "../openclaw_db_support.ts";
 import { storeOf } from "../builders.ts";
 

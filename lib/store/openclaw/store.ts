@@ -1,6 +1,6 @@
 /**
  * The `openclaw` backend: the store document of an agent, as OpenClaw ≥
- * 2026.9 layers it in SQLite (lib/store/openclaw_db.ts), seen through the
+ * 2026.9 layers it in SQLite (lib/store/openclaw/db.ts), seen through the
  * same {@linkcode StoreData} shape the JSON backend has.
  *
  * A change may wait (a refresh makes an HTTP request), and no SQLite write
@@ -13,11 +13,11 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, jsonEqual, type JsonObject } from "../json.ts";
-import type { AgentPaths } from "../paths.ts";
-import type { StoreData } from "./data.ts";
-import { type AuthDocuments, readAuthDocuments, updateAuthDocuments } from "./openclaw_db.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
+import type { AgentPaths } from "../../paths.ts";
+import type { StoreData } from "../data.ts";
+import { type AuthDocuments, readAuthDocuments, updateAuthDocuments } from "./db.ts";
 
 /** The routing-state fields, kept in OpenClaw's `authProfiles.state` document. */
 const STATE_FIELDS = ["order", "lastGood", "usageStats"] as const;

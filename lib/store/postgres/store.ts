@@ -18,15 +18,15 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, jsonEqual, type JsonObject } from "../json.ts";
-import { load } from "../lazy.ts";
-import { AGENT_ID, type AgentPaths, type StateRef } from "../paths.ts";
-import type { StoreData } from "./data.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
+import { load } from "../../lazy.ts";
+import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
+import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
-import type { FleetClient, Sql, Tx } from "./postgres_client.ts";
-import { loadStoreKey, type StoreKey, wrongKeyError } from "./postgres_crypto.ts";
-import { findPassword } from "./postgres_pass.ts";
+import type { FleetClient, Sql, Tx } from "./client.ts";
+import { loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
+import { findPassword } from "./pass.ts";
 import {
   extraOf,
   openExtra,
@@ -36,10 +36,10 @@ import {
   ROUTING,
   sealExtra,
   sealProfile,
-} from "./postgres_rows.ts";
-import type { SCHEMA_VERSION, SchemaState } from "./postgres_schema.ts";
-import { parsePostgresUrl, type PostgresTarget } from "./postgres_url.ts";
-import { NeedsClient, wireQuery } from "./postgres_wire.ts";
+} from "./rows.ts";
+import type { SCHEMA_VERSION, SchemaState } from "./schema.ts";
+import { parsePostgresUrl, type PostgresTarget } from "./url.ts";
+import { NeedsClient, wireQuery } from "./wire.ts";
 
 /** An agent's document as read, and the profiles whose secrets did not decrypt. */
 export interface FleetSnapshot {
@@ -56,7 +56,7 @@ interface AgentRow {
 }
 
 type Query = Sql | Tx;
-type Schema = typeof import("./postgres_schema.ts");
+type Schema = typeof import("./schema.ts");
 
 function metaQuery(q: Query) {
   return q<{ key: string; value: string }[]>`SELECT key, value FROM clawauth.meta`;
@@ -92,8 +92,8 @@ function warnOnce(url: string, warning: string | undefined): void {
  */
 async function poolOf(state: StateRef) {
   const [db, schema] = await Promise.all([
-    load("store/postgres_client.ts"),
-    load("store/postgres_schema.ts"),
+    load("store/postgres/client.ts"),
+    load("store/postgres/schema.ts"),
   ]);
   const client = db.fleetClient(state);
   pooled.add(state.url!);
@@ -132,7 +132,7 @@ async function openSnapshot(
     }
   });
   if (undecryptable.length > 0 || extra === undefined) {
-    const { canaryOpens } = await load("store/postgres_schema.ts");
+    const { canaryOpens } = await load("store/postgres/schema.ts");
     if (!(await canaryOpens(key!, await canary()))) throw wrongKeyError(key!, client.target.url);
   }
   Object.assign(store, extra ?? {});
@@ -204,7 +204,7 @@ async function readRows(paths: AgentPaths, what: string): Promise<Read> {
       return { rows, target, key: () => key, canary: () => readCanary(paths, what) };
     } catch (error) {
       if (!(error instanceof NeedsClient)) {
-        throw (await load("store/postgres_client.ts")).dbError(error, target, what);
+        throw (await load("store/postgres/client.ts")).dbError(error, target, what);
       }
     }
   }
@@ -229,7 +229,7 @@ async function assertReadable(meta: ReadRows[0], target: PostgresTarget): Promis
   const [version, readableBy] = [value("schema_version"), value("readable_by")];
   const plain = Number.isSafeInteger(version) && version >= 1 && Number.isSafeInteger(readableBy);
   if (plain && readableBy <= READS_UP_TO) return;
-  const schema = await load("store/postgres_schema.ts");
+  const schema = await load("store/postgres/schema.ts");
   schema.assertReadable(schema.schemaStateOf(meta), target);
 }
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PostgresTarget } from "./postgres_url.ts";
+import type { PostgresTarget } from "./url.ts";
 
 /** What the search found: the password, and a warning to print, if any. */
 export interface PasswordLookup {

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
 
 /** The format byte that starts every sealed value. */
 const FORMAT = 1;

@@ -7,14 +7,14 @@
  * @module
  */
 
-import { writeCache } from "./cache.ts";
-import type { Context } from "../context.ts";
-import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists, writeFileAtomic } from "./files.ts";
-import type { AgentPaths } from "../paths.ts";
-import { importLegacy } from "../sources.ts";
-import { emptyStore, type StoreData } from "./data.ts";
-import { parseStore } from "./json_read.ts";
+import { writeCache } from "../cache.ts";
+import type { Context } from "../../context.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { readTextIfExists, writeFileAtomic } from "../../fs/files.ts";
+import type { AgentPaths } from "../../paths.ts";
+import { importLegacy } from "../../sources.ts";
+import { emptyStore, type StoreData } from "../data.ts";
+import { parseStore } from "./read.ts";
 
 /** Re-reads the store, lets `change` edit it, and writes it only if it changed. */
 export async function updateJsonStore<T>(

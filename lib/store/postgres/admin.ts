@@ -7,10 +7,10 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import type { StateRef } from "../paths.ts";
-import { type FleetClient, fleetClient, guarded, transaction } from "./postgres_client.ts";
-import { associatedData, seal, type StoreKey, unseal } from "./postgres_crypto.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import type { StateRef } from "../../paths.ts";
+import { type FleetClient, fleetClient, guarded, transaction } from "./client.ts";
+import { associatedData, seal, type StoreKey, unseal } from "./crypto.ts";
 import {
   assertCanary,
   assertWritable,
@@ -20,9 +20,9 @@ import {
   SCHEMA_VERSION,
   schemaStateOf,
   sealCanary,
-} from "./postgres_schema.ts";
-import { postgresSchemaState } from "./postgres_store.ts";
-import type { SslMode } from "./postgres_url.ts";
+} from "./schema.ts";
+import { postgresSchemaState } from "./store.ts";
+import type { SslMode } from "./url.ts";
 
 /** The pool of a fleet store; anything else is a usage error naming the command. */
 export function fleetOf(state: StateRef, command: string): FleetClient {

@@ -8,17 +8,10 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { type FleetClient, notInitialized, transaction, type Tx } from "./postgres_client.ts";
-import {
-  CANARY_AD,
-  CANARY_TEXT,
-  seal,
-  type StoreKey,
-  unseal,
-  wrongKeyError,
-} from "./postgres_crypto.ts";
-import type { PostgresTarget } from "./postgres_url.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { type FleetClient, notInitialized, transaction, type Tx } from "./client.ts";
+import { CANARY_AD, CANARY_TEXT, seal, type StoreKey, unseal, wrongKeyError } from "./crypto.ts";
+import type { PostgresTarget } from "./url.ts";
 
 /** The schema (namespace) every table lives in. */
 export const SCHEMA = "clawauth";

@@ -9,9 +9,9 @@
  * @module
  */
 
-import { BUILTIN_PROVIDERS } from "../providers/index.ts";
-import type { ProfileType } from "./profiles.ts";
-import type { StoreKind } from "./store/kind.ts";
+import { BUILTIN_PROVIDERS } from "../../providers/index.ts";
+import type { ProfileType } from "../profiles.ts";
+import type { StoreKind } from "../store/kind.ts";
 
 const ALL_TYPES: readonly ProfileType[] = ["oauth", "token", "api_key"];
 

@@ -1,6 +1,6 @@
 /**
  * OpenClaw ≥ 2026.9's SQLite auth documents, read and written the way OpenClaw
- * layers them (lib/store/OPENCLAW_NOTES.md has the facts this follows):
+ * layers them (lib/store/openclaw/NOTES.md has the facts this follows):
  *
  * - shared: `<state>/state/openclaw.sqlite`, table `config_machine_state`,
  *   rows `authProfiles.store` (`{version: 1, profiles}`) and
@@ -18,11 +18,11 @@
  * @module
  */
 
-import { entryNames } from "./files.ts";
-import { openclawStateDbPath } from "./kind.ts";
+import { entryNames } from "../../fs/files.ts";
+import { openclawStateDbPath } from "../kind.ts";
 import { DatabaseSync } from "node:sqlite";
-import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, jsonEqual, type JsonObject, parseJson } from "../json.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { isObject, jsonEqual, type JsonObject, parseJson } from "../../json/json.ts";
 import {
   type AuthDocuments,
   effectiveDocuments,
@@ -32,9 +32,9 @@ import {
   MAIN_AGENT,
   placeChanges,
   type Row,
-} from "./openclaw_layers.ts";
+} from "./layers.ts";
 
-export type { AuthDocuments, AuthStateDocument, AuthStoreDocument } from "./openclaw_layers.ts";
+export type { AuthDocuments, AuthStateDocument, AuthStoreDocument } from "./layers.ts";
 
 /** The OpenClaw release these schemas were read from and tested against. */
 export const OPENCLAW_TESTED_VERSION = "2026.9.6";

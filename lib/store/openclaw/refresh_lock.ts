@@ -8,11 +8,11 @@
  * @module
  */
 
-import type { Context } from "../context.ts";
-import { ClawauthError, Exit } from "../errors.ts";
-import { ensurePrivateDir, readTextIfExists } from "./files.ts";
-import { isObject } from "../json.ts";
-import { oauthRefreshLockTarget } from "./openclaw_fence.ts";
+import type { Context } from "../../context.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { ensurePrivateDir, readTextIfExists } from "../../fs/files.ts";
+import { isObject } from "../../json/json.ts";
+import { oauthRefreshLockTarget } from "./fence.ts";
 
 /** OpenClaw's `OAUTH_REFRESH_LOCK_OPTIONS.stale`. */
 const STALE_AFTER_MS = 180_000;

@@ -1,14 +1,14 @@
 /**
  * How OpenClaw 2026.9 layers an agent's auth documents over the shared ones,
- * and where each changed key goes back (lib/store/OPENCLAW_NOTES.md,
- * "Layering"). Pure functions on parsed documents; lib/store/openclaw_db.ts
+ * and where each changed key goes back (lib/store/openclaw/NOTES.md,
+ * "Layering"). Pure functions on parsed documents; lib/store/openclaw/db.ts
  * does the SQLite part.
  *
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { isObject, jsonEqual, type JsonObject } from "../json.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 
 /** The agent whose credentials OpenClaw keeps in the shared documents. */
 export const MAIN_AGENT = "main";

@@ -8,11 +8,11 @@
  * @module
  */
 
-import { BUILTIN_PROVIDERS } from "../../providers/index.ts";
-import type { Context } from "../context.ts";
-import { isObject, jsonEqual, type JsonObject } from "../json.ts";
-import { agentPaths, type StateRef } from "../paths.ts";
-import { readStore, storeAgents, type StoreData, updateStore } from "../store.ts";
+import { BUILTIN_PROVIDERS } from "../../../providers/index.ts";
+import type { Context } from "../../context.ts";
+import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
+import { agentPaths, type StateRef } from "../../paths.ts";
+import { readStore, storeAgents, type StoreData, updateStore } from "../../store.ts";
 
 /** The routing-state fields, copied entry by entry. */
 const ROUTING_FIELDS = ["order", "lastGood", "usageStats"] as const;
@@ -134,18 +134,17 @@ export function planAgent(agent: string, source: StoreData, target: StoreData): 
  * names are turned into the target's on the way.
  */
 export async function planCopy(
-  from: StateRef,
-  to: StateRef,
-  only?: string,
+  ctx: Context,
+  { from, to, only }: { from: StateRef; to: StateRef; only?: string },
 ): Promise<AgentCopyPlan[]> {
-  const agents = only === undefined ? await storeAgents(from) : [only];
+  const agents = only === undefined ? await storeAgents(ctx, from) : [only];
   const plans: AgentCopyPlan[] = [];
   for (const agent of agents) {
-    let source = await readStore(agentPaths(from, agent));
+    let source = await readStore(ctx, agentPaths(from, agent));
     if (from.backend === "openclaw" && to.backend !== "openclaw") {
       source = fromOpenclawNames(source);
     }
-    const target = await readStore(agentPaths(to, agent));
+    const target = await readStore(ctx, agentPaths(to, agent));
     plans.push(planAgent(agent, source, target));
   }
   return plans;

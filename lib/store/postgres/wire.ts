@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { PostgresTarget } from "./postgres_url.ts";
+import type { PostgresTarget } from "./url.ts";
 
 /** Declined (unverified TLS, or another authentication method): read through npm:postgres. */
 export class NeedsClient extends Error {}

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ProfileType } from "./profiles.ts";
+import type { ProfileType } from "../profiles.ts";
 
 /**
  * OAuth endpoints and client settings. The names are those `clawauth.json`

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
 
 /** libpq's `sslmode` values, weakest first. */
 export const SSL_MODES = [

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { ClawauthError, Exit } from "../errors.ts";
-import { readTextIfExists } from "./files.ts";
-import { isObject, parseJson } from "../json.ts";
-import type { AgentPaths } from "../paths.ts";
-import { emptyStore, type StoreData } from "./data.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import { readTextIfExists } from "../../fs/files.ts";
+import { isObject, parseJson } from "../../json/json.ts";
+import type { AgentPaths } from "../../paths.ts";
+import { emptyStore, type StoreData } from "../data.ts";
 
 /** Parses store text; anything but a v1 store is exit 65 naming the file. */
 export function parseStore(text: string, path: string): StoreData {

@@ -10,10 +10,10 @@
  * @module
  */
 
-import { isObject, type JsonObject } from "../json.ts";
-import { load } from "../lazy.ts";
-import { type IdentityField, readProfile } from "../profiles.ts";
-import { associatedData, seal, type StoreKey, unseal } from "./postgres_crypto.ts";
+import { isObject, type JsonObject } from "../../json/json.ts";
+import { load } from "../../lazy.ts";
+import { type IdentityField, readProfile } from "../../profiles.ts";
+import { associatedData, seal, type StoreKey, unseal } from "./crypto.ts";
 
 /** A `clawauth.profiles` row as read or written (its `agent` aside). */
 export interface ProfileRow {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Backend } from "./backend.ts";
+import type { Backend } from "../backend.ts";
 import {
   createPostgresAgent,
   postgresAgentExists,
@@ -15,18 +15,18 @@ import {
   removePostgresAgent,
   updatePostgresStore,
   withPostgresLineageLock,
-} from "./postgres_store.ts";
+} from "./store.ts";
 
 /** The fleet store. */
 export const postgresBackend: Backend = {
-  read: readPostgresStore,
+  read: (_ctx, paths) => readPostgresStore(paths),
   // The fleet's store lock is the agent's row lock, taken inside the transaction.
   update: (_ctx, paths, { timeoutMs, change }) => updatePostgresStore(paths, timeoutMs, change),
-  withLineageLock: (state, { lineage, timeoutMs, fn }) =>
+  withLineageLock: (_ctx, state, { lineage, timeoutMs, fn }) =>
     withPostgresLineageLock(state, lineage, timeoutMs, fn),
-  agents: postgresAgents,
-  agentExists: postgresAgentExists,
-  createAgent: createPostgresAgent,
-  removeAgent: removePostgresAgent,
-  location: (paths) => paths.url ?? "postgres",
+  agents: (_ctx, state) => postgresAgents(state),
+  agentExists: (_ctx, paths) => postgresAgentExists(paths),
+  createAgent: (_ctx, paths, timeoutMs) => createPostgresAgent(paths, timeoutMs),
+  removeAgent: (_ctx, paths, timeoutMs) => removePostgresAgent(paths, timeoutMs),
+  location: (_ctx, paths) => paths.url ?? "postgres",
 };

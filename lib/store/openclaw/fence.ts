@@ -1,6 +1,6 @@
 /**
  * OpenClaw's OAuth refresh protocol, the parts another refresher must honour
- * (lib/store/OPENCLAW_NOTES.md, "Refresh lock and fence"): where its
+ * (lib/store/openclaw/NOTES.md, "Refresh lock and fence"): where its
  * per-profile refresh lock lives, and how to recognise the fence values it
  * leaves in a credential while it refreshes (never a usable token).
  *
@@ -30,7 +30,7 @@ export interface RefreshFence {
  *
  * @example
  * ```ts
- * import { parseRefreshFence } from "./openclaw_fence.ts";
+ * import { parseRefreshFence } from "./fence.ts";
  * parseRefreshFence({ type: "oauth", access: "a", refresh: "r", expires: 1 }); // undefined
  * ```
  */
@@ -59,7 +59,7 @@ export function isFenceValue(secret: unknown): boolean {
  *
  * @example
  * ```ts
- * import { oauthRefreshLockTarget } from "./openclaw_fence.ts";
+ * import { oauthRefreshLockTarget } from "./fence.ts";
  * oauthRefreshLockTarget("/s", "anthropic", "anthropic:work");
  * // "/s/locks/oauth-refresh/lock-6d37054cb0fae8cef30c968e2101f5d0"
  * ```

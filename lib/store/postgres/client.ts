@@ -13,11 +13,11 @@
 import postgres from "postgres";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { ClawauthError, Exit } from "../errors.ts";
-import type { StateRef } from "../paths.ts";
-import { loadStoreKey, type StoreKey } from "./postgres_crypto.ts";
-import { findPassword } from "./postgres_pass.ts";
-import { parsePostgresUrl, type PostgresTarget } from "./postgres_url.ts";
+import { ClawauthError, Exit } from "../../errors.ts";
+import type { StateRef } from "../../paths.ts";
+import { loadStoreKey, type StoreKey } from "./crypto.ts";
+import { findPassword } from "./pass.ts";
+import { parsePostgresUrl, type PostgresTarget } from "./url.ts";
 
 /** A connection pool (npm:postgres). */
 export type Sql = postgres.Sql;

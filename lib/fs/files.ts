@@ -9,7 +9,7 @@
  */
 
 import { ClawauthError, Exit } from "../errors.ts";
-import { parseJson } from "../json.ts";
+import { parseJson } from "../json/json.ts";
 
 const POSIX = Deno.build.os !== "windows";
 
