@@ -45,8 +45,9 @@ export async function main(
       first === undefined || first === "-h" || first === "--help" ||
       first === "help"
     ) {
+      // Help on stdout is an answer, never an error: exit 0 (a wrong command is 64, on stderr).
       ctx.out(topHelp());
-      return first === undefined ? Exit.usage : Exit.ok;
+      return Exit.ok;
     }
     if (first === "--version" || first === "-V") {
       ctx.out(`clawauth ${VERSION} (${Deno.build.target})\n`);

@@ -1,6 +1,6 @@
 /**
  * What the tests of lib/store/openclaw/db.ts and openclaw_layers.ts share
- * (tests/cli/openclaw_db_*_test.ts, tests/unit/openclaw_layers_unit_test.ts):
+ * (tests/cli/openclaw_db_*_test.ts, tests/unit/openclaw_layers_test.ts):
  * the module's options for a copy's agent, SQL run on a copy as a fixture
  * would, and the one shape of a refusal.
  *

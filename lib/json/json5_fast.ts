@@ -6,7 +6,7 @@
  * package 17.4 ms); this rewrite costs ≈ 0.15 ms per KB. Anything else JSON5
  * allows (hex, `Infinity`, `\x` escapes, line continuations, Unicode
  * identifiers) is not rewritten: the caller falls back to the package, which
- * also words every error. tests/unit/json5_fast_unit_test.ts checks the
+ * also words every error. tests/unit/json5_fast_test.ts checks the
  * rewrite against the package on generated documents. Regular expressions
  * walk the text, not a loop per character, which took twice as long.
  *

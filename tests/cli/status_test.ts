@@ -1,7 +1,7 @@
 /**
  * `status` as a separate process (SPEC §2): the colour decision of the real
  * context, and impossible expiry values. The states, the JSON view and the
- * `--check` exit codes on a fixed clock are in tests/unit/status_inprocess_test.ts.
+ * `--check` exit codes on a fixed clock are in tests/unit/status_test.ts.
  */
 
 import assert from "node:assert/strict";

@@ -27,9 +27,9 @@ function assertUsage(result: MainResult, help: string): void {
   assert.equal(lines[1], `See: ${help}`);
 }
 
-Deno.test("clawauth without a command prints the command list on stdout and exits 64", async () => {
+Deno.test("clawauth without a command prints the command list on stdout, nothing on stderr, and exits 0", async () => {
   const result = await bare([]);
-  assert.equal(result.code, 64);
+  assert.equal(result.code, 0);
   assert.equal(result.stderr, "");
   assert.match(result.stdout, new RegExp(`^clawauth ${VERSION.replaceAll(".", "\\.")}: `));
   for (const name of Object.keys(COMMANDS)) {
@@ -37,11 +37,11 @@ Deno.test("clawauth without a command prints the command list on stdout and exit
   }
 });
 
-Deno.test("global flags and no command print the command list and exit 64, like no arguments", async () => {
+Deno.test("global flags and no command print the command list and exit 0, like no arguments", async () => {
   const none = await bare([]);
   for (const argv of [["--state-dir", "/nonexistent"], ["--agent=ci", "--store", "json"]]) {
     const result = await bare(argv);
-    assert.equal(result.code, 64, argv.join(" "));
+    assert.equal(result.code, 0, argv.join(" "));
     assert.equal(result.stderr, "");
     assert.equal(result.stdout, none.stdout);
   }
