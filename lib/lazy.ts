@@ -40,6 +40,7 @@ export interface LazyModules {
   "routing/lineage.ts": typeof import("./routing/lineage.ts");
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json/store.ts": typeof import("./store/json/store.ts");
+  "store/openclaw/backend.ts": typeof import("./store/openclaw/backend.ts");
   "store/openclaw/refresh_lock.ts": typeof import("./store/openclaw/refresh_lock.ts");
   "store/openclaw/store.ts": typeof import("./store/openclaw/store.ts");
   "store/postgres/backend.ts": typeof import("./store/postgres/backend.ts");

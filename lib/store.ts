@@ -17,7 +17,6 @@ import { load } from "./lazy.ts";
 import type { Backend, ForeignRefresh } from "./store/backend.ts";
 import type { StoreData } from "./store/data.ts";
 import { jsonBackend } from "./store/json/backend.ts";
-import { openclawBackend } from "./store/openclaw/backend.ts";
 
 export { emptyStore, type StoreData } from "./store/data.ts";
 export { parseStore } from "./store/json/read.ts";
@@ -28,7 +27,7 @@ async function backendOf(state: StateRef): Promise<Backend> {
     case "json":
       return jsonBackend;
     case "openclaw":
-      return openclawBackend;
+      return (await load("store/openclaw/backend.ts")).openclawBackend;
     case "postgres":
       return (await load("store/postgres/backend.ts")).postgresBackend;
   }
@@ -115,10 +114,8 @@ export async function openStore(
 }
 
 /** Where an agent's store lives, for messages: a file, OpenClaw's database, or the fleet's URL. */
-export function storeLocation(ctx: Context, paths: AgentPaths): string {
-  return paths.backend === "postgres"
-    ? paths.url ?? "postgres"
-    : (paths.backend === "json" ? jsonBackend : openclawBackend).location(ctx, paths);
+export async function storeLocation(ctx: Context, paths: AgentPaths): Promise<string> {
+  return (await backendOf(paths)).location(ctx, paths);
 }
 
 /**

@@ -39,14 +39,14 @@ async function list(
 ): Promise<number> {
   const { stateDir } = state;
   // A fleet store's agents live in the database: "dir" is then the store's URL.
-  const where = (id: string) =>
+  const where = async (id: string) =>
     state.backend === "postgres"
-      ? storeLocation(ctx, agentPaths(state, id))
+      ? await storeLocation(ctx, agentPaths(state, id))
       : agentPaths(state, id).dir;
   const agents = await Promise.all(
     (await storeAgents(ctx, state)).map(async (id) => ({
       id,
-      dir: where(id),
+      dir: await where(id),
       profiles: await profileCount(ctx, state, id),
       current: id === current,
     })),
@@ -142,7 +142,7 @@ Examples:
       }
       ctx.out(
         `Added agent ${id} (${
-          state.backend === "postgres" ? storeLocation(ctx, paths) : paths.dir
+          state.backend === "postgres" ? await storeLocation(ctx, paths) : paths.dir
         })${source ? ` with ${Object.keys(source.profiles).length} profiles of ${from}` : ""}.\n`,
       );
       return 0;

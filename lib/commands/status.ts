@@ -152,7 +152,7 @@ Examples:
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
-        store: { backend: paths.backend, location: storeLocation(ctx, paths) },
+        store: { backend: paths.backend, location: await storeLocation(ctx, paths) },
         profiles: await Promise.all(rows.map(async (row) => ({
           ...profileJson(row, now),
           ...await lineageView(row, lineages),
@@ -163,10 +163,12 @@ Examples:
       ctx.out(
         `No profiles${
           provider ? ` for ${provider}` : ""
-        } in agent ${paths.agent} (${paths.backend} store: ${storeLocation(ctx, paths)}).\n`,
+        } in agent ${paths.agent} (${paths.backend} store: ${await storeLocation(ctx, paths)}).\n`,
       );
     } else {
-      ctx.out(`Agent ${paths.agent} · ${paths.backend} store: ${storeLocation(ctx, paths)}\n\n`);
+      ctx.out(
+        `Agent ${paths.agent} · ${paths.backend} store: ${await storeLocation(ctx, paths)}\n\n`,
+      );
       ctx.out(table(
         ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
         rows.map((row) => [

@@ -26,7 +26,7 @@ export async function checkOpenclawStore(
   doc: Doctor,
   paths: AgentPaths,
 ): Promise<StoreData | undefined> {
-  const base = { check: "store", agent: paths.agent, path: storeLocation(doc.ctx, paths) };
+  const base = { check: "store", agent: paths.agent, path: await storeLocation(doc.ctx, paths) };
   try {
     const store = await readStore(doc.ctx, paths);
     const count = Object.keys(store.profiles).length;
