@@ -24,13 +24,12 @@ import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
 import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
 import { isObject } from "../json.ts";
+import { carriesSecrets } from "../oauth/endpoints.ts";
 
 const NAME = "git-credential";
 /** git sends a few short lines; anything larger is not git. */
 const MAX_INPUT_BYTES = 64 * 1024;
 const ACTIONS = ["get", "store", "erase"] as const;
-/** Hosts a token may be sent to over plain http. */
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
 
 /** git's attributes as key → value (the last value of a key wins). */
 async function readAttributes(ctx: Context): Promise<Map<string, string>> {
@@ -70,6 +69,14 @@ async function readAttributes(ctx: Context): Promise<Map<string, string>> {
   return attributes;
 }
 
+/** The URL of git's request, when its protocol and host make one. */
+function requestOrigin(protocol: string | undefined, host: string): URL | undefined {
+  // A host is a name or address and a port: nothing that would move the URL's parts.
+  if (!protocol || !/^[^/\\@?#\s]+$/.test(host)) return undefined;
+  const text = `${protocol}://${host}`;
+  return URL.canParse(text) ? new URL(text) : undefined;
+}
+
 /** The target for this request, or `undefined` when clawauth does not serve it. */
 function targetOf(
   args: Args<typeof HELPER_FLAGS>,
@@ -80,7 +87,8 @@ function targetOf(
   const host = attributes.get("host");
   if (!host) return undefined;
   // A token goes over https, or plain http to this machine only (as token endpoints).
-  if (protocol !== "https" && !(protocol === "http" && LOOPBACK.test(host))) return undefined;
+  const origin = requestOrigin(protocol, host);
+  if (!origin || !carriesSecrets(origin)) return undefined;
   return gitTargetFor(paths.config, { host, explicit: requestOf(args, NAME) });
 }
 

@@ -16,9 +16,10 @@
  * @module
  */
 
-import { type UnusableFile, unusableFile } from "../errors.ts";
+import { type UnusableFile, unusableFile, usageError } from "../errors.ts";
 import { readJsonFile } from "../store/files.ts";
 import { isObject, own } from "../json.ts";
+import { carriesSecrets } from "../oauth/endpoints.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { secretTargetOf } from "../secret_protocol.ts";
 
@@ -81,4 +82,29 @@ export function gitTargetFor(
     );
   }
   return { request: target, username };
+}
+
+/**
+ * The URL whose helper is set for `host`: `https://HOST`, or an origin given
+ * in full (`http://127.0.0.1:8080`). An origin git would send the token to
+ * in clear text off this machine is exit 64, hinting at `command`'s help.
+ */
+export function helperUrl(host: string, command = "connect"): string {
+  const origin = /^https?:\/\/[^/\s?#]+$/i.test(host) && URL.canParse(host) ? host : undefined;
+  if (origin) {
+    if (!carriesSecrets(new URL(origin))) {
+      throw usageError(
+        `${origin} is plain http: clawauth sends tokens over https, or http to 127.0.0.1, localhost or [::1] only.`,
+        command,
+      );
+    }
+    return origin;
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+    throw usageError(
+      `--host ${host.slice(0, 80)} is neither a host name nor an http(s):// origin.`,
+      command,
+    );
+  }
+  return `https://${host}`;
 }

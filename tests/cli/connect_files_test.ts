@@ -288,6 +288,33 @@ Deno.test("disconnect codex after the user edited config.toml removes only clawa
   assert.equal(read(`${dir}/config.toml`), CODEX.replace("gpt-5", "o3"));
 });
 
+Deno.test("connect codex --base-url takes https and plain http to loopback names only; a refusal writes nothing", async () => {
+  await using state = await tempState();
+  const dir = `${state.home}/codex`;
+  const run = connectIn(state, { CODEX_HOME: dir });
+  for (
+    const url of [
+      "https://llm.example.test/v1",
+      "http://127.0.0.1:8080/v1",
+      "http://[::1]:8080/v1",
+      "http://localhost/v1",
+    ]
+  ) {
+    const result = await run(["connect", "codex", "--base-url", url]);
+    assert.equal(result.code, 0, `${url}: ${result.stderr}`);
+    assert.ok(read(`${dir}/config.toml`).includes(`base_url = "${url}"`), url);
+  }
+  const before = read(`${dir}/config.toml`);
+  for (
+    const url of ["http://llm.example.test/v1", "http://192.168.1.5:8080/v1", "ftp://127.0.0.1/v1"]
+  ) {
+    const refused = await run(["connect", "codex", "--base-url", url]);
+    assert.equal(refused.code, 64, url);
+    assert.match(refused.stderr, /must use https \(plain http only on loopback hosts\)/);
+    assert.equal(read(`${dir}/config.toml`), before, url);
+  }
+});
+
 Deno.test("connect codex refuses a [model_providers.clawauth] written by hand (65, untouched), and openai-codex without a login (77)", async () => {
   await using state = await tempState();
   const dir = `${state.home}/codex`;
