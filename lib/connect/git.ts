@@ -134,8 +134,11 @@ export const gitTool: ToolAdapter = {
     const { ctx } = run;
     const url = helperUrl(run.host ?? DEFAULT_HOST);
     const key = `credential.${url}.helper`;
+    const selection = selectionWords(run.request);
+    // A chosen login answers this origin only, never every host git asks about.
+    const scope = selection.length > 0 ? ["--host", url] : [];
     const helper = `!${
-      shellLine([...run.self, "git-credential", ...run.state, ...selectionWords(run.request)])
+      shellLine([...run.self, "git-credential", ...run.state, ...selection, ...scope])
     }`;
     const file = gitGlobalFile(ctx);
     const current = await helpersOf(key);
@@ -183,6 +186,7 @@ export const gitTool: ToolAdapter = {
     const target = gitTargetFor(run.paths.config, {
       host: new URL(url).host,
       explicit: run.request,
+      scoped: true,
     });
     if (target) await warnIfUnservable(run, target.request);
     else {

@@ -1,7 +1,8 @@
 /**
- * Which credential answers git for a host: `--provider`/`--profile` given to
- * the helper, else the host's entry in `clawauth.json`, else the built-in
- * default (github.com → `github-copilot`).
+ * Which credential answers git for a host: the host's entry in
+ * `clawauth.json`, else the built-in default (github.com → `github-copilot`);
+ * `--provider`/`--profile` given to the helper pick among the mapped
+ * provider's logins, or answer the one host its `--host` names.
  *
  * ```json
  * {"git": {"hosts": {
@@ -55,33 +56,48 @@ function configured(path: string, host: string): unknown {
   return own(hosts, host) ?? own(hosts, host.replace(/:\d+$/, ""));
 }
 
+/** What {@linkcode gitTargetFor} is asked. */
+export interface GitAsk {
+  /** git's `host` attribute (name or address, maybe a port). */
+  host: string;
+  /** `--provider`/`--profile` given to the helper (both unset when none was). */
+  explicit: RouteRequest;
+  /** Whether the helper was given `--host` and this is that host. */
+  scoped?: boolean;
+}
+
 /**
  * The target for `host`, or `undefined` when clawauth has nothing for it
- * (git then asks its other helpers, or the user).
+ * (git then asks its other helpers, or the user). An explicit choice answers
+ * only the host its `--host` names, or a host mapped to the same provider:
+ * an unscoped helper must never hand one service's token to any remote.
  */
-export function gitTargetFor(
-  configPath: string,
-  asked: { host: string; explicit: RouteRequest },
-): GitTarget | undefined {
+export function gitTargetFor(configPath: string, asked: GitAsk): GitTarget | undefined {
   const { host, explicit } = asked;
   const key = host.toLowerCase();
   const entry = configured(configPath, key);
   const username = isObject(entry) && typeof entry.username === "string" && entry.username
     ? entry.username
     : DEFAULT_USERNAME;
-  if (explicit.provider !== undefined || explicit.profileId !== undefined) {
-    return { request: explicit, username };
-  }
   const id = typeof entry === "string" ? entry : isObject(entry) ? entry.id : DEFAULTS[key];
-  if (id === undefined) return undefined;
-  const target = typeof id === "string" ? secretTargetOf(id) : undefined;
-  if (target === undefined) {
+  const mapped = typeof id === "string" ? secretTargetOf(id) : undefined;
+  if (id !== undefined && mapped === undefined) {
     throw unusableFile(
       configFile(configPath),
       `git.hosts["${key}"] is not a provider or profile id`,
     );
   }
-  return { request: target, username };
+  if (explicit.provider === undefined && explicit.profileId === undefined) {
+    return mapped && { request: mapped, username };
+  }
+  const matches = asked.scoped === true ||
+    (mapped !== undefined && mapped.provider === providerOf(explicit));
+  return matches ? { request: explicit, username } : undefined;
+}
+
+/** The provider a request names, directly or as its profile's. */
+function providerOf(request: RouteRequest): string | undefined {
+  return request.provider ?? request.profileId?.replace(/:.*$/s, "");
 }
 
 /**
