@@ -13,15 +13,19 @@
 set -eu
 
 REPO_URL="https://github.com/clawauth/clawauth"
-dir="${HOME:-}/.local/bin"
+dir=""
+dir_given=""
 version=""
 
 say() { printf '%s\n' "clawauth install: $*" >&2; }
 die() { say "$*"; exit 1; }
+# A setting that cannot be used: exit 64, as for a bad argument.
+refuse() { say "$*"; exit 64; }
 usage() {
   cat >&2 <<'EOF'
 usage: install.sh [--dir DIR] [--version vX.Y.Z]
-  --dir DIR      where to put the clawauth binary (default ~/.local/bin)
+  --dir DIR      where to put the clawauth binary (default ~/.local/bin;
+                 required when HOME is not set)
   --version TAG  a release tag (default: the latest release)
   CLAWAUTH_DOWNLOAD_BASE overrides where clawauth-<target> and SHA256SUMS come from.
 EOF
@@ -30,15 +34,19 @@ EOF
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
-    --dir=*) dir=${1#--dir=}; shift ;;
+    --dir) [ $# -ge 2 ] || usage; dir=$2; dir_given=1; shift 2 ;;
+    --dir=*) dir=${1#--dir=}; dir_given=1; shift ;;
     --version) [ $# -ge 2 ] || usage; version=$2; shift 2 ;;
     --version=*) version=${1#--version=}; shift ;;
     -h | --help) usage ;;
     *) say "unknown argument: $1"; usage ;;
   esac
 done
-[ -n "$dir" ] || die "no install dir: pass --dir DIR (HOME is not set)."
+if [ -z "$dir_given" ]; then
+  [ -n "${HOME:-}" ] || refuse "HOME is not set, so there is no ~/.local/bin: pass --dir DIR."
+  dir="$HOME/.local/bin"
+fi
+[ -n "$dir" ] || refuse "no install dir: --dir is empty; pass --dir DIR."
 
 if [ -n "${CLAWAUTH_DOWNLOAD_BASE:-}" ]; then
   base=${CLAWAUTH_DOWNLOAD_BASE%/}

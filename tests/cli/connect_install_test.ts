@@ -40,15 +40,33 @@ function assetServer(files: Record<string, Uint8Array<ArrayBuffer> | string>) {
   };
 }
 
-async function install(base: string, dir: string) {
+/** How {@linkcode install} runs the script beyond `--dir DIR` and the download base. */
+interface InstallOptions {
+  /** The arguments instead of `--dir DIR`. */
+  args?: string[];
+  /** The environment instead of PATH, HOME and CLAWAUTH_DOWNLOAD_BASE. */
+  env?: Record<string, string>;
+}
+
+async function install(base: string, dir: string, opts: InstallOptions = {}) {
   const out = await new Deno.Command("sh", {
-    args: [`${ROOT}/scripts/install.sh`, "--dir", dir],
+    args: [`${ROOT}/scripts/install.sh`, ...opts.args ?? ["--dir", dir]],
     clearEnv: true,
-    env: { PATH: "/usr/bin:/bin", HOME: dir, CLAWAUTH_DOWNLOAD_BASE: base },
+    env: opts.env ?? { PATH: "/usr/bin:/bin", HOME: dir, CLAWAUTH_DOWNLOAD_BASE: base },
     stdout: "piped",
     stderr: "piped",
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+/** The names in `dir`, none when it does not exist. */
+function entries(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return [];
+    throw error;
+  }
 }
 
 const FAKE_BINARY = new TextEncoder().encode(
@@ -103,17 +121,35 @@ Deno.test("install.sh refuses a checksum mismatch, a SHA256SUMS without the asse
         const result = await install(server.base, `${dir}/${name}`);
         assert.equal(result.code, 1, `${name}: ${result.stderr}`);
         assert.match(result.stderr, message, name);
-        let entries: string[] = [];
-        try {
-          entries = [...Deno.readDirSync(`${dir}/${name}`)].map((e) => e.name);
-        } catch { /* never created */ }
-        assert.deepEqual(entries, [], `${name}: nothing installed`);
+        assert.deepEqual(entries(`${dir}/${name}`), [], `${name}: nothing installed`);
       } finally {
         await server.close();
       }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install.sh without HOME and without --dir, or with an empty --dir, refuses (64) before downloading", async () => {
+  // Every asset is missing: were the refusal to fail, the script would stop at the download.
+  const server = assetServer({});
+  try {
+    const noHome = await install(server.base, "", {
+      args: [],
+      env: { PATH: "/usr/bin:/bin", CLAWAUTH_DOWNLOAD_BASE: server.base },
+    });
+    assert.equal(noHome.code, 64, noHome.stderr);
+    assert.match(
+      noHome.stderr,
+      /HOME is not set, so there is no ~\/\.local\/bin: pass --dir DIR\./,
+    );
+    const empty = await install(server.base, "", { args: ["--dir", ""] });
+    assert.equal(empty.code, 64, empty.stderr);
+    assert.match(empty.stderr, /no install dir: --dir is empty; pass --dir DIR\./);
+    assert.deepEqual(server.requested, []);
+  } finally {
+    await server.close();
   }
 });
 
