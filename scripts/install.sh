@@ -9,6 +9,9 @@
 # release; with --version, that release), checks the SHA-256, and only then
 # moves it into DIR (default ~/.local/bin) as "clawauth". On a checksum
 # mismatch, a missing asset or any download error nothing is installed.
+# CLAWAUTH_DOWNLOAD_BASE must be https (plain http only to 127.0.0.1,
+# localhost or [::1]): SHA256SUMS comes from the same place as the binary, so
+# it proves nothing against whoever can change what plain http carries.
 # POSIX sh; needs curl or wget, and sha256sum or shasum.
 set -eu
 
@@ -21,13 +24,29 @@ say() { printf '%s\n' "clawauth install: $*" >&2; }
 die() { say "$*"; exit 1; }
 # A setting that cannot be used: exit 64, as for a bad argument.
 refuse() { say "$*"; exit 64; }
+# Whether $1 may carry the download: https, or plain http to this machine. An
+# authority with anything but a host and a port (user@, ?, #, \) could name
+# another host than it seems to.
+secure_base() {
+  case "$1" in
+    https://*) return 0 ;;
+    http://*) authority=${1#http://}; authority=${authority%%/*} ;;
+    *) return 1 ;;
+  esac
+  case "$authority" in
+    *[!]0-9A-Za-z.:[]*) return 1 ;;
+    127.0.0.1 | 127.0.0.1:* | localhost | localhost:* | "[::1]" | "[::1]":*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 usage() {
   cat >&2 <<'EOF'
 usage: install.sh [--dir DIR] [--version vX.Y.Z]
   --dir DIR      where to put the clawauth binary (default ~/.local/bin;
                  required when HOME is not set)
   --version TAG  a release tag (default: the latest release)
-  CLAWAUTH_DOWNLOAD_BASE overrides where clawauth-<target> and SHA256SUMS come from.
+  CLAWAUTH_DOWNLOAD_BASE overrides where clawauth-<target> and SHA256SUMS come
+  from: https, or plain http to 127.0.0.1, localhost or [::1] only.
 EOF
   exit 64
 }
@@ -50,6 +69,8 @@ fi
 
 if [ -n "${CLAWAUTH_DOWNLOAD_BASE:-}" ]; then
   base=${CLAWAUTH_DOWNLOAD_BASE%/}
+  secure_base "$base" ||
+    refuse "CLAWAUTH_DOWNLOAD_BASE must be https (plain http only to 127.0.0.1, localhost or [::1]): over plain http the binary and its SHA256SUMS could both be swapped; nothing downloaded."
 elif [ -n "$version" ]; then
   base="$REPO_URL/releases/download/$version"
 else
@@ -70,8 +91,13 @@ case "$os" in
 esac
 asset="clawauth-$target"
 
+case "$base" in
+  https://*) protocols="=https" ;;
+  *) protocols="=https,http" ;;
+esac
 if command -v curl >/dev/null 2>&1; then
-  fetch() { curl -fsSL --proto '=https,http' -o "$2" "$1"; }
+  # A redirect is held to the same protocols: https never falls back to http.
+  fetch() { curl -fsSL --proto "$protocols" --proto-redir "$protocols" -o "$2" "$1"; }
 elif command -v wget >/dev/null 2>&1; then
   fetch() { wget -q -O "$2" "$1"; }
 else

@@ -23,10 +23,13 @@ async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Serves `files` on 127.0.0.1; anything else is 404. */
-function assetServer(files: Record<string, Uint8Array<ArrayBuffer> | string>) {
+/** Serves `files` on `hostname` (default 127.0.0.1); anything else is 404. */
+function assetServer(
+  files: Record<string, Uint8Array<ArrayBuffer> | string>,
+  hostname = "127.0.0.1",
+) {
   const requested: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+  const server = Deno.serve({ hostname, port: 0, onListen: () => {} }, (req) => {
     const name = new URL(req.url).pathname.replace(/^\/releases\/v9\//, "");
     requested.push(name);
     return Object.hasOwn(files, name)
@@ -34,7 +37,8 @@ function assetServer(files: Record<string, Uint8Array<ArrayBuffer> | string>) {
       : new Response("not found", { status: 404 });
   });
   return {
-    base: `http://127.0.0.1:${server.addr.port}/releases/v9`,
+    base: `http://${hostname}:${server.addr.port}/releases/v9`,
+    port: server.addr.port,
     requested,
     close: () => server.shutdown(),
   };
@@ -127,6 +131,48 @@ Deno.test("install.sh refuses a checksum mismatch, a SHA256SUMS without the asse
       }
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A release whose sums are right, served on `hostname`. */
+async function goodRelease(hostname?: string) {
+  const asset = assetName();
+  return assetServer(
+    { [asset]: FAKE_BINARY, SHA256SUMS: `${await sha256(FAKE_BINARY)}  ${asset}\n` },
+    hostname,
+  );
+}
+
+Deno.test("install.sh refuses a CLAWAUTH_DOWNLOAD_BASE over plain http off the loopback names (64), asking nothing of it; localhost is fine", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "clawauth-install-" });
+  // 127.0.0.2 is this machine too, but not a name the rule trusts: it stands in for a remote host.
+  const other = await goodRelease("127.0.0.2");
+  const local = await goodRelease();
+  try {
+    const bases = [
+      other.base,
+      `http://127.0.0.1:${local.port}@127.0.0.2:${other.port}/releases/v9`,
+      `http://localhost.:${other.port}/releases/v9`,
+      `file://${dir}`,
+    ];
+    for (const base of bases) {
+      const result = await install(base, `${dir}/bin`);
+      assert.equal(result.code, 64, `${base}: ${result.stderr}`);
+      assert.match(
+        result.stderr,
+        /CLAWAUTH_DOWNLOAD_BASE must be https \(plain http only to 127\.0\.0\.1, localhost or \[::1\]\).*nothing downloaded/,
+      );
+      assert.deepEqual(entries(`${dir}/bin`), [], base);
+    }
+    assert.deepEqual(other.requested, []);
+    assert.deepEqual(local.requested, []);
+    const named = await install(`http://localhost:${local.port}/releases/v9`, `${dir}/bin`);
+    assert.equal(named.code, 0, named.stderr);
+    assert.deepEqual(await Deno.readFile(`${dir}/bin/clawauth`), FAKE_BINARY);
+  } finally {
+    await other.close();
+    await local.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
