@@ -112,7 +112,8 @@ else
 fi
 
 tmp=$(mktemp -d 2>/dev/null || mktemp -d -t clawauth)
-trap 'rm -rf "$tmp"' EXIT
+staged=""
+trap 'rm -rf "$tmp"; [ -z "$staged" ] || rm -f "$staged"' EXIT
 trap 'exit 130' INT TERM HUP
 
 say "downloading $asset from $base"
@@ -129,10 +130,16 @@ if [ "$actual" != "$expected" ]; then
 fi
 
 mkdir -p "$dir"
-# Same-directory temp file, then rename: a running clawauth is never overwritten in place.
-chmod 755 "$tmp/$asset"
-cp "$tmp/$asset" "$dir/.clawauth.$$.tmp"
-mv -f "$dir/.clawauth.$$.tmp" "$dir/clawauth"
+# mv would move the file into a directory (or a link to one) of that name.
+[ ! -d "$dir/clawauth" ] || die "$dir/clawauth is a directory; nothing installed."
+# A fresh temp file in the same directory (mktemp creates it, O_EXCL: never a
+# planted link), then a rename, which replaces a link rather than writing
+# through it: a running clawauth is never overwritten in place.
+staged=$(mktemp "$dir/.clawauth.XXXXXX") || die "cannot create a file in $dir; nothing installed."
+cp "$tmp/$asset" "$staged"
+chmod 755 "$staged"
+mv -f "$staged" "$dir/clawauth"
+staged=""
 say "installed $dir/clawauth ($("$dir/clawauth" --version 2>/dev/null || echo "$asset"))"
 case ":${PATH:-}:" in
   *":$dir:"*) ;;

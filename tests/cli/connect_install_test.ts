@@ -50,11 +50,15 @@ interface InstallOptions {
   args?: string[];
   /** The environment instead of PATH, HOME and CLAWAUTH_DOWNLOAD_BASE. */
   env?: Record<string, string>;
+  /** Words before the script that must `exec sh "$@"` (so the script keeps their PID). */
+  wrap?: string[];
 }
 
 async function install(base: string, dir: string, opts: InstallOptions = {}) {
-  const out = await new Deno.Command("sh", {
-    args: [`${ROOT}/scripts/install.sh`, ...opts.args ?? ["--dir", dir]],
+  const script = [`${ROOT}/scripts/install.sh`, ...opts.args ?? ["--dir", dir]];
+  const [program, ...args] = opts.wrap ? [...opts.wrap, ...script] : ["sh", ...script];
+  const out = await new Deno.Command(program, {
+    args,
     clearEnv: true,
     env: opts.env ?? { PATH: "/usr/bin:/bin", HOME: dir, CLAWAUTH_DOWNLOAD_BASE: base },
     stdout: "piped",
@@ -173,6 +177,50 @@ Deno.test("install.sh refuses a CLAWAUTH_DOWNLOAD_BASE over plain http off the l
   } finally {
     await other.close();
     await local.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install.sh writes through a fresh temp file and a rename: a link planted at the old temp name or at clawauth itself is never written through", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "clawauth-install-" });
+  const server = await goodRelease();
+  const victim = `${dir}/victim`;
+  const kept = "the victim's own bytes\n";
+  try {
+    Deno.mkdirSync(`${dir}/bin`);
+    Deno.writeTextFileSync(victim, kept);
+    Deno.symlinkSync(victim, `${dir}/bin/clawauth`);
+    // The wrapper plants a link at the name the script used to write through,
+    // `.clawauth.$$.tmp`, and execs it, so the script's $$ is the wrapper's.
+    const plant = ["sh", "-c", 'ln -s "$VICTIM" "$DIR/.clawauth.$$.tmp" && exec sh "$@"', "sh"];
+    const result = await install(server.base, `${dir}/bin`, {
+      wrap: plant,
+      env: {
+        PATH: "/usr/bin:/bin",
+        HOME: dir,
+        CLAWAUTH_DOWNLOAD_BASE: server.base,
+        VICTIM: victim,
+        DIR: `${dir}/bin`,
+      },
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(Deno.readTextFileSync(victim), kept);
+    assert.ok(Deno.lstatSync(`${dir}/bin/clawauth`).isFile, "the link is replaced, not followed");
+    assert.deepEqual(await Deno.readFile(`${dir}/bin/clawauth`), FAKE_BINARY);
+    const left = entries(`${dir}/bin`).filter((name) => name !== "clawauth");
+    assert.equal(left.length, 1, `only the planted link is left: ${left}`);
+    assert.match(left[0], /^\.clawauth\.\d+\.tmp$/);
+    assert.ok(Deno.lstatSync(`${dir}/bin/${left[0]}`).isSymlink);
+
+    Deno.removeSync(`${dir}/bin/clawauth`);
+    Deno.mkdirSync(`${dir}/bin/clawauth`);
+    const intoDir = await install(server.base, `${dir}/bin`);
+    assert.equal(intoDir.code, 1);
+    assert.match(intoDir.stderr, /bin\/clawauth is a directory; nothing installed/);
+    assert.deepEqual(entries(`${dir}/bin/clawauth`), []);
+    assert.deepEqual(entries(`${dir}/bin`).filter((n) => !n.endsWith(".tmp")), ["clawauth"]);
+  } finally {
+    await server.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
