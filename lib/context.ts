@@ -41,8 +41,10 @@ export interface Context {
   stderrIsTTY: boolean;
   /** The terminal's size, when there is one. */
   terminalSize(): { columns: number; rows: number } | undefined;
-  /** Whether human output may use colour (a TTY and no `NO_COLOR`). */
+  /** Whether human output on stdout may use colour (a TTY and no `NO_COLOR`). */
   color: boolean;
+  /** Whether warnings on stderr may use colour (stderr a TTY and no `NO_COLOR`). */
+  stderrColor: boolean;
   /** The standard input stream. */
   stdin: ReadableStream<Uint8Array>;
   /** Every HTTP request clawauth itself makes goes through this `fetch`. */
@@ -81,7 +83,7 @@ function writeAll(
 /** The context of the real process. */
 export function processContext(): Context {
   const stdoutIsTTY = Deno.stdout.isTerminal();
-  const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  const colorAllowed = (Deno.env.get("NO_COLOR") ?? "") === "" && Deno.env.get("TERM") !== "dumb";
   return {
     env: (name) => Deno.env.get(name),
     now: () => Date.now(),
@@ -96,13 +98,17 @@ export function processContext(): Context {
         return undefined;
       }
     },
-    color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
+    color: stdoutIsTTY && colorAllowed,
     // A wrapper: the global is looked up only when a request is made.
     fetch: (input, init) => fetch(input, init),
     sleep,
     // Only a login's waiting screen asks; the `token` hot path never does.
     get stderrIsTTY() {
       return Deno.stderr.isTerminal();
+    },
+    // Asked only when a warning is printed: `status 2>err.log` keeps the log plain.
+    get stderrColor() {
+      return colorAllowed && Deno.stderr.isTerminal();
     },
     // A getter: creating the stream loads Deno's streams code, which costs
     // the `token` hot path ~2 ms and which only commands reading stdin need.
