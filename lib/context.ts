@@ -27,6 +27,8 @@ export function homePath(ctx: Pick<Context, "env">, parts: readonly string[], fi
 export interface Context {
   /** Reads an environment variable. */
   env(name: string): string | undefined;
+  /** The whole environment, a fresh copy (what `exec` hands its child). */
+  envAll(): Record<string, string>;
   /** Current time in epoch milliseconds. */
   now(): number;
   /** Writes to stdout. */
@@ -86,6 +88,7 @@ export function processContext(): Context {
   const colorAllowed = (Deno.env.get("NO_COLOR") ?? "") === "" && Deno.env.get("TERM") !== "dumb";
   return {
     env: (name) => Deno.env.get(name),
+    envAll: () => Deno.env.toObject(),
     now: () => Date.now(),
     out: (text) => writeAll(Deno.stdout, text),
     err: (text) => writeAll(Deno.stderr, text),

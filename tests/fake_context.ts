@@ -92,6 +92,7 @@ export function fakeContext(opts: FakeContextOptions = {}): FakeContext {
   let stdin: ReadableStream<Uint8Array> | undefined;
   return {
     env: (name) => envMap.get(name),
+    envAll: () => Object.fromEntries(envMap),
     now: () => clock,
     out: (text) => void (out += text),
     err: (text) => void (err += text),
