@@ -166,9 +166,8 @@ export const command = defineCommand({
   flags: FLAGS,
   // Any word: gitcredentials(7) has a helper ignore the operations it does not know.
   positionals: ["ACTION"],
-  help:
-    `Usage: clawauth git-credential [--provider ID | --profile ID] [--host HOST] [--min-valid 5m]
-                               get|store|erase
+  help: `Usage: clawauth git-credential [--provider ID | --profile ID] [--host HOST]
+                               [--min-valid 5m] get|store|erase
 
 A git credential helper (git's key=value protocol on stdin and stdout).
 get    prints username= and password= (the token) for the request's host:
@@ -182,7 +181,8 @@ store  writes nothing: clawauth already holds what it issued, and never
 erase  after git was refused (401) with a token clawauth issued, makes that
        OAuth login due, so the next get refreshes it.
 
-Set up with: clawauth connect git [--host HOST]
+Set up with: clawauth connect git [--host HOST] [--provider ID | --profile ID]
+(with a chosen login, connect writes --host too)
 
 clawauth.json:
   {"git": {"hosts": {"github.com": "github-copilot",
