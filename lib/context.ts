@@ -85,7 +85,8 @@ function writeAll(
 /** The context of the real process. */
 export function processContext(): Context {
   const stdoutIsTTY = Deno.stdout.isTerminal();
-  const colorAllowed = (Deno.env.get("NO_COLOR") ?? "") === "" && Deno.env.get("TERM") !== "dumb";
+  const colorAllowed = () =>
+    (Deno.env.get("NO_COLOR") ?? "") === "" && Deno.env.get("TERM") !== "dumb";
   return {
     env: (name) => Deno.env.get(name),
     envAll: () => Deno.env.toObject(),
@@ -101,7 +102,7 @@ export function processContext(): Context {
         return undefined;
       }
     },
-    color: stdoutIsTTY && colorAllowed,
+    color: stdoutIsTTY && colorAllowed(),
     // A wrapper: the global is looked up only when a request is made.
     fetch: (input, init) => fetch(input, init),
     sleep,
@@ -111,7 +112,7 @@ export function processContext(): Context {
     },
     // Asked only when a warning is printed: `status 2>err.log` keeps the log plain.
     get stderrColor() {
-      return colorAllowed && Deno.stderr.isTerminal();
+      return colorAllowed() && Deno.stderr.isTerminal();
     },
     // A getter: creating the stream loads Deno's streams code, which costs
     // the `token` hot path ~2 ms and which only commands reading stdin need.
