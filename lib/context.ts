@@ -27,6 +27,8 @@ export function homePath(ctx: Pick<Context, "env">, parts: readonly string[], fi
 export interface Context {
   /** Reads an environment variable. */
   env(name: string): string | undefined;
+  /** The whole environment, a fresh copy (what `exec` hands its child). */
+  envAll(): Record<string, string>;
   /** Current time in epoch milliseconds. */
   now(): number;
   /** Writes to stdout. */
@@ -41,8 +43,10 @@ export interface Context {
   stderrIsTTY: boolean;
   /** The terminal's size, when there is one. */
   terminalSize(): { columns: number; rows: number } | undefined;
-  /** Whether human output may use colour (a TTY and no `NO_COLOR`). */
+  /** Whether human output on stdout may use colour (a TTY and no `NO_COLOR`). */
   color: boolean;
+  /** Whether warnings on stderr may use colour (stderr a TTY and no `NO_COLOR`). */
+  stderrColor: boolean;
   /** The standard input stream. */
   stdin: ReadableStream<Uint8Array>;
   /** Every HTTP request clawauth itself makes goes through this `fetch`. */
@@ -81,9 +85,11 @@ function writeAll(
 /** The context of the real process. */
 export function processContext(): Context {
   const stdoutIsTTY = Deno.stdout.isTerminal();
-  const noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
+  const colorAllowed = () =>
+    (Deno.env.get("NO_COLOR") ?? "") === "" && Deno.env.get("TERM") !== "dumb";
   return {
     env: (name) => Deno.env.get(name),
+    envAll: () => Deno.env.toObject(),
     now: () => Date.now(),
     out: (text) => writeAll(Deno.stdout, text),
     err: (text) => writeAll(Deno.stderr, text),
@@ -96,13 +102,17 @@ export function processContext(): Context {
         return undefined;
       }
     },
-    color: stdoutIsTTY && !noColor && Deno.env.get("TERM") !== "dumb",
+    color: stdoutIsTTY && colorAllowed(),
     // A wrapper: the global is looked up only when a request is made.
     fetch: (input, init) => fetch(input, init),
     sleep,
     // Only a login's waiting screen asks; the `token` hot path never does.
     get stderrIsTTY() {
       return Deno.stderr.isTerminal();
+    },
+    // Asked only when a warning is printed: `status 2>err.log` keeps the log plain.
+    get stderrColor() {
+      return colorAllowed() && Deno.stderr.isTerminal();
     },
     // A getter: creating the stream loads Deno's streams code, which costs
     // the `token` hot path ~2 ms and which only commands reading stdin need.

@@ -39,6 +39,8 @@ export interface FakeContextOptions {
   stderrIsTTY?: boolean;
   /** Whether human output may use colour (default false). */
   color?: boolean;
+  /** Whether warnings on stderr may use colour (default false). */
+  stderrColor?: boolean;
   /** The terminal's size (default: no terminal). */
   terminalSize?: { columns: number; rows: number };
   /** Answers HTTP requests; without it every request rejects with a TypeError "no network in this test". */
@@ -90,6 +92,7 @@ export function fakeContext(opts: FakeContextOptions = {}): FakeContext {
   let stdin: ReadableStream<Uint8Array> | undefined;
   return {
     env: (name) => envMap.get(name),
+    envAll: () => Object.fromEntries(envMap),
     now: () => clock,
     out: (text) => void (out += text),
     err: (text) => void (err += text),
@@ -97,6 +100,7 @@ export function fakeContext(opts: FakeContextOptions = {}): FakeContext {
     stdinIsTTY: opts.stdinIsTTY ?? false,
     stderrIsTTY: opts.stderrIsTTY ?? false,
     color: opts.color ?? false,
+    stderrColor: opts.stderrColor ?? false,
     terminalSize: () => opts.terminalSize,
     get stdin() {
       stdin ??= new ReadableStream({

@@ -12,7 +12,8 @@ import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import type { Context } from "../context.ts";
 import { usageError } from "../errors.ts";
 import { flag } from "../flags.ts";
-import { warn } from "../output/output.ts";
+import { endpointProblem } from "../oauth/endpoints.ts";
+import { safeText, warn } from "../output/output.ts";
 import { resolvePaths, type StateFlags } from "../paths.ts";
 import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { selfCommand, stateWords, storeLeftOut } from "../connect/self_command.ts";
@@ -53,12 +54,21 @@ function toolOf(args: ToolArgs, verb: string): ToolAdapter {
   return tool;
 }
 
+/** `--base-url`, refused when the tool would send its token there in clear text. */
+function baseUrlOf(args: ToolArgs): string | undefined {
+  const value = args["base-url"];
+  if (value === undefined) return undefined;
+  const problem = endpointProblem(value);
+  if (problem) throw usageError(`--base-url ${safeText(value, 100)} ${problem}.`, "connect");
+  return value;
+}
+
 function toolRun(ctx: Context, args: ToolArgs, request: ToolRun["request"]): ToolRun {
   const paths = resolvePaths(args, ctx);
   return {
     ctx,
     host: args.host,
-    baseUrl: args["base-url"],
+    baseUrl: baseUrlOf(args),
     paths,
     request,
     dryRun: args["dry-run"],
@@ -109,8 +119,9 @@ Flags:
   --profile ID    always use exactly this profile, e.g. anthropic:work
   --dry-run       print what would be written, write nothing
   --host HOST     git: the host (default github.com) or an http(s):// origin
-  --base-url URL  codex: the API's base URL (default: OpenAI's API for openai,
-                  https://chatgpt.com/backend-api/codex for openai-codex)
+  --base-url URL  codex: the API's base URL, https (plain http only to
+                  127.0.0.1, localhost or [::1]; default: OpenAI's API for
+                  openai, https://chatgpt.com/backend-api/codex for openai-codex)
 ${GLOBAL_HELP}
 
 Examples:

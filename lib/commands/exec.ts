@@ -7,6 +7,7 @@
 
 import { definitionIdOf } from "../provider/names.ts";
 import type { Kind } from "../args.ts";
+import type { Context } from "../context.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
 import { resolveProvider } from "../config.ts";
 import { obtainCredential } from "../routing/credential.ts";
@@ -21,6 +22,20 @@ import type { RouteRequest } from "../routing/routing.ts";
 import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
 import { recordOutcome } from "./report.ts";
+
+/**
+ * clawauth's own secrets, which no child has any business with: the fleet
+ * store's key and its database password. `CLAWAUTH_STORE_KEY_FILE` stays: a
+ * path is no secret, and the file's owner and 0600 mode guard the key.
+ */
+const OWN_SECRETS = ["CLAWAUTH_STORE_KEY", "PGPASSWORD"];
+
+/** The child's environment: this one without clawauth's own secrets, plus the fresh ones. */
+function childEnv(ctx: Context, secrets: Record<string, string>): Record<string, string> {
+  const env = ctx.envAll();
+  for (const name of OWN_SECRETS) delete env[name];
+  return { ...env, ...secrets };
+}
 
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT", "SIGBREAK"]
@@ -75,6 +90,8 @@ async function run(cmd: readonly string[], env: Record<string, string>): Promise
     try {
       child = new Deno.Command(cmd[0], {
         args: cmd.slice(1),
+        // The whole environment is given, so what it leaves out stays out.
+        clearEnv: true,
         env,
         stdin: "inherit",
         stdout: "inherit",
@@ -113,8 +130,10 @@ export const command = defineCommand({
 
 Runs CMD with each provider's environment variable set to a fresh secret
 (OPENAI_API_KEY, ANTHROPIC_API_KEY, CLAUDE_CODE_OAUTH_TOKEN, OPENAI_ACCESS_TOKEN,
-…), refreshing OAuth tokens first. No secret is put in argv. The child's exit
-code is clawauth's; SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed to it.
+…), refreshing OAuth tokens first. No secret is put in argv, and clawauth's
+own (CLAWAUTH_STORE_KEY, PGPASSWORD) are taken out of CMD's environment. The
+child's exit code is clawauth's; SIGINT, SIGTERM, SIGHUP and SIGQUIT are
+passed to it.
 
 Flags:
   --provider ID        route among this provider's profiles (repeatable)
@@ -145,7 +164,7 @@ Examples:
       env[envName(profile, paths.config)] = secret;
       used.push(profile);
     }
-    const code = await run(cmd, { ...Deno.env.toObject(), ...env });
+    const code = await run(cmd, childEnv(ctx, env));
     const outcome = code === 0 ? "ok" : codes.get(code);
     if (args.report && outcome) {
       for (const profile of used) {

@@ -22,15 +22,17 @@ import { canRefresh, type Profile, secretOf } from "../profiles.ts";
 import { readLimited } from "../login/secret_input.ts";
 import { requestOf, selectProfile, storedRequest } from "../routing/select.ts";
 import { openStore, updateStore } from "../store.ts";
-import { type GitTarget, gitTargetFor } from "../connect/git_hosts.ts";
+import { type GitTarget, gitTargetFor, helperUrl } from "../connect/git_hosts.ts";
+import { flag } from "../flags.ts";
 import { isObject } from "../json/json.ts";
+import { carriesSecrets } from "../oauth/endpoints.ts";
 
 const NAME = "git-credential";
 /** git sends a few short lines; anything larger is not git. */
 const MAX_INPUT_BYTES = 64 * 1024;
 const ACTIONS = ["get", "store", "erase"] as const;
-/** Hosts a token may be sent to over plain http. */
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
+/** The helper's flags: a credential helper's, and the one host it may answer. */
+const FLAGS = { ...HELPER_FLAGS, host: flag.string() };
 
 /** git's attributes as key → value (the last value of a key wins). */
 async function readAttributes(ctx: Context): Promise<Map<string, string>> {
@@ -70,23 +72,39 @@ async function readAttributes(ctx: Context): Promise<Map<string, string>> {
   return attributes;
 }
 
+/** The URL of git's request, when its protocol and host make one. */
+function requestOrigin(protocol: string | undefined, host: string): URL | undefined {
+  // A host is a name or address and a port: nothing that would move the URL's parts.
+  if (!protocol || !/^[^/\\@?#\s]+$/.test(host)) return undefined;
+  const text = `${protocol}://${host}`;
+  return URL.canParse(text) ? new URL(text) : undefined;
+}
+
 /** The target for this request, or `undefined` when clawauth does not serve it. */
 function targetOf(
-  args: Args<typeof HELPER_FLAGS>,
+  args: Args<typeof FLAGS>,
   paths: Paths,
   attributes: Map<string, string>,
 ): GitTarget | undefined {
+  // --host scopes the helper to one origin, whatever git.hosts says.
+  const scope = args.host === undefined ? undefined : new URL(helperUrl(args.host, NAME)).origin;
   const protocol = attributes.get("protocol");
   const host = attributes.get("host");
   if (!host) return undefined;
   // A token goes over https, or plain http to this machine only (as token endpoints).
-  if (protocol !== "https" && !(protocol === "http" && LOOPBACK.test(host))) return undefined;
-  return gitTargetFor(paths.config, { host, explicit: requestOf(args, NAME) });
+  const origin = requestOrigin(protocol, host);
+  if (!origin || !carriesSecrets(origin)) return undefined;
+  if (scope !== undefined && scope !== origin.origin) return undefined;
+  return gitTargetFor(paths.config, {
+    host,
+    explicit: requestOf(args, NAME),
+    scoped: scope !== undefined,
+  });
 }
 
 async function get(
   ctx: Context,
-  args: Args<typeof HELPER_FLAGS>,
+  args: Args<typeof FLAGS>,
   attributes: Map<string, string>,
 ): Promise<void> {
   const paths = resolvePaths(args, ctx);
@@ -108,7 +126,7 @@ async function get(
 /** The profile whose current secret is `password`, if clawauth issued it. */
 async function issuer(
   ctx: Context,
-  args: Args<typeof HELPER_FLAGS>,
+  args: Args<typeof FLAGS>,
   attributes: Map<string, string>,
 ): Promise<{ paths: Paths; profile: Profile } | undefined> {
   const password = attributes.get("password");
@@ -130,7 +148,7 @@ async function issuer(
 /** After a 401: an OAuth token clawauth issued is made due, so the next get refreshes it. */
 async function erase(
   ctx: Context,
-  args: Args<typeof HELPER_FLAGS>,
+  args: Args<typeof FLAGS>,
   attributes: Map<string, string>,
 ): Promise<void> {
   const issued = await issuer(ctx, args, attributes);
@@ -145,29 +163,33 @@ async function erase(
 
 /** The `git-credential` command. */
 export const command = defineCommand({
-  flags: HELPER_FLAGS,
+  flags: FLAGS,
   // Any word: gitcredentials(7) has a helper ignore the operations it does not know.
   positionals: ["ACTION"],
-  help:
-    `Usage: clawauth git-credential [--provider ID | --profile ID] [--min-valid 5m] get|store|erase
+  help: `Usage: clawauth git-credential [--provider ID | --profile ID] [--host HOST]
+                               [--min-valid 5m] get|store|erase
 
 A git credential helper (git's key=value protocol on stdin and stdout).
 get    prints username= and password= (the token) for the request's host:
-       --provider/--profile if given, else clawauth.json's "git" map, else
-       github.com -> github-copilot; other hosts get no answer, so git asks
-       its other helpers. Tokens go over https, or http to loopback only.
+       clawauth.json's "git" map, else github.com -> github-copilot.
+       --provider/--profile choose among the logins of the provider the
+       host is mapped to, or, with --host, answer that one host whatever the
+       map says. Other hosts get no answer, so git asks its other helpers.
+       Tokens go over https, or http to 127.0.0.1, localhost or [::1] only.
 store  writes nothing: clawauth already holds what it issued, and never
        keeps a password it did not issue.
 erase  after git was refused (401) with a token clawauth issued, makes that
        OAuth login due, so the next get refreshes it.
 
-Set up with: clawauth connect git [--host HOST]
+Set up with: clawauth connect git [--host HOST] [--provider ID | --profile ID]
+(with a chosen login, connect writes --host too)
 
 clawauth.json:
   {"git": {"hosts": {"github.com": "github-copilot",
                      "git.acme.example": {"id": "acme:work", "username": "oauth2"}}}}
 
 ${HELPER_FLAGS_HELP}
+  --host HOST       answer only this host (or http(s):// origin)
 ${GLOBAL_HELP}
 
 Examples:

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Context, homePath } from "../context.ts";
+import type { Context } from "../context.ts";
 import { exists } from "../fs/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
@@ -16,7 +16,7 @@ import { valueAt } from "./json_config.ts";
 import { connectJsonTool, jsonToolAdapter } from "./json_tool.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
-import { minutesWord, requestOr, type ToolAdapter } from "./tool.ts";
+import { minutesWord, requestOr, type ToolAdapter, toolDir } from "./tool.ts";
 
 const TOOL = "claude-code";
 /** Claude Code's default helper TTL. */
@@ -28,8 +28,11 @@ const OVERRIDES = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"] as const;
 
 /** Claude Code's config dir: `$CLAUDE_CONFIG_DIR`, else `~/.claude`. */
 export function claudeConfigDir(ctx: Context): string {
-  return ctx.env("CLAUDE_CONFIG_DIR") ||
-    homePath(ctx, [".claude"], "Set CLAUDE_CONFIG_DIR to Claude Code's config dir.");
+  return toolDir(ctx, {
+    variable: "CLAUDE_CONFIG_DIR",
+    home: [".claude"],
+    what: "Claude Code's config dir",
+  });
 }
 
 /** The helper TTL in force: settings.json's `env`, else the environment, else 5 min. */

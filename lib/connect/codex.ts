@@ -40,8 +40,8 @@ import {
   withoutTopLevelKey,
   withTopLevelKey,
 } from "./toml_block.ts";
-import { minutesWord, type ToolAdapter, type ToolRun } from "./tool.ts";
-import { type Context, homePath } from "../context.ts";
+import { minutesWord, type ToolAdapter, toolDir, type ToolRun } from "./tool.ts";
+import type { Context } from "../context.ts";
 
 const TOOL = "codex";
 /** The provider id clawauth's table has in config.toml. */
@@ -60,7 +60,7 @@ const BASE_URLS: Record<string, string> = {
 
 /** Codex's home: `$CODEX_HOME`, else `~/.codex`. */
 export function codexHome(ctx: Context): string {
-  return ctx.env("CODEX_HOME") || homePath(ctx, [".codex"], "Set CODEX_HOME to Codex's home dir.");
+  return toolDir(ctx, { variable: "CODEX_HOME", home: [".codex"], what: "Codex's home dir" });
 }
 
 /** The ChatGPT profile to pin and its workspace (account id), from the store. */

@@ -11,14 +11,14 @@
  */
 
 import type { Context } from "../context.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { ClawauthError, Exit } from "../errors.ts";
 import { exists, readTextIfExists, writeFileAtomic } from "../fs/files.ts";
 import type { JsonObject } from "../json/json.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { deleteRecord, readRecord, recordPath, recordProgramEdit } from "./record.ts";
 import { indent } from "./report.ts";
-import { gitTargetFor } from "./git_hosts.ts";
+import { gitTargetFor, helperUrl } from "./git_hosts.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
 import type { ToolAdapter, ToolRun } from "./tool.ts";
@@ -26,8 +26,6 @@ import type { ToolAdapter, ToolRun } from "./tool.ts";
 const TOOL = "git";
 /** The host `connect git` serves when none is named. */
 const DEFAULT_HOST = "github.com";
-/** An http origin on this machine (git-credential's only plain-http hosts). */
-const LOOPBACK_ORIGIN = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i;
 
 /** What one git command printed and how it exited. */
 interface GitResult {
@@ -89,28 +87,6 @@ export function gitGlobalFile(ctx: Context): string {
   return !exists(dotfile) && exists(xdg) ? xdg : dotfile;
 }
 
-/** The URL whose helper is set: `https://HOST`, or an origin given in full (`http://127.0.0.1:8080`). */
-export function helperUrl(host: string): string {
-  const origin = /^https?:\/\/[^/\s?#]+$/i.test(host) ? host.replace(/\/$/, "") : undefined;
-  if (origin) {
-    // git-credential sends tokens over plain http to this machine only.
-    if (/^http:/i.test(origin) && !LOOPBACK_ORIGIN.test(origin)) {
-      throw usageError(
-        `${origin} is plain http: clawauth sends tokens over https, or http to 127.0.0.1/localhost only.`,
-        "connect",
-      );
-    }
-    return origin;
-  }
-  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
-    throw usageError(
-      `--host ${host.slice(0, 80)} is neither a host name nor an http(s):// origin.`,
-      "connect",
-    );
-  }
-  return `https://${host}`;
-}
-
 /** A regular expression that matches `text` literally (POSIX ERE, as git reads it). */
 function literal(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
@@ -158,8 +134,11 @@ export const gitTool: ToolAdapter = {
     const { ctx } = run;
     const url = helperUrl(run.host ?? DEFAULT_HOST);
     const key = `credential.${url}.helper`;
+    const selection = selectionWords(run.request);
+    // A chosen login answers this origin only, never every host git asks about.
+    const scope = selection.length > 0 ? ["--host", url] : [];
     const helper = `!${
-      shellLine([...run.self, "git-credential", ...run.state, ...selectionWords(run.request)])
+      shellLine([...run.self, "git-credential", ...run.state, ...selection, ...scope])
     }`;
     const file = gitGlobalFile(ctx);
     const current = await helpersOf(key);
@@ -207,6 +186,7 @@ export const gitTool: ToolAdapter = {
     const target = gitTargetFor(run.paths.config, {
       host: new URL(url).host,
       explicit: run.request,
+      scoped: true,
     });
     if (target) await warnIfUnservable(run, target.request);
     else {

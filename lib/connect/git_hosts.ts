@@ -1,7 +1,8 @@
 /**
- * Which credential answers git for a host: `--provider`/`--profile` given to
- * the helper, else the host's entry in `clawauth.json`, else the built-in
- * default (github.com → `github-copilot`).
+ * Which credential answers git for a host: the host's entry in
+ * `clawauth.json`, else the built-in default (github.com → `github-copilot`);
+ * `--provider`/`--profile` given to the helper pick among the mapped
+ * provider's logins, or answer the one host its `--host` names.
  *
  * ```json
  * {"git": {"hosts": {
@@ -16,9 +17,10 @@
  * @module
  */
 
-import { type UnusableFile, unusableFile } from "../errors.ts";
+import { type UnusableFile, unusableFile, usageError } from "../errors.ts";
 import { readJsonFile } from "../fs/files.ts";
 import { isObject, own } from "../json/json.ts";
+import { carriesSecrets } from "../oauth/endpoints.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { secretTargetOf } from "../secret_protocol.ts";
 
@@ -54,31 +56,71 @@ function configured(path: string, host: string): unknown {
   return own(hosts, host) ?? own(hosts, host.replace(/:\d+$/, ""));
 }
 
+/** What {@linkcode gitTargetFor} is asked. */
+export interface GitAsk {
+  /** git's `host` attribute (name or address, maybe a port). */
+  host: string;
+  /** `--provider`/`--profile` given to the helper (both unset when none was). */
+  explicit: RouteRequest;
+  /** Whether the helper was given `--host` and this is that host. */
+  scoped?: boolean;
+}
+
 /**
  * The target for `host`, or `undefined` when clawauth has nothing for it
- * (git then asks its other helpers, or the user).
+ * (git then asks its other helpers, or the user). An explicit choice answers
+ * only the host its `--host` names, or a host mapped to the same provider:
+ * an unscoped helper must never hand one service's token to any remote.
  */
-export function gitTargetFor(
-  configPath: string,
-  asked: { host: string; explicit: RouteRequest },
-): GitTarget | undefined {
+export function gitTargetFor(configPath: string, asked: GitAsk): GitTarget | undefined {
   const { host, explicit } = asked;
   const key = host.toLowerCase();
   const entry = configured(configPath, key);
   const username = isObject(entry) && typeof entry.username === "string" && entry.username
     ? entry.username
     : DEFAULT_USERNAME;
-  if (explicit.provider !== undefined || explicit.profileId !== undefined) {
-    return { request: explicit, username };
-  }
   const id = typeof entry === "string" ? entry : isObject(entry) ? entry.id : DEFAULTS[key];
-  if (id === undefined) return undefined;
-  const target = typeof id === "string" ? secretTargetOf(id) : undefined;
-  if (target === undefined) {
+  const mapped = typeof id === "string" ? secretTargetOf(id) : undefined;
+  if (id !== undefined && mapped === undefined) {
     throw unusableFile(
       configFile(configPath),
       `git.hosts["${key}"] is not a provider or profile id`,
     );
   }
-  return { request: target, username };
+  if (explicit.provider === undefined && explicit.profileId === undefined) {
+    return mapped && { request: mapped, username };
+  }
+  const matches = asked.scoped === true ||
+    (mapped !== undefined && mapped.provider === providerOf(explicit));
+  return matches ? { request: explicit, username } : undefined;
+}
+
+/** The provider a request names, directly or as its profile's. */
+function providerOf(request: RouteRequest): string | undefined {
+  return request.provider ?? request.profileId?.replace(/:.*$/s, "");
+}
+
+/**
+ * The URL whose helper is set for `host`: `https://HOST`, or an origin given
+ * in full (`http://127.0.0.1:8080`). An origin git would send the token to
+ * in clear text off this machine is exit 64, hinting at `command`'s help.
+ */
+export function helperUrl(host: string, command = "connect"): string {
+  const origin = /^https?:\/\/[^/\s?#]+$/i.test(host) && URL.canParse(host) ? host : undefined;
+  if (origin) {
+    if (!carriesSecrets(new URL(origin))) {
+      throw usageError(
+        `${origin} is plain http: clawauth sends tokens over https, or http to 127.0.0.1, localhost or [::1] only.`,
+        command,
+      );
+    }
+    return origin;
+  }
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(host)) {
+    throw usageError(
+      `--host ${host.slice(0, 80)} is neither a host name nor an http(s):// origin.`,
+      command,
+    );
+  }
+  return `https://${host}`;
 }

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Context, homePath } from "../context.ts";
+import type { Context } from "../context.ts";
 import { readTextIfExists } from "../fs/files.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
@@ -20,7 +20,7 @@ import { valueAt } from "./json_config.ts";
 import { connectJsonTool, type JsonEdit, jsonToolAdapter } from "./json_tool.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
-import { requestOr, type ToolAdapter } from "./tool.ts";
+import { requestOr, type ToolAdapter, toolDir } from "./tool.ts";
 
 const TOOL = "pi";
 /** What makes pi accept a provider override besides `apiKey`. */
@@ -34,8 +34,11 @@ const ENV_KEYS: Record<string, readonly string[]> = {
 
 /** pi's agent dir: `$PI_CODING_AGENT_DIR`, else `~/.pi/agent`. */
 export function piAgentDir(ctx: Context): string {
-  return ctx.env("PI_CODING_AGENT_DIR") ||
-    homePath(ctx, [".pi", "agent"], "Set PI_CODING_AGENT_DIR to pi's agent dir.");
+  return toolDir(ctx, {
+    variable: "PI_CODING_AGENT_DIR",
+    home: [".pi", "agent"],
+    what: "pi's agent dir",
+  });
 }
 
 /** Warns about what pi uses before models.json for `provider`. */

@@ -1,6 +1,7 @@
 /**
- * The rule for provider endpoints (SPEC §3): https, or plain http on a
- * loopback host only.
+ * The rule for every URL clawauth sends a secret to, or has another tool send
+ * one to (SPEC §3): https, or plain http on a loopback host only. Provider
+ * endpoints, `connect --base-url` and git's helper origins all ask here.
  *
  * @module
  */
@@ -12,10 +13,14 @@ export function isLoopback(url: URL): boolean {
   return LOOPBACK_HOSTS.has(url.hostname);
 }
 
+/** Whether a secret may go to `url`: over https, or plain http to this machine. */
+export function carriesSecrets(url: URL): boolean {
+  return url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url));
+}
+
 /** Why `value` is not an acceptable endpoint, or `undefined` when it is. */
 export function endpointProblem(value: string): string | undefined {
   if (!URL.canParse(value)) return "is not a URL";
-  const url = new URL(value);
-  if (url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url))) return undefined;
+  if (carriesSecrets(new URL(value))) return undefined;
   return "must use https (plain http only on loopback hosts)";
 }

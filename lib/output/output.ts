@@ -20,9 +20,9 @@ export function printJson(ctx: Context, value: unknown): void {
 
 const COLORS = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 
-/** Wraps text in an ANSI colour when the context allows colour. */
+/** Wraps text in an ANSI colour when the context allows colour (on stdout). */
 export function paint(
-  ctx: Context,
+  ctx: Pick<Context, "color">,
   color: keyof typeof COLORS,
   text: string,
 ): string {
@@ -74,7 +74,7 @@ export function stripUnsafe(text: string): string {
   return text.replace(UNSAFE, "");
 }
 
-/** Prints a warning line on stderr. */
+/** Prints a warning line on stderr, coloured only when stderr itself may be. */
 export function warn(ctx: Context, message: string): void {
-  ctx.err(`${paint(ctx, "yellow", "warning:")} ${message}\n`);
+  ctx.err(`${paint({ color: ctx.stderrColor }, "yellow", "warning:")} ${message}\n`);
 }

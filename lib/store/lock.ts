@@ -1,7 +1,10 @@
 /**
  * The store lock: an exclusive flock(2) on `auth-profiles.lock` through
- * `Deno.FsFile.lock`, so `flock(1)` and other clawauth processes exclude each
- * other. The wait is bounded (SPEC §4).
+ * `Deno.FsFile`, so `flock(1)` and other clawauth processes exclude each
+ * other. The wait is bounded (SPEC §4) and polls a non-blocking lock: a
+ * blocking `lock()` cannot be called off, so after a timeout it would stay
+ * pending and keep an in-process caller that caught the 75 alive until the
+ * holder lets go.
  *
  * @module
  */
@@ -30,11 +33,16 @@ export function lockTimeoutMs(ctx: Context): number {
   return ms;
 }
 
+/** The first pause between two looks at a held lock. */
+const FIRST_POLL_MS = 2;
+/** The longest pause: a long wait looks again at least this often. */
+const MAX_POLL_MS = 250;
+
 /** How {@linkcode withLock} waits. */
 export interface LockWait {
   /** The longest wait for the lock; then exit 75. */
   timeoutMs: number;
-  /** Times the wait ({@linkcode Context.sleep}); the real clock by default. */
+  /** Times the pauses between looks ({@linkcode Context.sleep}); the real clock by default. */
   sleep?: Context["sleep"];
 }
 
@@ -79,24 +87,37 @@ function openLockFile(lockPath: string): Deno.FsFile {
   }
 }
 
+/**
+ * Looks at the lock again after pauses that grow with the wait (a tenth of
+ * it, between {@linkcode FIRST_POLL_MS} and {@linkcode MAX_POLL_MS}): a lock
+ * held for a moment is taken within milliseconds of its release, a long wait
+ * costs few looks.
+ */
 async function waitForLock(
   file: Deno.FsFile,
   lockPath: string,
   timeoutMs: number,
   sleep: Context["sleep"],
 ): Promise<void> {
-  const done = new AbortController();
-  const timeout = sleep(timeoutMs, done.signal).then(() => {
-    throw new ClawauthError(
-      `Timed out after ${timeoutMs / 1000} s waiting for the lock on ${lockPath}.`,
-      Exit.lockTimeout,
-      "Another clawauth (or OpenClaw) process holds it; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
+  const started = Date.now();
+  let slept = 0;
+  for (;;) {
+    // The larger of the two clocks: a test's instant sleep moves only its own.
+    const waited = Math.max(slept, Date.now() - started);
+    if (waited >= timeoutMs) {
+      throw new ClawauthError(
+        `Timed out after ${timeoutMs / 1000} s waiting for the lock on ${lockPath}.`,
+        Exit.lockTimeout,
+        "Another clawauth (or OpenClaw) process holds it; retry, or raise CLAWAUTH_LOCK_TIMEOUT.",
+      );
+    }
+    const pause = Math.min(
+      Math.max(Math.round(waited / 10), FIRST_POLL_MS),
+      MAX_POLL_MS,
+      timeoutMs - waited,
     );
-  });
-  try {
-    // A blocking flock wakes the moment the holder releases, unlike polling.
-    await Promise.race([file.lock(true), timeout]);
-  } finally {
-    done.abort(); // clears the timer; the race has settled, so its rejection goes unheard
+    await sleep(pause);
+    slept += pause;
+    if (file.tryLockSync(true)) return;
   }
 }

@@ -22,6 +22,7 @@ interface BadInput {
   idpFault?: "500" | "html" | "truncated";
   tokenServer?: { status: number; body: string; contentType?: string; location?: string };
   args: string[];
+  env?: Record<string, string>;
   stdin?: string;
   stdinBase64?: string;
   expectCode: number;
@@ -128,6 +129,9 @@ async function runCase(
     const storePath = `${state.agentDir()}/auth-profiles.json`;
     const before = readIfExists(storePath);
     const result = await state.run(c.args.map((arg) => expand(arg, vars)), {
+      env: Object.fromEntries(
+        Object.entries(c.env ?? {}).map(([name, value]) => [name, expand(value, vars)]),
+      ),
       stdin: c.stdinBase64 !== undefined
         ? fromBase64(c.stdinBase64)
         : c.stdin !== undefined
@@ -153,7 +157,7 @@ for (const c of CORPUS.cases) {
     async fn() {
       await using state = await tempState();
       const secret = fakeSecret(SECRET_PREFIX);
-      const { result, before, after } = await runCase(state, c, { secret });
+      const { result, before, after } = await runCase(state, c, { secret, dir: state.dir });
       const context = `stdout: ${result.stdout.slice(0, 500)}\nstderr: ${
         result.stderr.slice(0, 500)
       }`;

@@ -4,22 +4,34 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, holdFlock, tempState } from "../helpers.ts";
+import { fakeSecret, holdFlock, outputOf, tempState } from "../helpers.ts";
 
 /**
- * Resolves once `count` processes wait in flock(2) on the file `path`, read
- * from the kernel's lock table: waiters show there as `->` lines.
+ * Resolves once process `pid` has the file `path` open, read from its
+ * `/proc/PID/fd`: a writer opens the lock file just before it first tries
+ * the lock, and then keeps trying until it gets it or gives up.
  */
-async function waitersOn(path: string, count: number): Promise<void> {
-  const { ino } = Deno.statSync(path);
-  const blocked = new RegExp(`^\\d+:\\s+-> FLOCK\\s.*:${ino}\\s`, "gm");
+async function openedBy(pid: number, path: string): Promise<void> {
+  const target = Deno.realPathSync(path);
+  const links = () => {
+    try {
+      return [...Deno.readDirSync(`/proc/${pid}/fd`)].map((entry) => {
+        try {
+          return Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`);
+        } catch {
+          return ""; // closed meanwhile
+        }
+      });
+    } catch {
+      return [];
+    }
+  };
   for (let i = 0; i < 2000; i++) {
-    const table = Deno.readTextFileSync("/proc/locks");
-    if ((table.match(blocked) ?? []).length >= count) return;
-    // Polls the kernel's table; the condition, not the delay, synchronises.
+    if (links().includes(target)) return;
+    // Polls the process's open files; the condition, not the delay, synchronises.
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  throw new Error(`fewer than ${count} waiters on ${path}`);
+  throw new Error(`process ${pid} never opened ${path}`);
 }
 
 Deno.test("30 processes pasting 30 profiles at once all land, and store and auth.json parse", async () => {
@@ -60,11 +72,9 @@ Deno.test("a write waits for flock(1) on auth-profiles.lock: it exits 75 after C
 
   const holder = await holdFlock(lock);
   const secret = fakeSecret();
-  const patient = state.run(
-    ["paste-token", "--provider", "anthropic", "--profile", "patient"],
-    { stdin: secret },
-  );
-  await waitersOn(lock, 1);
+  const child = state.spawn(["paste-token", "--provider", "anthropic", "--profile", "patient"]);
+  const patient = outputOf(child, secret);
+  await openedBy(child.pid, lock);
   const impatient = state.run(
     ["paste-token", "--provider", "anthropic", "--profile", "late"],
     { stdin: fakeSecret(), env: { CLAWAUTH_LOCK_TIMEOUT: "1" } },

@@ -288,6 +288,58 @@ Deno.test("disconnect codex after the user edited config.toml removes only clawa
   assert.equal(read(`${dir}/config.toml`), CODEX.replace("gpt-5", "o3"));
 });
 
+Deno.test("connect refuses a tool dir that is not a directory: 64 naming the variable, 65 for a file at the default place; nothing is written", async () => {
+  await using state = await tempState();
+  const cases: [string, string, string][] = [
+    ["claude-code", "CLAUDE_CONFIG_DIR", ".claude"],
+    ["codex", "CODEX_HOME", ".codex"],
+    ["pi", "PI_CODING_AGENT_DIR", ".pi"],
+  ];
+  for (const [tool, variable, dotdir] of cases) {
+    const named = await connectIn(state, { [variable]: "/dev/null" })(["connect", tool]);
+    assert.equal(named.code, 64, `${tool}: ${named.stderr}`);
+    assert.match(
+      named.stderr,
+      new RegExp(`^clawauth: ${variable}=/dev/null is not a directory\\.\n`),
+    );
+    write(`${state.home}/${dotdir}`, "a file, not a dir\n");
+    const atHome = await connectIn(state, {})(["disconnect", tool]);
+    assert.equal(atHome.code, 65, `${tool}: ${atHome.stderr}`);
+    assert.match(
+      atHome.stderr,
+      new RegExp(`/${dotdir.replace(".", "\\.")}(/agent)? is not a directory\\.\n.*${variable}`),
+    );
+    assert.equal(read(`${state.home}/${dotdir}`), "a file, not a dir\n");
+  }
+});
+
+Deno.test("connect codex --base-url takes https and plain http to loopback names only; a refusal writes nothing", async () => {
+  await using state = await tempState();
+  const dir = `${state.home}/codex`;
+  const run = connectIn(state, { CODEX_HOME: dir });
+  for (
+    const url of [
+      "https://llm.example.test/v1",
+      "http://127.0.0.1:8080/v1",
+      "http://[::1]:8080/v1",
+      "http://localhost/v1",
+    ]
+  ) {
+    const result = await run(["connect", "codex", "--base-url", url]);
+    assert.equal(result.code, 0, `${url}: ${result.stderr}`);
+    assert.ok(read(`${dir}/config.toml`).includes(`base_url = "${url}"`), url);
+  }
+  const before = read(`${dir}/config.toml`);
+  for (
+    const url of ["http://llm.example.test/v1", "http://192.168.1.5:8080/v1", "ftp://127.0.0.1/v1"]
+  ) {
+    const refused = await run(["connect", "codex", "--base-url", url]);
+    assert.equal(refused.code, 64, url);
+    assert.match(refused.stderr, /must use https \(plain http only on loopback hosts\)/);
+    assert.equal(read(`${dir}/config.toml`), before, url);
+  }
+});
+
 Deno.test("connect codex refuses a [model_providers.clawauth] written by hand (65, untouched), and openai-codex without a login (77)", async () => {
   await using state = await tempState();
   const dir = `${state.home}/codex`;

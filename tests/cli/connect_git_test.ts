@@ -69,7 +69,7 @@ Deno.test("git-credential get answers github.com with the github-copilot token; 
   }
 });
 
-Deno.test("git-credential reads the host map from clawauth.json, and flags win over it", async () => {
+Deno.test("git-credential reads the host map from clawauth.json; --provider/--profile answer a host mapped to that provider, or the one --host names", async () => {
   await using state = await tempState();
   const token = await pasteCopilot(state);
   const key = "sk-proj-gitmap-0123456789abcdefghijklmn";
@@ -85,19 +85,38 @@ Deno.test("git-credential reads the host map from clawauth.json, and flags win o
       git: { hosts: { "git.acme.test": { id: "openai", username: "oauth2" } } },
     }),
   );
-  const mapped = await helper(state, {
-    args: ["get"],
-    fields: { protocol: "https", host: "git.acme.test:8443" },
+  const ask = async (args: string[], host: string, protocol = "https") =>
+    (await helper(state, { args: [...args, "get"], fields: { protocol, host } })).stdout;
+  assert.equal(await ask([], "git.acme.test:8443"), `username=oauth2\npassword=${key}\n`);
+  assert.equal(
+    await ask(["--provider", "openai"], "git.acme.test"),
+    `username=oauth2\npassword=${key}\n`,
+  );
+  assert.equal(
+    await ask(["--profile", "github-copilot:default"], "github.com"),
+    `username=x-access-token\npassword=${token}\n`,
+  );
+  // An explicit login never answers a host mapped elsewhere, or not at all (an unscoped helper).
+  assert.equal(await ask(["--provider", "github-copilot"], "git.acme.test"), "");
+  assert.equal(await ask(["--provider", "github-copilot"], "evil.example.test"), "");
+  assert.equal(await ask(["--profile", "github-copilot:default"], "evil.example.test"), "");
+  // --host scopes the helper to that origin, whatever the map says.
+  const scoped = ["--provider", "github-copilot", "--host", "git.acme.test"];
+  assert.equal(await ask(scoped, "git.acme.test"), `username=oauth2\npassword=${token}\n`);
+  assert.equal(await ask(scoped, "github.com"), "");
+  assert.equal(await ask(scoped, "git.acme.test", "http"), "");
+  const origin = ["--provider", "github-copilot", "--host", "http://127.0.0.1:8080"];
+  assert.equal(
+    await ask(origin, "127.0.0.1:8080", "http"),
+    `username=x-access-token\npassword=${token}\n`,
+  );
+  assert.equal(await ask(origin, "127.0.0.1:8081", "http"), "");
+  const plain = await helper(state, {
+    args: ["--provider", "github-copilot", "--host", "http://git.acme.test", "get"],
+    fields: { protocol: "http", host: "git.acme.test" },
   });
-  assert.equal(mapped.stdout, `username=oauth2\npassword=${key}\n`);
-  const pinned = await helper(state, {
-    args: ["--provider", "github-copilot", "get"],
-    fields: {
-      protocol: "https",
-      host: "git.acme.test",
-    },
-  });
-  assert.equal(pinned.stdout, `username=oauth2\npassword=${token}\n`);
+  assert.equal(plain.code, 64);
+  assert.match(plain.stderr, /plain http/);
   state.writeFile("clawauth.json", JSON.stringify({ git: { hosts: { "x.test": "not an id!" } } }));
   const bad = await helper(state, { args: ["get"], fields: { protocol: "https", host: "x.test" } });
   assert.equal(bad.code, 65);
@@ -206,7 +225,7 @@ Deno.test({
       assert.match(
         text.slice(GITCONFIG.length),
         new RegExp(
-          `^\\[credential "${server.url}"\\]\\n\\thelper = \\n\\thelper = !\\S+ run .* git-credential --state-dir \\S+ --provider github-copilot\\n$`,
+          `^\\[credential "${server.url}"\\]\\n\\thelper = \\n\\thelper = !\\S+ run .* git-credential --state-dir \\S+ --provider github-copilot --host ${server.url}\\n$`,
         ),
       );
       const again = await state.run(

@@ -182,6 +182,29 @@ Deno.test("exec puts no secret in argv: the child's $0 $@ and /proc cmdline, and
   assert.ok(!result.stdout.includes(key.slice(3, 20)));
 });
 
+Deno.test("exec takes clawauth's own secrets (CLAWAUTH_STORE_KEY, PGPASSWORD) out of the child's environment, and passes the rest on", async () => {
+  await using state = await tempState();
+  const key = oneKey(state);
+  const storeKey = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  const result = await state.run(execSh("env", ["--provider", "openai"]), {
+    env: {
+      CLAWAUTH_STORE_KEY: storeKey,
+      PGPASSWORD: "pg-secret-of-the-fleet",
+      CLAWAUTH_STORE_KEY_FILE: `${state.home}/fleet.key`,
+      MY_SETTING: "kept",
+    },
+  });
+  assert.equal(result.code, 0, result.stderr);
+  const env = envOf(result.stdout);
+  assert.equal(env.OPENAI_API_KEY, key);
+  assert.equal(env.CLAWAUTH_STORE_KEY, undefined);
+  assert.equal(env.PGPASSWORD, undefined);
+  assert.ok(!result.stdout.includes(storeKey) && !result.stdout.includes("pg-secret"));
+  assert.equal(env.CLAWAUTH_STORE_KEY_FILE, `${state.home}/fleet.key`, "a path is no secret");
+  assert.equal(env.MY_SETTING, "kept");
+  assert.equal(env.HOME, state.home);
+});
+
 Deno.test("exec passes the child's exit code through: 0, 3, 42", async () => {
   await using state = await tempState();
   oneKey(state);

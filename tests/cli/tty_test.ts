@@ -94,3 +94,73 @@ Deno.test({
     assert.equal(storedToken(state, "anthropic:default").token, secret);
   },
 });
+
+/**
+ * Runs the CLI on a pty with colour allowed (no NO_COLOR unless `env` sets
+ * it), one of its streams sent to `file` instead; returns what the terminal
+ * showed.
+ */
+async function oneStreamOnTerminal(
+  state: TempState,
+  run: { args: string[]; toFile: "stdout" | "stderr"; file: string; env?: Record<string, string> },
+): Promise<{ output: string; code: number }> {
+  const { NO_COLOR: _, ...env } = cliEnv({ HOME: state.home, OPENCLAW_STATE_DIR: state.dir });
+  const fd = run.toFile === "stdout" ? 1 : 2;
+  const { stdout } = await new Deno.Command(python!, {
+    args: [
+      `${ROOT}/tests/fixtures/pty_run.py`,
+      "a prompt that never shows",
+      "",
+      // sh's $0 is the file; "$@" the CLI.
+      ...["sh", "-c", `exec "$@" ${fd}>"$0"`, run.file],
+      ...CLI_COMMAND,
+      ...run.args,
+    ],
+    cwd: ROOT,
+    clearEnv: true,
+    env: { ...env, ...run.env },
+    stdout: "piped",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+Deno.test({
+  name:
+    "warnings are coloured by whether stderr is a terminal: none in a log stderr goes to while stdout is a terminal, and none with NO_COLOR",
+  ignore,
+  async fn() {
+    await using state = await tempState();
+    // A malformed openclaw.json: `order get` warns and goes on.
+    state.writeFile("openclaw.json", '{auth: {order: {anthropic: ["anthropic:a"');
+    const log = `${state.home}/err.log`;
+    const toLog = await oneStreamOnTerminal(state, {
+      args: ["order", "get"],
+      toFile: "stderr",
+      file: log,
+    });
+    assert.equal(toLog.code, 0, toLog.output);
+    const logged = Deno.readTextFileSync(log);
+    assert.match(logged, /^warning: .*openclaw\.json cannot be read/);
+    assert.ok(!logged.includes("\x1b"), `ANSI codes in the log: ${JSON.stringify(logged)}`);
+
+    const out = `${state.home}/out.txt`;
+    const shown = await oneStreamOnTerminal(state, {
+      args: ["order", "get"],
+      toFile: "stdout",
+      file: out,
+    });
+    assert.equal(shown.code, 0, shown.output);
+    assert.ok(shown.output.includes("\x1b[33mwarning:\x1b[0m "), shown.output);
+    assert.match(shown.output, /openclaw\.json cannot be read/);
+    assert.ok(!Deno.readTextFileSync(out).includes("\x1b"));
+
+    const plain = await oneStreamOnTerminal(state, {
+      args: ["order", "get"],
+      toFile: "stdout",
+      file: out,
+      env: { NO_COLOR: "1" },
+    });
+    assert.match(plain.output, /warning: .*openclaw\.json cannot be read/);
+    assert.ok(!plain.output.includes("\x1b"), `ANSI codes with NO_COLOR: ${plain.output}`);
+  },
+});

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { sleep as realSleep } from "../../lib/context.ts";
 import { FAKE_NOW, type InProcessState, inProcessState } from "../fake_context.ts";
-import { writeProviderConfig } from "../helpers.ts";
+import { holdFlock, writeProviderConfig } from "../helpers.ts";
 
 const SECRET = `sk-ant-oat01-${"s".repeat(48)}`;
 const STORE = {
@@ -17,27 +17,28 @@ const STORE = {
 };
 
 /** Holds the store lock of `state`'s main agent from this process, as another writer would. */
-function holdStoreLock(state: InProcessState): { release(): Promise<void> } {
+function holdStoreLock(state: InProcessState): { release(): void } {
   const path = `${state.agentDir()}/auth-profiles.lock`;
   const file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
   file.lockSync(true);
   return {
-    async release() {
+    release() {
       file.unlockSync();
       file.close();
-      // A writer that gave up still has a flock(2) call queued; wait until it is through.
-      for (;;) {
-        const probe = Deno.openSync(path, { read: true, write: true });
-        try {
-          if (probe.tryLockSync(true)) return probe.unlockSync();
-        } finally {
-          probe.close();
-        }
-        await realSleep(2);
+      // Free at once: no writer that gave up is left queued for it (a blocking flock would be).
+      const probe = Deno.openSync(path, { read: true, write: true });
+      try {
+        assert.ok(probe.tryLockSync(true), "nothing else took the lock as it was released");
+        probe.unlockSync();
+      } finally {
+        probe.close();
       }
     },
   };
 }
+
+/** The whole wait of a run: its pauses added up. */
+const waited = (sleeps: readonly number[]) => sleeps.reduce((sum, ms) => sum + ms, 0);
 
 Deno.test("a truncated store is reported with exit 65 naming the file by every command, and left byte for byte", async () => {
   await using state = await inProcessState();
@@ -117,16 +118,19 @@ Deno.test("a write waits CLAWAUTH_LOCK_TIMEOUT for a held store lock, then exits
         result.stderr,
         /^clawauth: Timed out after 7 s waiting for the lock on \S+\/auth-profiles\.lock\.\n.*CLAWAUTH_LOCK_TIMEOUT/,
       );
-      assert.deepEqual(result.ctx.sleeps, [7_000], "one wait of exactly the timeout");
+      assert.equal(waited(result.ctx.sleeps), 7_000, "a wait of exactly the timeout");
     }
     assert.equal(state.storeText(), before);
   } finally {
-    await lock.release();
+    lock.release();
   }
-  // The writers that gave up left flock(2) calls queued in this process; each takes the lock
-  // for a moment when it is released, so this run waits with a real clock.
-  const after = await state.run(["remove", "anthropic:a"], { sleep: realSleep });
+  const after = await state.run(["remove", "anthropic:a"]);
   assert.equal(after.code, 0, after.stderr);
+  assert.deepEqual(
+    after.ctx.sleeps,
+    [],
+    "the lock is free: the writers that gave up left nothing behind",
+  );
 });
 
 Deno.test("the lock wait defaults to 30 s, and CLAWAUTH_LOCK_TIMEOUT=24h is honoured whole rather than overflowing", async () => {
@@ -137,10 +141,11 @@ Deno.test("the lock wait defaults to 30 s, and CLAWAUTH_LOCK_TIMEOUT=24h is hono
     const argv = ["report", "anthropic:a", "--reason", "rate_limit"];
     const plain = await state.run(argv);
     assert.equal(plain.code, 75, plain.stderr);
-    assert.deepEqual(plain.ctx.sleeps, [30_000]);
+    assert.equal(waited(plain.ctx.sleeps), 30_000);
     const day = await state.run(argv, { env: { CLAWAUTH_LOCK_TIMEOUT: "24h" } });
     assert.equal(day.code, 75, day.stderr);
-    assert.deepEqual(day.ctx.sleeps, [86_400_000]);
+    assert.equal(waited(day.ctx.sleeps), 86_400_000);
+    assert.ok(day.ctx.sleeps.every((ms) => ms <= 250), "a long wait still looks at the lock often");
     assert.match(day.stderr, /Timed out after 86400 s/);
     for (const value of ["9999999999", "30d", "soon"]) {
       const refused = await state.run(argv, { env: { CLAWAUTH_LOCK_TIMEOUT: value } });
@@ -149,7 +154,46 @@ Deno.test("the lock wait defaults to 30 s, and CLAWAUTH_LOCK_TIMEOUT=24h is hono
       assert.deepEqual(refused.ctx.sleeps, [], "refused before any wait");
     }
   } finally {
-    await lock.release();
+    lock.release();
+  }
+});
+
+/**
+ * A program that calls withLock on `Deno.args[0]` with a 50 ms wait, prints
+ * what became of it, and ends. A watchdog timer that does not keep it alive
+ * (unref'd) reports a process kept running by something else, such as a
+ * flock(2) call left pending.
+ */
+const LOCK_CALLER = `
+const { withLock } = await import(${
+  JSON.stringify(new URL("../../lib/store/lock.ts", import.meta.url).href)
+});
+try {
+  await withLock(Deno.args[0], { timeoutMs: 50 }, () => console.log("ran under the lock"));
+} catch (error) {
+  console.log("caught " + error.exitCode);
+}
+Deno.unrefTimer(setTimeout(() => { console.log("still running"); Deno.exit(3); }, 20_000));
+`;
+
+Deno.test("a program that catches withLock's 75 ends while another process still holds the lock", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "clawauth-lock-" });
+  const path = `${dir}/agent/auth-profiles.lock`;
+  Deno.mkdirSync(`${dir}/agent`, { mode: 0o700 });
+  Deno.writeTextFileSync(path, "", { mode: 0o600 });
+  const holder = await holdFlock(path);
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--quiet", LOCK_CALLER, path],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decoder = new TextDecoder();
+    assert.equal(decoder.decode(out.stdout), "caught 75\n", decoder.decode(out.stderr));
+    assert.equal(out.code, 0, "it ended by itself, the holder still holding");
+  } finally {
+    await holder.release();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -166,7 +210,7 @@ Deno.test("a waiting writer completes as soon as the holder releases the lock", 
     },
   });
   await waiting.promise;
-  await lock.release();
+  lock.release();
   const done = await patient;
   assert.equal(done.code, 0, done.stderr);
   assert.equal(
@@ -192,7 +236,7 @@ Deno.test("reads need no lock: status, list and token answer while another proce
       assert.deepEqual(result.ctx.sleeps, [], argv.join(" "));
     }
   } finally {
-    await lock.release();
+    lock.release();
   }
 });
 
