@@ -40,6 +40,7 @@ import { contention } from "./bench_contention.ts";
 import { fleetContention } from "./bench_fleet.ts";
 import { scale } from "./bench_scale.ts";
 import { proxyBench, type ProxyBenchOptions } from "./bench_proxy.ts";
+import { killAll } from "./bench_proxy_targets.ts";
 import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
 import {
   envInt,
@@ -435,6 +436,7 @@ async function main(): Promise<number> {
     removeQuietly(root);
   };
   const onSignal = (): void => {
+    killAll();
     cleanUp();
     Deno.exit(130);
   };

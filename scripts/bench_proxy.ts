@@ -21,6 +21,7 @@
 
 import type { LoadSpec, Phase, PhaseResult } from "./bench_proxy_load.ts";
 import {
+  spawnTracked,
   startCcr,
   startClawauth,
   startPassThrough,
@@ -111,18 +112,20 @@ function phasesOf(o: ProxyBenchOptions): Phase[] {
 }
 
 async function load(spec: LoadSpec): Promise<PhaseResult[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net",
-      `${ROOT}/scripts/bench_proxy_load.ts`,
-      JSON.stringify(spec),
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await spawnTracked(
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--quiet",
+        "--allow-net",
+        `${ROOT}/scripts/bench_proxy_load.ts`,
+        JSON.stringify(spec),
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  ).output();
   const text = new TextDecoder();
   if (out.code !== 0) {
     throw new Error(

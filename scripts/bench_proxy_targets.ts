@@ -86,6 +86,29 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Every child started and not gone yet. */
+const running = new Set<Deno.ChildProcess>();
+
+/** Spawns `command`, remembered until it exits so {@linkcode killAll} can end it. */
+export function spawnTracked(command: Deno.Command): Deno.ChildProcess {
+  const child = command.spawn();
+  running.add(child);
+  child.status.finally(() => running.delete(child));
+  return child;
+}
+
+/** Kills every child still running (the bench is interrupted; children outlive Deno.exit). */
+export function killAll(): void {
+  for (const child of running) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+}
+
 function stopper(child: Deno.ChildProcess): () => Promise<void> {
   return async () => {
     try {
@@ -106,17 +129,22 @@ interface Launch {
 }
 
 /** Starts a server; a failure to come up throws with what it printed on stderr. */
-async function launch(l: Launch): Promise<{ child: Deno.ChildProcess; base: string; ms: number }> {
+async function launch(
+  l: Launch,
+): Promise<{ pid: number; base: string; ms: number; stop: () => Promise<void> }> {
   const began = performance.now();
-  const child = new Deno.Command(l.cmd[0], {
-    args: l.cmd.slice(1),
-    cwd: ROOT,
-    clearEnv: true,
-    env: cliEnv(l.env),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawnTracked(
+    new Deno.Command(l.cmd[0], {
+      args: l.cmd.slice(1),
+      cwd: ROOT,
+      clearEnv: true,
+      env: cliEnv(l.env),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+  const stop = stopper(child);
   const stderr = tail(child.stderr);
   const exited = child.status.then((s) => {
     throw new Error(`exited ${s.code} before listening`);
@@ -127,9 +155,9 @@ async function launch(l: Launch): Promise<{ child: Deno.ChildProcess; base: stri
       START_TIMEOUT_MS,
       "not listening",
     );
-    return { child, base, ms: performance.now() - began };
+    return { pid: child.pid, base, ms: performance.now() - began, stop };
   } catch (error) {
-    await stopper(child)();
+    await stop();
     const said = stderr().split("\n").slice(-3).join(" ");
     throw new Error(`${(error as Error).message}${said ? `: ${said}` : ""}`);
   }
@@ -149,7 +177,7 @@ async function denoScript(
   args: readonly string[],
   t: Omit<Target, "url" | "pid" | "startMs" | "stop"> & { path: string },
 ): Promise<Target & { base: string }> {
-  const { child, base, ms } = await launch({
+  const { pid, base, ms, stop } = await launch({
     cmd: [DENO, "run", "--quiet", "--allow-net", `${SCRIPTS}/${script}`, ...args],
     env: {},
     ready: listeningLine,
@@ -160,9 +188,9 @@ async function denoScript(
     headers: t.headers,
     url: `${base}${t.path}`,
     base,
-    pid: child.pid,
+    pid,
     startMs: ms,
-    stop: stopper(child),
+    stop,
   };
 }
 
@@ -236,7 +264,7 @@ export async function startClawauth(
     };
   }
   try {
-    const { child, base, ms } = await launch({
+    const { pid, base, ms, stop } = await launch({
       cmd: [...command, "proxy", "--port", "0", "--json"],
       env,
       ready: listeningLine,
@@ -246,9 +274,9 @@ export async function startClawauth(
       label,
       url: `${base}/anthropic/v1/messages`,
       headers: { "x-api-key": key.stdout.trim() },
-      pid: child.pid,
+      pid,
       startMs: ms,
-      stop: stopper(child),
+      stop,
     };
   } catch (error) {
     return { key: "clawauth", label, unavailable: `did not start: ${(error as Error).message}` };
@@ -328,7 +356,7 @@ export async function startCcr(
   );
   try {
     const base = `http://127.0.0.1:${port}`;
-    const { child, ms } = await launch({
+    const { pid, ms, stop } = await launch({
       cmd: [installed.node, installed.cli, "start"],
       env: { HOME: opts.dir },
       ready: () => answering(base),
@@ -338,9 +366,9 @@ export async function startCcr(
       label: CCR_LABEL,
       url: `${base}/v1/messages`,
       headers: { "x-api-key": clientKey },
-      pid: child.pid,
+      pid,
       startMs: ms,
-      stop: stopper(child),
+      stop,
     };
   } catch (error) {
     return {
