@@ -23,7 +23,10 @@
  *    `clawauth proxy` adds over a fake Anthropic upstream, against a bare
  *    Deno pass-through and claude-code-router in the same run.
  *    `deno task bench proxy` runs this section alone and replaces only its
- *    entry in `bench/results.json`.
+ *    entry in `bench/results.json`. BENCH_PROXY_ROUNDS (3), BENCH_PROXY_MS
+ *    (1000 per phase), BENCH_PROXY_WARMUP_MS (200), BENCH_PROXY_CLIENTS (64)
+ *    and BENCH_PROXY_STREAMS (256) size it; BENCH_CLAWAUTH_MAIN runs the
+ *    proxy from another checkout's main.ts.
  *
  * Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`. Exits 1 only when a correctness claim fails

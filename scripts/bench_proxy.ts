@@ -460,6 +460,7 @@ export async function proxyBench(
         warmupMs: o.warmupMs,
         clients: o.clients,
         openStreams: o.streams,
+        ...(o.clawauthMain ? { clawauthMain: o.clawauthMain } : {}),
         loadGenerator: "scripts/bench_proxy_load.ts: closed loop, keep-alive fetch, own process",
         upstream: "scripts/bench_proxy_upstream.ts: a JSON message; SSE with the rest " +
           `${STREAM_GAP_MS} ms after message_start`,

@@ -11,15 +11,12 @@
  * @module
  */
 
+import { serveOnLoopback } from "./bench_proxy_serve.ts";
+
 const [UPSTREAM, KEY] = Deno.args;
 if (!UPSTREAM || !KEY) throw new Error("usage: bench_proxy_passthrough.ts UPSTREAM_URL KEY");
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ port }) =>
-    console.log(JSON.stringify({ event: "listening", url: `http://127.0.0.1:${port}` })),
-}, async (request) => {
+serveOnLoopback(async (request) => {
   const url = new URL(request.url);
   const headers = new Headers(request.headers);
   headers.delete("host");

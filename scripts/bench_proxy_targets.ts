@@ -10,6 +10,7 @@
  */
 
 import { CLI_COMMAND, cliEnv, ROOT } from "./cli_runner.ts";
+import { spawn } from "./bench_runner.ts";
 import { writeStore } from "./bench_util.ts";
 
 /** A running server the load generator can be pointed at. */
@@ -214,21 +215,6 @@ export function startPassThrough(upstream: string, key: string): Promise<Target>
   });
 }
 
-async function output(
-  cmd: readonly string[],
-  env: Record<string, string>,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    cwd: ROOT,
-    clearEnv: true,
-    env: cliEnv(env),
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
-
 const firstLineOf = (text: string): string => text.trim().split("\n")[0] ?? "";
 
 /**
@@ -240,7 +226,7 @@ const firstLineOf = (text: string): string => text.trim().split("\n")[0] ?? "";
 export async function startClawauth(
   opts: { dir: string; upstream: string; key: string; main?: string },
 ): Promise<Target | Unavailable> {
-  const label = "`clawauth proxy`";
+  const label = opts.main ? `\`clawauth proxy\` (${opts.main})` : "`clawauth proxy`";
   const command = opts.main ? [...CLI_COMMAND.slice(0, -1), opts.main] : [...CLI_COMMAND];
   const stateDir = `${opts.dir}/state`;
   const env = { HOME: `${opts.dir}/home`, OPENCLAW_STATE_DIR: stateDir };
@@ -253,7 +239,7 @@ export async function startClawauth(
     `${stateDir}/clawauth.json`,
     JSON.stringify({ providers: { anthropic: { apiBaseUrl: opts.upstream } } }),
   );
-  const key = await output([...command, "proxy", "key"], env);
+  const key = await spawn([...command, "proxy", "key"], env, true);
   if (key.code !== 0 || !key.stdout.trim()) {
     return {
       key: "clawauth",
@@ -288,11 +274,15 @@ async function ccrInstall(): Promise<{ node: string; cli: string } | string> {
   const node = Deno.env.get("CLAWAUTH_CCR_NODE");
   const cli = Deno.env.get("CLAWAUTH_CCR_CLI");
   if (node && cli) return { node, cli };
-  const out = await output([
-    "bash",
-    "-c",
-    'eval "$(scripts/ccr_tools.sh .ci/.tools/ccr)" && printf "%s\\n" "$CLAWAUTH_CCR_NODE" "$CLAWAUTH_CCR_CLI"',
-  ], { HOME: Deno.env.get("HOME") ?? "/tmp" });
+  const out = await spawn(
+    [
+      "bash",
+      "-c",
+      'eval "$(scripts/ccr_tools.sh .ci/.tools/ccr)" && printf "%s\\n" "$CLAWAUTH_CCR_NODE" "$CLAWAUTH_CCR_CLI"',
+    ],
+    { HOME: Deno.env.get("HOME") ?? "/tmp" },
+    true,
+  );
   const [n, c] = out.stdout.trim().split("\n");
   if (out.code !== 0 || !n || !c) {
     return `could not be installed (scripts/ccr_tools.sh: ${

@@ -16,6 +16,8 @@
  * @module
  */
 
+import { serveOnLoopback } from "./bench_proxy_serve.ts";
+
 const [KEY, gapArg = "5"] = Deno.args;
 if (!KEY) throw new Error("usage: bench_proxy_upstream.ts KEY [GAP_MS]");
 const GAP_MS = Number(gapArg);
@@ -96,12 +98,7 @@ const control: Record<string, () => void> = {
   },
 };
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ port }) =>
-    console.log(JSON.stringify({ event: "listening", url: `http://127.0.0.1:${port}` })),
-}, async (request) => {
+serveOnLoopback(async (request) => {
   const path = new URL(request.url).pathname;
   const act = control[path];
   if (act) {
