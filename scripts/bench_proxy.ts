@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { LoadSpec, Phase, PhaseResult } from "./bench_proxy_load.ts";
+import { type LoadSpec, messagesBody, type Phase, type PhaseResult } from "./bench_proxy_load.ts";
 import {
   spawnTracked,
   startCcr,
@@ -162,13 +162,9 @@ async function openStreams(target: Target, upstream: string, n: number): Promise
   const control = (what: string) =>
     fetch(`${upstream}/_bench/${what}`, { method: "POST" }).then((r) => r.body?.cancel());
   const client = Deno.createHttpClient({});
-  const signal = AbortSignal.timeout(60_000);
-  const body = JSON.stringify({
-    model: "claude-bench",
-    max_tokens: 5,
-    messages: [{ role: "user", content: "ping" }],
-    stream: true,
-  });
+  // A proxy that buffers streams never shows their first event while the upstream holds them.
+  const signal = AbortSignal.timeout(20_000);
+  const body = messagesBody(true);
   await control("hold");
   const opened: ReadableStreamDefaultReader<Uint8Array>[] = [];
   try {

@@ -43,13 +43,19 @@ export interface PhaseResult {
   firstError?: string;
 }
 
-const PROMPT = { role: "user", content: "ping" };
-const body = (stream: boolean): string =>
-  JSON.stringify({ model: "claude-bench", max_tokens: 5, messages: [PROMPT], stream });
+/** The small Messages request every phase sends. */
+export function messagesBody(stream: boolean): string {
+  return JSON.stringify({
+    model: "claude-bench",
+    max_tokens: 5,
+    messages: [{ role: "user", content: "ping" }],
+    stream,
+  });
+}
 
 /** Runs one phase: `clients` loops until the deadline. */
 export async function runPhase(spec: LoadSpec, phase: Phase): Promise<PhaseResult> {
-  const payload = body(phase.stream);
+  const payload = messagesBody(phase.stream);
   const headers = { "content-type": "application/json", ...spec.headers };
   const start = performance.now();
   const measureFrom = start + phase.warmupMs;
