@@ -19,6 +19,14 @@
  * 5. Layouts users have (scripts/bench_layouts.ts): the OpenClaw SQLite store,
  *    a JSON5 `openclaw.json`, round robin among several profiles, 1,000
  *    profiles, a fleet store; and the refresh window only SIGKILL can hit.
+ * 6. Proxy (scripts/bench_proxy.ts): the latency, throughput and memory
+ *    `clawauth proxy` adds over a fake Anthropic upstream, against a bare
+ *    Deno pass-through and claude-code-router in the same run.
+ *    `deno task bench proxy` runs this section alone and replaces only its
+ *    entry in `bench/results.json`. BENCH_PROXY_ROUNDS (3), BENCH_PROXY_MS
+ *    (1000 per phase), BENCH_PROXY_WARMUP_MS (200), BENCH_PROXY_CLIENTS (64)
+ *    and BENCH_PROXY_STREAMS (256) size it; BENCH_CLAWAUTH_MAIN runs the
+ *    proxy from another checkout's main.ts.
  *
  * Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`. Exits 1 only when a correctness claim fails
@@ -34,6 +42,8 @@ import { layouts, refreshWindow } from "./bench_layouts.ts";
 import { contention } from "./bench_contention.ts";
 import { fleetContention } from "./bench_fleet.ts";
 import { scale } from "./bench_scale.ts";
+import { proxyBench, type ProxyBenchOptions } from "./bench_proxy.ts";
+import { killAll } from "./bench_proxy_targets.ts";
 import { providerOverride, type SandboxIdp, startSandboxIdp } from "./sandbox_idp.ts";
 import {
   envInt,
@@ -56,6 +66,15 @@ const WARMUP = envInt("BENCH_WARMUP", 2, 1);
 const MEM_RUNS = envInt("BENCH_MEM_RUNS", Math.min(RUNS, 10), 1);
 const CONTENTION_REPS = envInt("BENCH_CONTENTION_REPS", 3, 1);
 const REFRESH_WINDOW_RUNS = envInt("BENCH_REFRESH_WINDOW_RUNS", 20, 1);
+const PROXY: Omit<ProxyBenchOptions, "root"> = {
+  rounds: envInt("BENCH_PROXY_ROUNDS", 3, 1),
+  phaseMs: envInt("BENCH_PROXY_MS", 1000, 10),
+  warmupMs: envInt("BENCH_PROXY_WARMUP_MS", 200, 0),
+  clients: envInt("BENCH_PROXY_CLIENTS", 64, 1),
+  streams: envInt("BENCH_PROXY_STREAMS", 256, 1),
+  clawauthMain: Deno.env.get("BENCH_CLAWAUTH_MAIN") || undefined,
+};
+const RESULTS_PATH = `${ROOT}/bench/results.json`;
 const TARGET_RATIO = 1.3;
 const GNU_TIME = "/usr/bin/time";
 const DENO = Deno.execPath();
@@ -363,7 +382,54 @@ function removeQuietly(path: string): void {
   }
 }
 
+interface Machine {
+  os: string;
+  arch: string;
+  cores: number;
+  deno: string;
+  v8: string;
+  loadAvg: number[];
+}
+
+function machineInfo(): Machine {
+  return {
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    cores: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    loadAvg: Deno.loadavg().map((x) => round(x)),
+  };
+}
+
+/** `deno task bench proxy`: the proxy section alone; the other entries of results.json stay. */
+async function proxyOnly(root: string): Promise<number> {
+  const proxy = await proxyBench({ root, ...PROXY });
+  let results: Json = {};
+  try {
+    results = readJson(RESULTS_PATH);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  results.proxy = { ...proxy.json, machine: machineInfo() };
+  await Deno.mkdir(`${ROOT}/bench`, { recursive: true });
+  await Deno.writeTextFile(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(proxy.table);
+  log("wrote the proxy entry of bench/results.json");
+  if (!proxy.ok) log("FAIL: requests through the upstream, the pass-through or clawauth failed");
+  return proxy.ok ? 0 : 1;
+}
+
+const SECTIONS: Record<string, (root: string) => Promise<number>> = { proxy: proxyOnly };
+
 async function main(): Promise<number> {
+  const [only, ...extra] = Deno.args;
+  if (extra.length || (only !== undefined && !SECTIONS[only])) {
+    log(
+      `usage: deno task bench [${Object.keys(SECTIONS).join("|")}]  (no argument: every section)`,
+    );
+    return 64;
+  }
   const began = performance.now();
   const date = new Date();
   const root = await Deno.makeTempDir({ prefix: "clawauth-bench-" });
@@ -373,6 +439,7 @@ async function main(): Promise<number> {
     removeQuietly(root);
   };
   const onSignal = (): void => {
+    killAll();
     cleanUp();
     Deno.exit(130);
   };
@@ -380,6 +447,7 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGTERM", onSignal);
   let idp: SandboxIdp | undefined;
   try {
+    if (only) return await SECTIONS[only](root);
     log("starting the sandbox IdP on 127.0.0.1 and logging in");
     idp = await startSandboxIdp();
     const setup = await setUp(root, idp);
@@ -396,15 +464,9 @@ async function main(): Promise<number> {
       repetitions: CONTENTION_REPS,
     }, idp);
     const fleet = await fleetContention(root, idp, CONTENTION_REPS);
+    const proxy = await proxyBench({ root, ...PROXY });
 
-    const machine = {
-      os: Deno.build.os,
-      arch: Deno.build.arch,
-      cores: navigator.hardwareConcurrency,
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      loadAvg: Deno.loadavg().map((x) => round(x)),
-    };
+    const machine = machineInfo();
     const durationSec = round((performance.now() - began) / 1000, 1);
     const results = {
       date: date.toISOString(),
@@ -423,10 +485,11 @@ async function main(): Promise<number> {
       fleetContention: fleet.json,
       scale: sc.json,
       memory: mem.json,
+      proxy: proxy.json,
       durationSec,
     };
     await Deno.mkdir(`${ROOT}/bench`, { recursive: true });
-    await Deno.writeTextFile(`${ROOT}/bench/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+    await Deno.writeTextFile(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
 
     const header =
       `**clawauth bench** — ${machine.os}/${machine.arch}, ${machine.cores} cores, Deno ${machine.deno}, ${
@@ -436,8 +499,17 @@ async function main(): Promise<number> {
       }). Wall-clock per process; ${RUNS} runs per command after ${WARMUP} warm-up round(s), ` +
       `interleaved round-robin; every ratio is against a baseline measured in the same run.`;
     console.log(
-      [header, hot.table, lay.table, window.table, con.table, fleet.table, sc.table, mem.table]
-        .join("\n\n"),
+      [
+        header,
+        hot.table,
+        lay.table,
+        window.table,
+        con.table,
+        fleet.table,
+        sc.table,
+        mem.table,
+        proxy.table,
+      ].join("\n\n"),
     );
     log(
       `token target ≤ ${TARGET_RATIO}× the Deno floor: ${
@@ -448,6 +520,10 @@ async function main(): Promise<number> {
     );
     if (!con.ok || !fleet.ok) {
       log("FAIL: concurrent token calls did not make exactly one refresh with one token");
+      return 1;
+    }
+    if (!proxy.ok) {
+      log("FAIL: requests through the upstream, the pass-through or clawauth failed");
       return 1;
     }
     return 0;
