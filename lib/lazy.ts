@@ -27,6 +27,7 @@ export interface LazyModules {
   "commands/openclaw_secret.ts": typeof import("./commands/openclaw_secret.ts");
   "commands/order.ts": typeof import("./commands/order.ts");
   "commands/paste_token.ts": typeof import("./commands/paste_token.ts");
+  "commands/proxy.ts": typeof import("./commands/proxy.ts");
   "commands/remove.ts": typeof import("./commands/remove.ts");
   "commands/report.ts": typeof import("./commands/report.ts");
   "commands/resolve.ts": typeof import("./commands/resolve.ts");

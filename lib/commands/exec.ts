@@ -20,7 +20,7 @@ import { type Profile, splitProfileId } from "../profiles.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
-import { recordOutcome } from "./report.ts";
+import { recordOutcome } from "../routing/outcome.ts";
 
 const SIGNALS: Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT", "SIGBREAK"]
