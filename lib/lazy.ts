@@ -38,6 +38,7 @@ export interface LazyModules {
   "json/json5.ts": typeof import("./json/json5.ts");
   "store/lock.ts": typeof import("./store/lock.ts");
   "oauth/oauth.ts": typeof import("./oauth/oauth.ts");
+  "proxy/quota.ts": typeof import("./proxy/quota.ts");
   "routing/lineage.ts": typeof import("./routing/lineage.ts");
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json/store.ts": typeof import("./store/json/store.ts");
