@@ -158,17 +158,18 @@ async function runClient(
 
 /**
  * `claude -p PROMPT` with `CLAUDE_CONFIG_DIR` and `ANTHROPIC_BASE_URL`
- * (`opts.baseUrl`), updates and non-essential traffic off.
+ * (`opts.baseUrl`; without it, what settings.json says), updates and
+ * non-essential traffic off.
  */
 export function runClaude(
   configDir: string,
-  opts: ClientRunOptions & { baseUrl: string; prompt?: string },
+  opts: ClientRunOptions & { baseUrl?: string; prompt?: string },
 ): Promise<ClientResult> {
   return runClient({ program: requireClients().claude, args: ["-p", opts.prompt ?? "hi"] }, {
     ...opts,
     env: {
       CLAUDE_CONFIG_DIR: configDir,
-      ANTHROPIC_BASE_URL: opts.baseUrl,
+      ...(opts.baseUrl === undefined ? {} : { ANTHROPIC_BASE_URL: opts.baseUrl }),
       DISABLE_AUTOUPDATER: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       ...opts.env,

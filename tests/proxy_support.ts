@@ -24,7 +24,7 @@ export interface RunningProxy extends AsyncDisposable {
 /** Points the built-in providers' APIs (or those named) at `upstream` in clawauth.json, keeping other settings. */
 export function routeTo(
   state: TempState,
-  upstream: FakeUpstream,
+  upstream: Pick<FakeUpstream, "url">,
   providers: readonly string[] = ["anthropic", "openai", "openai-codex"],
 ): void {
   const path = `${state.dir}/clawauth.json`;
