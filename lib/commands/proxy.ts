@@ -15,6 +15,7 @@ import { safeText } from "../output/output.ts";
 import { ensureLocalKey, rotateLocalKey } from "../proxy/local_key.ts";
 import { STRATEGIES } from "../proxy/pick.ts";
 import { LOOPBACK_NAMES, serveProxy } from "../proxy/server.ts";
+import { proxyFlagWords, proxyUnit } from "../proxy/systemd_unit.ts";
 
 /** How long the proxy waits for an upstream's response headers by default. */
 const HEADER_TIMEOUT_MS = 300_000;
@@ -29,6 +30,7 @@ export const command = defineCommand({
     "header-timeout": flag.timeout(),
     rotate: flag.boolean(),
     json: flag.boolean(),
+    "print-unit": flag.boolean(),
   },
   help:
     `Usage: clawauth proxy [--port 8787] [--host 127.0.0.1] [--strategy first|least-used] [--json]
@@ -54,10 +56,14 @@ Flags:
   --header-timeout SPAN fail over when no response headers came within it (default 5m)
   --json                first line {"event":"listening","url":…}, then one line per request
   --rotate              (key) replace the local key; a running proxy takes it within 1 s
+  --print-unit          print a systemd user unit that runs the proxy with these
+                        flags; save it as ~/.config/systemd/user/clawauth-proxy.service,
+                        then: systemctl --user enable --now clawauth-proxy
 ${GLOBAL_HELP}
 
 Examples:
   clawauth proxy --port 0 --json
+  clawauth proxy --print-unit > ~/.config/systemd/user/clawauth-proxy.service
   ANTHROPIC_BASE_URL=http://127.0.0.1:8787/anthropic ANTHROPIC_API_KEY="$(clawauth proxy key)" claude`,
   async run(ctx, args) {
     const [action] = args.positionals;
@@ -78,6 +84,14 @@ Examples:
         }.`,
         "proxy",
       );
+    }
+    if (args["print-unit"]) {
+      const flags = proxyFlagWords({
+        ...args,
+        headerTimeoutMs: args["header-timeout"],
+      });
+      ctx.out(proxyUnit(ctx, { paths, storeFlag: args.store, flags }));
+      return 0;
     }
     return await serveProxy(ctx, {
       paths,
