@@ -18,9 +18,10 @@ import { fakeSecret, type TempState, tempState } from "../helpers.ts";
 import { type FakeModelApi, startFakeModelApi } from "../fake_model_api.ts";
 import { routeTo, type RunningProxy, startProxy } from "../proxy_support.ts";
 import {
+  clawauth,
   clientsSkipReason,
   clientVersions,
-  CODEX_OFFLINE_TOML,
+  codexHome,
   runClaude,
   runCodex,
   runPi,
@@ -50,13 +51,6 @@ async function proxied(profiles: Record<string, Record<string, unknown>>) {
     await dispose();
     throw error;
   }
-}
-
-/** Runs `clawauth ARGS…` with the tool's config env and asserts success. */
-async function clawauth(state: TempState, args: string[], env: Record<string, string>) {
-  const result = await state.run(args, { env: { HOME: state.home, ...env } });
-  assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
-  return result;
 }
 
 /** Every file under `dir` whose bytes contain `text`. */
@@ -134,15 +128,6 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(`${configDir}/settings.json`), settings);
   },
 });
-
-/** A Codex home whose config keeps Codex offline and names a model; returns it and its text. */
-function codexHome(state: TempState): { dir: string; text: string } {
-  const dir = `${state.home}/.codex`;
-  Deno.mkdirSync(dir);
-  const text = `# my Codex settings\nmodel = "fake-model"\n\n${CODEX_OFFLINE_TOML}`;
-  Deno.writeTextFileSync(`${dir}/config.toml`, text);
-  return { dir, text };
-}
 
 /** Connects Codex with --proxy, runs one prompt, and returns the config.toml connect wrote. */
 async function codexThroughProxy(run: { state: TempState; port: string }): Promise<string> {
