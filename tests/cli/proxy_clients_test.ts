@@ -53,6 +53,11 @@ async function proxied(profiles: Record<string, Record<string, unknown>>) {
   }
 }
 
+/** A store's profiles: one Anthropic API key, `anthropic:work`. */
+function anthropicKey(key: string): Record<string, Record<string, unknown>> {
+  return { "anthropic:work": { type: "api_key", provider: "anthropic", key } };
+}
+
 /** Every file under `dir` whose bytes contain `text`. */
 function filesHolding(dir: string, text: string): string[] {
   const found: string[] = [];
@@ -96,9 +101,7 @@ Deno.test({
   ignore,
   async fn() {
     const secret = fakeSecret("sk-ant-api03-");
-    await using run = await proxied({
-      "anthropic:work": { type: "api_key", provider: "anthropic", key: secret },
-    });
+    await using run = await proxied(anthropicKey(secret));
     const { state, proxy, port } = run;
     const configDir = `${state.home}/.claude`;
     Deno.mkdirSync(configDir);
@@ -204,9 +207,7 @@ Deno.test({
   ignore,
   async fn() {
     const secret = fakeSecret("sk-ant-api03-");
-    await using run = await proxied({
-      "anthropic:work": { type: "api_key", provider: "anthropic", key: secret },
-    });
+    await using run = await proxied(anthropicKey(secret));
     const { state, proxy, port } = run;
     const agentDir = `${state.home}/.pi/agent`;
     Deno.mkdirSync(agentDir, { recursive: true });

@@ -17,32 +17,13 @@ function setting(unit: string, key: string): string | undefined {
 
 Deno.test("proxy --print-unit: ExecStart runs this clawauth's proxy with the state dir, agent and flags given; Restart=on-failure; installed for the user's default target", async () => {
   await using state = await inProcessState();
-  const result = await state.run([
-    "proxy",
-    "--print-unit",
-    "--agent",
-    "work",
-    "--port",
-    "8788",
-    "--strategy",
-    "least-used",
-  ]);
+  const flags = ["--agent", "work", "--port", "8788", "--strategy", "least-used"];
+  const result = await state.run(["proxy", "--print-unit", ...flags]);
   assert.equal(result.code, 0, result.stderr);
   const unit = result.stdout;
   assert.equal(
     setting(unit, "ExecStart"),
-    [
-      ...selfCommand(),
-      "proxy",
-      "--state-dir",
-      state.dir,
-      "--agent",
-      "work",
-      "--port",
-      "8788",
-      "--strategy",
-      "least-used",
-    ].join(" "),
+    [...selfCommand(), "proxy", "--state-dir", state.dir, ...flags].join(" "),
   );
   assert.ok(selfCommand()[0].startsWith("/"), "an absolute program");
   assert.match(setting(unit, "ExecStart")!, /\/main\.ts proxy /, "a run from source names main.ts");
