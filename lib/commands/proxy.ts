@@ -35,6 +35,7 @@ export const command = defineCommand({
   help:
     `Usage: clawauth proxy [--port 8787] [--host 127.0.0.1] [--strategy first|least-used] [--json]
        clawauth proxy key [--rotate]
+       clawauth proxy --print-unit [--port N] [--strategy S] (a systemd user unit)
 
 Runs a local reverse proxy in the foreground. Tools send their API calls to
 it with the local key; it picks a profile per request (order, cooldowns,
