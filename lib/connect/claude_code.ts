@@ -8,10 +8,11 @@
  * With `--proxy`, settings.json's `env` gets `ANTHROPIC_BASE_URL` (the
  * proxy's route) and `ANTHROPIC_AUTH_TOKEN` (the local key), and an
  * `apiKeyHelper` is taken out while connected. `ANTHROPIC_AUTH_TOKEN`, not
- * `ANTHROPIC_API_KEY`: Claude Code sends it as `Authorization: Bearer` and it
- * outranks the helper and a claude.ai login, while an `ANTHROPIC_API_KEY`
- * is used by an interactive session only after the user approves it at a
- * prompt (`customApiKeyResponses`); `claude -p` would take either.
+ * `ANTHROPIC_API_KEY`: Claude Code sends it as `Authorization: Bearer` and,
+ * with it set, leaves its own claude.ai login unused, while an
+ * `ANTHROPIC_API_KEY` is used by an interactive session only after the user
+ * approves it at a prompt (`customApiKeyResponses`); `claude -p` would take
+ * either. A helper would send its token beside the local key, hence it goes.
  *
  * @module
  */
