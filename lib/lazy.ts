@@ -27,6 +27,7 @@ export interface LazyModules {
   "commands/openclaw_secret.ts": typeof import("./commands/openclaw_secret.ts");
   "commands/order.ts": typeof import("./commands/order.ts");
   "commands/paste_token.ts": typeof import("./commands/paste_token.ts");
+  "commands/proxy.ts": typeof import("./commands/proxy.ts");
   "commands/remove.ts": typeof import("./commands/remove.ts");
   "commands/report.ts": typeof import("./commands/report.ts");
   "commands/resolve.ts": typeof import("./commands/resolve.ts");
@@ -37,6 +38,7 @@ export interface LazyModules {
   "json/json5.ts": typeof import("./json/json5.ts");
   "store/lock.ts": typeof import("./store/lock.ts");
   "oauth/oauth.ts": typeof import("./oauth/oauth.ts");
+  "proxy/quota.ts": typeof import("./proxy/quota.ts");
   "routing/lineage.ts": typeof import("./routing/lineage.ts");
   "routing/refresh.ts": typeof import("./routing/refresh.ts");
   "store/json/store.ts": typeof import("./store/json/store.ts");

@@ -31,4 +31,15 @@ export const anthropic: ProviderDefinition = {
     tokenEncoding: "json",
     exchangeSendsState: true,
   },
+  api: {
+    route: "anthropic",
+    baseUrl: "https://api.anthropic.com",
+    errors: "anthropic",
+    auth: {
+      api_key: { scheme: "x-api-key" },
+      // Subscription tokens need Anthropic's OAuth beta flag beside the client's own flags.
+      token: { scheme: "bearer", appendHeaders: { "anthropic-beta": "oauth-2025-04-20" } },
+      oauth: { scheme: "bearer", appendHeaders: { "anthropic-beta": "oauth-2025-04-20" } },
+    },
+  },
 };

@@ -14,4 +14,11 @@ export const openai: ProviderDefinition = {
   env: { api_key: "OPENAI_API_KEY" },
   prefixes: { api_key: ["sk-"] },
   pasteTypes: ["api_key"],
+  // API keys only: a ChatGPT login is never sent as an API key.
+  api: {
+    route: "openai",
+    baseUrl: "https://api.openai.com",
+    errors: "openai",
+    auth: { api_key: { scheme: "bearer" } },
+  },
 };

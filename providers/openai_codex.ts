@@ -34,4 +34,11 @@ export const openaiCodex: ProviderDefinition = {
     },
     accountIdClaim: ["https://api.openai.com/auth", "chatgpt_account_id"],
   },
+  // The ChatGPT Codex backend, called as Codex CLI calls it with a ChatGPT login.
+  api: {
+    route: "codex",
+    baseUrl: "https://chatgpt.com/backend-api/codex",
+    errors: "openai",
+    auth: { oauth: { scheme: "bearer", profileHeaders: { "chatgpt-account-id": "accountId" } } },
+  },
 };

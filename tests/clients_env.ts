@@ -16,7 +16,8 @@
  */
 
 import { DENO_DIR, ROOT } from "../scripts/cli_runner.ts";
-import { isFile } from "./helpers.ts";
+import assert from "node:assert/strict";
+import { isFile, type RunResult, type TempState } from "./helpers.ts";
 
 /** The installed clients. */
 interface Clients {
@@ -158,17 +159,18 @@ async function runClient(
 
 /**
  * `claude -p PROMPT` with `CLAUDE_CONFIG_DIR` and `ANTHROPIC_BASE_URL`
- * (`opts.baseUrl`), updates and non-essential traffic off.
+ * (`opts.baseUrl`; without it, what settings.json says), updates and
+ * non-essential traffic off.
  */
 export function runClaude(
   configDir: string,
-  opts: ClientRunOptions & { baseUrl: string; prompt?: string },
+  opts: ClientRunOptions & { baseUrl?: string; prompt?: string },
 ): Promise<ClientResult> {
   return runClient({ program: requireClients().claude, args: ["-p", opts.prompt ?? "hi"] }, {
     ...opts,
     env: {
       CLAUDE_CONFIG_DIR: configDir,
-      ANTHROPIC_BASE_URL: opts.baseUrl,
+      ...(opts.baseUrl === undefined ? {} : { ANTHROPIC_BASE_URL: opts.baseUrl }),
       DISABLE_AUTOUPDATER: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       ...opts.env,
@@ -210,4 +212,24 @@ export function runPi(
     ...opts,
     env: { PI_CODING_AGENT_DIR: agentDir, PI_OFFLINE: "1", ...opts.env },
   });
+}
+
+/** Runs `clawauth ARGS…` (connect, disconnect) with the tool's config env over the state's HOME, and asserts success. */
+export async function clawauth(
+  state: TempState,
+  args: string[],
+  env: Record<string, string>,
+): Promise<RunResult> {
+  const result = await state.run(args, { env: { HOME: state.home, ...env } });
+  assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+  return result;
+}
+
+/** A Codex home (`~/.codex`) whose config keeps Codex offline and names a model; returns it and its text. */
+export function codexHome(state: TempState): { dir: string; text: string } {
+  const dir = `${state.home}/.codex`;
+  Deno.mkdirSync(dir);
+  const text = `# my Codex settings\nmodel = "fake-model"\n\n${CODEX_OFFLINE_TOML}`;
+  Deno.writeTextFileSync(`${dir}/config.toml`, text);
+  return { dir, text };
 }

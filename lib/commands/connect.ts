@@ -19,6 +19,7 @@ import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { selfCommand, stateWords, storeLeftOut } from "../connect/self_command.ts";
 import type { ToolAdapter, ToolRun } from "../connect/tool.ts";
 import { findTool, TOOLS } from "../connect/tools.ts";
+import { DEFAULT_PROXY_PORT, proxyTarget } from "../connect/proxy_target.ts";
 
 /** The one positional: a tool's name, each taking nothing after it. */
 const TOOL: Choice = {
@@ -32,6 +33,8 @@ const CONNECT_FLAGS = {
   "dry-run": flag.boolean(),
   host: flag.string(),
   "base-url": flag.string(),
+  proxy: flag.boolean(),
+  port: flag.integer(1, 65535),
 };
 
 /** What `connect` and `disconnect` both read from their parsed command lines. */
@@ -41,15 +44,20 @@ interface ToolArgs extends StateFlags {
   readonly host?: string;
   readonly "base-url"?: string;
   readonly "dry-run": boolean;
+  readonly proxy?: boolean;
+  readonly port?: number;
 }
 
 /** The adapter the positional names, refusing a flag that belongs to another tool. */
 function toolOf(args: ToolArgs, verb: string): ToolAdapter {
   const tool = findTool(args.action)!;
-  for (const name of ["host", "base-url"] as const) {
-    if (args[name] !== undefined && !tool.flags.includes(name)) {
+  for (const name of ["host", "base-url", "proxy", "port"] as const) {
+    if (args[name] !== undefined && args[name] !== false && !tool.flags.includes(name)) {
       throw usageError(`--${name} does not apply to ${tool.name}.`, verb);
     }
+  }
+  if (args.port !== undefined && !args.proxy) {
+    throw usageError("--port goes with --proxy: the port clawauth proxy listens on.", verb);
   }
   return tool;
 }
@@ -74,6 +82,14 @@ function toolRun(ctx: Context, args: ToolArgs, request: ToolRun["request"]): Too
     dryRun: args["dry-run"],
     self: selfCommand(),
     state: stateWords(ctx, args.store, paths),
+    ...(args.proxy
+      ? {
+        proxy: proxyTarget(paths.stateDir, {
+          port: args.port ?? DEFAULT_PROXY_PORT,
+          dryRun: args["dry-run"],
+        }),
+      }
+      : {}),
   };
 }
 
@@ -98,6 +114,7 @@ export const command = defineCommand({
   flags: CONNECT_FLAGS,
   positionals: TOOL,
   help: `Usage: clawauth connect TOOL [--provider ID | --profile ID] [--dry-run]
+                        [--proxy [--port 8787]] (claude-code, codex, pi)
                         [--host HOST] (git) [--base-url URL] (codex)
 
 Writes clawauth into TOOL's own credential hook, so TOOL holds no refresh
@@ -108,6 +125,13 @@ and the profile or provider: it works from any directory and environment.
 Every other setting in the file is kept; the write is atomic and the
 previous file stays beside it as <file>.clawauth-backup. Running it twice
 changes nothing; "clawauth disconnect TOOL" removes exactly what it added.
+
+With --proxy, TOOL is given the URL of "clawauth proxy" on 127.0.0.1 and the
+proxy's local key instead: it then holds no provider secret, and the proxy
+picks the profile and fails over per request. Claude Code: ANTHROPIC_BASE_URL
+and ANTHROPIC_AUTH_TOKEN in settings.json's "env"; Codex: a provider whose
+base_url is the proxy and whose [auth] command is "clawauth proxy key"; pi:
+baseUrl and apiKey of the provider in models.json (not openai-codex).
 
 Tools:
 ${TOOLS_HELP()}
@@ -122,11 +146,16 @@ Flags:
   --base-url URL  codex: the API's base URL, https (plain http only to
                   127.0.0.1, localhost or [::1]; default: OpenAI's API for
                   openai, https://chatgpt.com/backend-api/codex for openai-codex)
+  --proxy         go through clawauth proxy (routes: /anthropic, /openai/v1,
+                  /codex; --profile pins it: /anthropic:work); codex picks
+                  /openai/v1 for an API key, else /codex for a ChatGPT login
+  --port N        the port clawauth proxy listens on (default 8787)
 ${GLOBAL_HELP}
 
 Examples:
   clawauth connect claude-code --profile anthropic:work
   clawauth connect codex --provider openai-codex
+  clawauth connect claude-code --proxy
   clawauth connect pi --provider openai
   clawauth connect git --host github.com --provider github-copilot
   clawauth connect openclaw --dry-run`,

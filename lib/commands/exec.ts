@@ -21,7 +21,7 @@ import { type Profile, splitProfileId } from "../profiles.ts";
 import type { RouteRequest } from "../routing/routing.ts";
 import { requestOf, SELECT_FLAGS } from "../routing/select.ts";
 import { openStore } from "../store.ts";
-import { recordOutcome } from "./report.ts";
+import { recordOutcome } from "../routing/outcome.ts";
 
 /**
  * clawauth's own secrets, which no child has any business with: the fleet

@@ -72,6 +72,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
         .disconnectCommand,
     }),
   },
+  proxy: lazy(
+    "commands/proxy.ts",
+    "local proxy: per-request routing, failover and fresh tokens; tools hold a local key",
+  ),
   "git-credential": lazy(
     "commands/git_credential.ts",
     "git credential helper: get|store|erase (key=value on stdin)",

@@ -6,52 +6,12 @@
 
 import { storedProfileId } from "../provider/names.ts";
 import { defineCommand, GLOBAL_HELP } from "../command.ts";
-import type { Context } from "../context.ts";
-import { ClawauthError, Exit, usageError } from "../errors.ts";
+import { usageError } from "../errors.ts";
 import { flag } from "../flags.ts";
-import {
-  FAILURE_REASONS,
-  type FailureReason,
-  recordFailure,
-  recordSuccess,
-} from "../routing/failover.ts";
-import { child, numberAt } from "../json/json.ts";
-import { printJson, safeText } from "../output/output.ts";
-import { type AgentPaths, resolvePaths } from "../paths.ts";
-import { splitProfileId } from "../profiles.ts";
-import { updateStore } from "../store.ts";
-
-/** Records `outcome` (a failure reason, or `ok`) for profile `id` under the lock. */
-export function recordOutcome(
-  ctx: Context,
-  paths: AgentPaths,
-  id: string,
-  outcome: FailureReason | "ok",
-): Promise<{ cooldownUntil?: number; disabledUntil?: number; errorCount?: number }> {
-  return updateStore(ctx, paths, (store) => {
-    if (!Object.hasOwn(store.profiles, id)) {
-      throw new ClawauthError(
-        `No profile ${safeText(id)} in agent ${paths.agent}.`,
-        Exit.failure,
-        "See: clawauth list",
-      );
-    }
-    const entry = child(child(store, "usageStats"), id);
-    const now = ctx.now();
-    if (outcome === "ok") {
-      recordSuccess(entry, now);
-      const provider = splitProfileId(id)?.provider;
-      if (provider) child(store, "lastGood")[provider] = id;
-    } else {
-      recordFailure(entry, outcome, now);
-    }
-    return {
-      cooldownUntil: numberAt(entry, "cooldownUntil"),
-      disabledUntil: numberAt(entry, "disabledUntil"),
-      errorCount: numberAt(entry, "errorCount"),
-    };
-  });
-}
+import { FAILURE_REASONS, type FailureReason } from "../routing/failover.ts";
+import { recordOutcome } from "../routing/outcome.ts";
+import { printJson } from "../output/output.ts";
+import { resolvePaths } from "../paths.ts";
 
 /** The `report` command. */
 export const command = defineCommand({

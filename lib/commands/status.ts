@@ -31,6 +31,8 @@ import {
   whenText,
 } from "../output/views.ts";
 import type { Context } from "../context.ts";
+import { isObject, type JsonObject, own } from "../json/json.ts";
+import type { StoreData } from "../store.ts";
 
 const FAILING: ReadonlySet<ProfileState> = new Set([
   "expired",
@@ -102,6 +104,62 @@ async function refreshAll(ctx: Context, paths: Paths, minValidMs: number, provid
   }
 }
 
+/** A profile's quota as `status` shows it: a line for the table, an object for `--json`. */
+interface QuotaView {
+  text: string;
+  json: JsonObject;
+}
+
+/**
+ * The quota `clawauth proxy` recorded per profile (read from the providers'
+ * rate-limit headers). lib/proxy/quota.ts is loaded only when some profile
+ * has one, so a store without any costs `status` nothing more.
+ */
+async function quotaViews(
+  store: StoreData,
+  rows: ProfileRow[],
+  now: number,
+): Promise<Map<string, QuotaView>> {
+  const usage = isObject(store.usageStats) ? store.usageStats : undefined;
+  const recorded = rows.flatMap((row) => {
+    const entry = own(usage, row.profile.id);
+    return isObject(entry) && isObject(own(entry, "quota"))
+      ? [[row.profile.id, entry] as const]
+      : [];
+  });
+  const views = new Map<string, QuotaView>();
+  if (recorded.length === 0) return views;
+  const { readQuota, quotaText } = await load("proxy/quota.ts");
+  for (const [id, entry] of recorded) {
+    const quota = readQuota(entry);
+    const windows = Object.entries(quota);
+    if (windows.length === 0) continue;
+    const seenAt = Math.max(...windows.map(([, w]) => w.seenAt));
+    views.set(id, {
+      text: `${quotaText(quota, now)} · seen ${formatSpan(now - seenAt)} ago`,
+      json: Object.fromEntries(windows.map(([name, w]) => [name, {
+        utilization: w.utilization,
+        ...(w.resetsAt === undefined ? {} : { resetsAt: w.resetsAt, resetsInMs: w.resetsAt - now }),
+        seenAt: w.seenAt,
+      }])),
+    });
+  }
+  return views;
+}
+
+/** The table with each profile's quota on a line of its own under the profile's row. */
+function withQuotaLines(text: string, rows: ProfileRow[], views: Map<string, QuotaView>): string {
+  if (views.size === 0) return text;
+  const [header, ...lines] = text.trimEnd().split("\n");
+  return [
+    header,
+    ...lines.flatMap((line, i) => {
+      const view = views.get(rows[i].profile.id);
+      return view ? [line, `  quota ${view.text}`] : [line];
+    }),
+  ].join("\n") + "\n";
+}
+
 /** The `status` command. */
 export const command = defineCommand({
   flags: {
@@ -115,13 +173,17 @@ export const command = defineCommand({
 
 Shows every profile of the agent with its state: ok, expiring (within 24 h,
 cannot be refreshed), expired, needs_login, cooldown, disabled or invalid.
+Under a profile that "clawauth proxy" has served: its subscription quota as
+the provider last reported it, e.g. "5h: 62% (resets in 1h 10m), 7d: 18%".
 Never prints a secret.
 
 Flags:
   --provider ID   only this provider's profiles
   --check         exit 1 if a profile is expired, needs_login or invalid (or
                   --provider has none), 2 if one is expiring, else 0
-  --json          print {"agent","stateDir","profiles":[…],"order":{…}}
+  --json          print {"agent","stateDir","profiles":[…],"order":{…}}; a
+                  profile the proxy has seen has "quota": {"5h": {utilization
+                  (0-1), resetsAt, resetsInMs, seenAt}, "7d": …}
   --refresh       first refresh every OAuth login that expires within
                   --min-valid (default 5m), as token would; failures are
                   warnings and show in the states
@@ -148,15 +210,20 @@ Examples:
     const lineages = rows.some((row) => row.profile.type === "oauth")
       ? await collectCopies(ctx, paths, false)
       : new Map<string, (StoreCopy | LinkCopy)[]>();
+    const quotas = await quotaViews(store, rows, now);
     if (args.json) {
       printJson(ctx, {
         agent: paths.agent,
         stateDir: paths.stateDir,
         store: { backend: paths.backend, location: await storeLocation(ctx, paths) },
-        profiles: await Promise.all(rows.map(async (row) => ({
-          ...profileJson(row, now),
-          ...await lineageView(row, lineages),
-        }))),
+        profiles: await Promise.all(rows.map(async (row) => {
+          const quota = quotas.get(row.profile.id)?.json;
+          return {
+            ...profileJson(row, now),
+            ...await lineageView(row, lineages),
+            ...(quota ? { quota } : {}),
+          };
+        })),
         order,
       });
     } else if (rows.length === 0) {
@@ -169,15 +236,19 @@ Examples:
       ctx.out(
         `Agent ${paths.agent} · ${paths.backend} store: ${await storeLocation(ctx, paths)}\n\n`,
       );
-      ctx.out(table(
-        ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
-        rows.map((row) => [
-          safeText(row.profile.id, 60),
-          row.profile.type ?? "?",
-          stateText(ctx, row),
-          expiresText(ctx, row),
-          safeText(row.profile.invalid ?? accountText(row.profile), 60),
-        ]),
+      ctx.out(withQuotaLines(
+        table(
+          ["PROFILE", "TYPE", "STATE", "EXPIRES", "ACCOUNT"],
+          rows.map((row) => [
+            safeText(row.profile.id, 60),
+            row.profile.type ?? "?",
+            stateText(ctx, row),
+            expiresText(ctx, row),
+            safeText(row.profile.invalid ?? accountText(row.profile), 60),
+          ]),
+        ),
+        rows,
+        quotas,
       ));
       const shared = rows.flatMap((row) => {
         const key = lineageKey(row.profile);

@@ -16,6 +16,13 @@
  *   profile could belong to another workspace. What it cannot do is Codex's
  *   ChatGPT-only extras (workspace discovery, usage limits, plugins).
  *
+ * With `--proxy`, the provider's `base_url` is the proxy's route
+ * (`/openai/v1` for an API key, `/codex` for a ChatGPT login, which the
+ * proxy sends with each profile's own `chatgpt-account-id`) and the `[auth]`
+ * command is `clawauth proxy key`, which prints the local key: `env_key`
+ * would need the key exported in the user's shell, and `auth` cannot be
+ * combined with it.
+ *
  * @module
  */
 
@@ -30,7 +37,8 @@ import { readConfigFile } from "./config_file.ts";
 import { undoConnection, writeConnection } from "./connection.ts";
 import { reportConnected, reportDisconnected } from "./report.ts";
 import { selectionWords } from "./self_command.ts";
-import { warnIfUnservable } from "./servable.ts";
+import { canServe, warnIfUnservable } from "./servable.ts";
+import { proxyBaseUrl, proxyCaching, type ProxyTarget } from "./proxy_target.ts";
 import {
   blockText,
   hasBlock,
@@ -78,8 +86,40 @@ async function chatgptProfile(run: ToolRun): Promise<{ id: string; accountId?: s
   return { id: chosen.profile.id, ...(accountId ? { accountId } : {}) };
 }
 
+/** What clawauth writes into config.toml and how the report words it. */
+interface ProviderPlan {
+  provider: string;
+  tables: TomlTable;
+  caching: string;
+}
+
+/** Codex's provider table: `base_url`, the Responses API, extra headers, the `[auth]` command. */
+function providerTable(
+  run: ToolRun,
+  entry: { provider: string; baseUrl: string; headers?: Record<string, string>; args: string[] },
+): TomlTable {
+  const [command, ...fixed] = run.self;
+  const { headers = {} } = entry;
+  return {
+    model_providers: {
+      [CODEX_PROVIDER_ID]: {
+        name: `clawauth${run.proxy ? " proxy" : ""} (${entry.provider})`,
+        base_url: entry.baseUrl,
+        wire_api: "responses",
+        ...(Object.keys(headers).length > 0 ? { http_headers: headers } : {}),
+        auth: {
+          command,
+          args: [...fixed, ...entry.args],
+          timeout_ms: COMMAND_TIMEOUT_MS,
+          refresh_interval_ms: REFRESH_INTERVAL_MS,
+        },
+      },
+    },
+  };
+}
+
 /** The tables clawauth writes for the chosen provider. */
-async function providerTables(run: ToolRun): Promise<{ tables: TomlTable; provider: string }> {
+async function helperPlan(run: ToolRun): Promise<ProviderPlan> {
   const provider = run.request.provider ?? "openai";
   const baseUrl = run.baseUrl ?? BASE_URLS[provider];
   if (baseUrl === undefined) {
@@ -95,32 +135,42 @@ async function providerTables(run: ToolRun): Promise<{ tables: TomlTable; provid
     selection = ["--profile", chosen.id];
     if (chosen.accountId) headers["chatgpt-account-id"] = chosen.accountId;
   }
-  const [command, ...fixed] = run.self;
+  const minValid = minutesWord(REFRESH_INTERVAL_MS + MARGIN_MS);
   return {
     provider,
-    tables: {
-      model_providers: {
-        [CODEX_PROVIDER_ID]: {
-          name: `clawauth (${provider})`,
-          base_url: baseUrl,
-          wire_api: "responses",
-          ...(Object.keys(headers).length > 0 ? { http_headers: headers } : {}),
-          auth: {
-            command,
-            args: [
-              ...fixed,
-              "token",
-              ...run.state,
-              ...selection,
-              "--min-valid",
-              minutesWord(REFRESH_INTERVAL_MS + MARGIN_MS),
-            ],
-            timeout_ms: COMMAND_TIMEOUT_MS,
-            refresh_interval_ms: REFRESH_INTERVAL_MS,
-          },
-        },
-      },
-    },
+    tables: providerTable(run, {
+      provider,
+      baseUrl,
+      headers,
+      args: ["token", ...run.state, ...selection, "--min-valid", minValid],
+    }),
+    caching: `Codex runs it at start, every ${
+      REFRESH_INTERVAL_MS / 60_000
+    } min (refresh_interval_ms) and after a 401; each token it gets stays valid for at least ${minValid} more.`,
+  };
+}
+
+/**
+ * `--proxy`: the route of `--provider` / `--profile`, else of what the store
+ * can serve: an OpenAI API key, else a ChatGPT login.
+ */
+async function proxyPlan(run: ToolRun, proxy: ProxyTarget): Promise<ProviderPlan> {
+  if (run.baseUrl !== undefined) {
+    throw usageError("--base-url does not go with --proxy: the proxy is the base URL.", "connect");
+  }
+  const provider = run.request.provider ??
+    (!await canServe(run, { provider: "openai" }) &&
+        await canServe(run, { provider: "openai-codex" })
+      ? "openai-codex"
+      : "openai");
+  return {
+    provider,
+    tables: providerTable(run, {
+      provider,
+      baseUrl: proxyBaseUrl(proxy, { ...run.request, provider }),
+      args: ["proxy", "key", ...run.state],
+    }),
+    caching: `The [auth] command prints the proxy's local key. ${proxyCaching(proxy)}`,
   };
 }
 
@@ -159,7 +209,7 @@ export const codex: ToolAdapter = {
   name: TOOL,
   summary:
     "custom model provider with an [auth] command in config.toml ($CODEX_HOME, else ~/.codex)",
-  flags: ["base-url"],
+  flags: ["base-url", "proxy", "port"],
   selects: true,
   async connect(run) {
     const { ctx } = run;
@@ -174,7 +224,8 @@ export const codex: ToolAdapter = {
         `Rename or remove that table, then run the command again.`,
       );
     }
-    const { tables } = await providerTables(run);
+    const plan = run.proxy ? await proxyPlan(run, run.proxy) : await helperPlan(run);
+    const { tables } = plan;
     const next = withTopLevelKey(withBlock(text, tables), {
       key: "model_provider",
       value: `"${CODEX_PROVIDER_ID}"`,
@@ -199,15 +250,11 @@ export const codex: ToolAdapter = {
       changed,
       backup,
       snippet: `model_provider = "${CODEX_PROVIDER_ID}"\n\n${blockText(tables)}`,
-      caching: `Codex runs it at start, every ${
-        REFRESH_INTERVAL_MS / 60_000
-      } min (refresh_interval_ms) and after a 401; each token it gets stays valid for at least ${
-        minutesWord(REFRESH_INTERVAL_MS + MARGIN_MS)
-      } more.`,
+      caching: plan.caching,
     });
     warnOverrides(ctx, path, before);
-    if (run.request.provider !== "openai-codex") {
-      await warnIfUnservable(run, run.request.provider ? run.request : { provider: "openai" });
+    if (run.proxy || plan.provider !== "openai-codex") {
+      await warnIfUnservable(run, run.request.provider ? run.request : { provider: plan.provider });
     }
   },
   async disconnect(run) {

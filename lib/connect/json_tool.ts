@@ -222,6 +222,8 @@ export interface JsonToolSpec {
   name: string;
   /** One line for the help text. */
   summary: string;
+  /** Flags only this tool takes (default none). */
+  flags?: readonly string[];
   /** Where the tool keeps the config clawauth edits. */
   file(ctx: Context): string;
   /** Writes clawauth into `config` (through {@linkcode connectJsonTool}) and warns about what bypasses it. */
@@ -230,7 +232,7 @@ export interface JsonToolSpec {
 
 /**
  * The adapter of a JSON-configured tool: it takes `--provider` / `--profile`
- * and no flags of its own, is handed its config already parsed (a broken
+ * and the flags its spec names, is handed its config already parsed (a broken
  * file stops connect before anything is written), and disconnects by undoing
  * what the record of that file says.
  */
@@ -238,7 +240,7 @@ export function jsonToolAdapter(spec: JsonToolSpec): ToolAdapter {
   return {
     name: spec.name,
     summary: spec.summary,
-    flags: [],
+    flags: spec.flags ?? [],
     selects: true,
     async connect(run) {
       const file = spec.file(run.ctx);

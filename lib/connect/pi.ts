@@ -9,18 +9,26 @@
  * specify baseUrl, headers, compat, modelOverrides, or models"), so an entry
  * clawauth creates also gets `"headers": {}`, which changes nothing else.
  *
+ * With `--proxy`, the provider's entry gets the proxy's route as `baseUrl`
+ * and the local key itself as `apiKey` (not a provider secret, and no
+ * command to run per request). pi's ChatGPT mode (`openai-codex`) cannot go
+ * through it: pi reads the account id out of the token, a JWT, and the local
+ * key is none.
+ *
  * @module
  */
 
 import type { Context } from "../context.ts";
 import { readTextIfExists } from "../fs/files.ts";
+import { usageError } from "../errors.ts";
 import { warn } from "../output/output.ts";
 import { join } from "../paths.ts";
 import { valueAt } from "./json_config.ts";
 import { connectJsonTool, type JsonEdit, jsonToolAdapter } from "./json_tool.ts";
+import { proxyBaseUrl, proxyCaching, type ProxyTarget, shownValue } from "./proxy_target.ts";
 import { selectionWords, shellLine } from "./self_command.ts";
 import { warnIfUnservable } from "./servable.ts";
-import { requestOr, type ToolAdapter, toolDir } from "./tool.ts";
+import { requestOr, type ToolAdapter, toolDir, type ToolRun } from "./tool.ts";
 
 const TOOL = "pi";
 /** What makes pi accept a provider override besides `apiKey`. */
@@ -66,32 +74,61 @@ function warnOverrides(ctx: Context, provider: string): void {
   }
 }
 
+/** The values `--proxy` sets for `provider`: the proxy's route and the local key. */
+function proxyEdits(run: ToolRun, proxy: ProxyTarget, provider: string): JsonEdit[] {
+  if (provider === "openai-codex") {
+    throw usageError(
+      "pi's ChatGPT mode (openai-codex) cannot use the proxy: pi reads the account out of the token, and the local key is no ChatGPT token; connect pi --provider openai-codex without --proxy.",
+      "connect",
+    );
+  }
+  const request = { ...requestOr(run, provider), provider };
+  return [
+    { path: ["providers", provider, "baseUrl"], value: proxyBaseUrl(proxy, request) },
+    { path: ["providers", provider, "apiKey"], value: proxy.key },
+  ];
+}
+
+/** The `"!command"` that asks clawauth for the token, and what else pi needs to accept it. */
+function helperEdits(run: ToolRun, provider: string, entry: unknown): JsonEdit[] {
+  const command = `!${
+    shellLine([...run.self, "token", ...run.state, ...selectionWords(requestOr(run, provider))])
+  }`;
+  const edits: JsonEdit[] = [{ path: ["providers", provider, "apiKey"], value: command }];
+  const accepted = typeof entry === "object" && entry !== null &&
+    OVERRIDE_KEYS.some((key) => Object.hasOwn(entry, key));
+  if (!accepted) edits.push({ path: ["providers", provider, "headers"], value: {} });
+  return edits;
+}
+
 /** The `pi` adapter. */
 export const pi: ToolAdapter = jsonToolAdapter({
   name: TOOL,
   summary: '"!command" apiKey in models.json ($PI_CODING_AGENT_DIR, else ~/.pi/agent)',
+  flags: ["proxy", "port"],
   file: (ctx) => join(piAgentDir(ctx), "models.json"),
   async connect(run, { file, tree }) {
     const request = requestOr(run, "anthropic");
     // pi names providers as clawauth does (anthropic, openai, openai-codex, …).
     const provider = request.provider ?? request.profileId?.split(":")[0] ?? "anthropic";
-    const command = `!${
-      shellLine([...run.self, "token", ...run.state, ...selectionWords(request)])
-    }`;
-    const edits: JsonEdit[] = [{ path: ["providers", provider, "apiKey"], value: command }];
-    const entry = valueAt(tree, ["providers", provider]);
-    const accepted = typeof entry === "object" && entry !== null &&
-      OVERRIDE_KEYS.some((key) => Object.hasOwn(entry, key));
-    if (!accepted) edits.push({ path: ["providers", provider, "headers"], value: {} });
+    const { proxy } = run;
+    const edits = proxy
+      ? proxyEdits(run, proxy, provider)
+      : helperEdits(run, provider, valueAt(tree, ["providers", provider]));
     await connectJsonTool(run, {
       tool: TOOL,
       file,
       edits,
       snippet: `"providers": {"${provider}": {${
-        edits.map((e) => `${JSON.stringify(e.path[2])}: ${JSON.stringify(e.value)}`).join(", ")
+        edits.map((e) =>
+          `${JSON.stringify(e.path[2])}: ${
+            JSON.stringify(proxy ? shownValue(proxy, e.value) : e.value)
+          }`
+        ).join(", ")
       }}}`,
-      caching:
-        "pi runs the command on every request (models.json values are not cached); it does not retry after a 401.",
+      caching: proxy
+        ? proxyCaching(proxy)
+        : "pi runs the command on every request (models.json values are not cached); it does not retry after a 401.",
     });
     warnOverrides(run.ctx, provider);
     await warnIfUnservable(run, request);

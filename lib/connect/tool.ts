@@ -10,6 +10,7 @@ import { ClawauthError, Exit } from "../errors.ts";
 import { safeText } from "../output/output.ts";
 import type { Paths } from "../paths.ts";
 import type { RouteRequest } from "../routing/routing.ts";
+import type { ProxyTarget } from "./proxy_target.ts";
 
 /** Everything an adapter needs for one `connect` or `disconnect`. */
 export interface ToolRun {
@@ -28,6 +29,8 @@ export interface ToolRun {
   self: readonly string[];
   /** `--state-dir …` and friends, so the command works from anywhere. */
   state: readonly string[];
+  /** `--proxy`: the tool is given this proxy and its local key instead of a command. */
+  proxy?: ProxyTarget;
 }
 
 /** One tool `connect` can plug clawauth into. */

@@ -64,6 +64,28 @@ export const OVERRIDE_KEYS = [
   "redirectUri",
 ] as const;
 
+/** How a profile's secret is sent upstream by the proxy (`clawauth proxy`). */
+export interface ApiAuth {
+  /** `bearer`: `Authorization: Bearer <secret>`; `x-api-key`: the secret as `x-api-key`. */
+  scheme: "bearer" | "x-api-key";
+  /** Flags added to a comma-separated header the client may already send (e.g. `anthropic-beta`). */
+  appendHeaders?: Readonly<Record<string, string>>;
+  /** Headers whose value is a field of the stored profile (e.g. `chatgpt-account-id` ← `accountId`). */
+  profileHeaders?: Readonly<Record<string, string>>;
+}
+
+/** The HTTP API a provider's credentials are for, as the proxy serves it. */
+export interface ApiDefinition {
+  /** The proxy's path prefix: `/<route>/…`. */
+  route: string;
+  /** Where `/<route>/<rest>` goes: `<baseUrl>/<rest>`; `apiBaseUrl` in clawauth.json overrides it. */
+  baseUrl: string;
+  /** How each credential type is sent; a type not listed never serves this API. */
+  auth: Partial<Record<ProfileType, ApiAuth>>;
+  /** The error body shape clients of this API read: Anthropic's or OpenAI's. */
+  errors: "anthropic" | "openai";
+}
+
 /** One provider: how to recognise, log into and hand out its credentials. */
 export interface ProviderDefinition {
   /** Provider id as it appears in profile ids, e.g. `openai-codex`. */
@@ -85,4 +107,6 @@ export interface ProviderDefinition {
    * a Codex (ChatGPT) login is provider `openai`, type `oauth` there.
    */
   storedAs?: { provider: string; type: ProfileType };
+  /** The API its credentials call, for `clawauth proxy`. */
+  api?: ApiDefinition;
 }

@@ -39,8 +39,17 @@ export function billingDisableMs(count: number): number {
   return Math.min(BILLING_CAP, BILLING_BASE * 2 ** Math.max(0, count - 1));
 }
 
-/** Records a failure of a profile in its `usageStats` entry. */
-export function recordFailure(entry: JsonObject, reason: FailureReason, now: number): void {
+/**
+ * Records a failure of a profile in its `usageStats` entry. `until`, when
+ * the provider said when to come back (`retry-after`, a rate-limit reset),
+ * ends the cooldown (or the billing disable) then instead of by the count.
+ */
+export function recordFailure(
+  entry: JsonObject,
+  reason: FailureReason,
+  now: number,
+  until?: number,
+): void {
   const last = numberAt(entry, "lastFailureAt") ?? 0;
   if (now - last > RESET_AFTER) {
     entry.errorCount = 0;
@@ -52,11 +61,12 @@ export function recordFailure(entry: JsonObject, reason: FailureReason, now: num
   counts[reason] = count;
   entry.errorCount = errorCount;
   entry.lastFailureAt = now;
+  const told = until !== undefined && until > now ? until : undefined;
   if (reason === "billing") {
-    entry.disabledUntil = now + billingDisableMs(count);
+    entry.disabledUntil = told ?? now + billingDisableMs(count);
     entry.disabledReason = "billing";
   } else {
-    entry.cooldownUntil = now + cooldownMs(errorCount);
+    entry.cooldownUntil = told ?? now + cooldownMs(errorCount);
   }
 }
 

@@ -21,10 +21,11 @@ import { type TempState, tempState } from "../helpers.ts";
 import { idpFor, loginVia, profilesOf, setExpires } from "../oauth_helpers.ts";
 import { type RecordedRequest, startFakeModelApi } from "../fake_model_api.ts";
 import {
+  clawauth,
   type ClientResult,
   clientsSkipReason,
   clientVersions,
-  CODEX_OFFLINE_TOML,
+  codexHome,
   runClaude,
   runCodex,
   runPi,
@@ -32,13 +33,6 @@ import {
 
 const ignore = clientsSkipReason !== undefined;
 const versions = clientVersions();
-
-/** Runs `clawauth connect|disconnect …` and asserts success. */
-async function clawauth(state: TempState, args: string[], env: Record<string, string>) {
-  const result = await state.run(args, { env: { HOME: state.home, ...env } });
-  assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
-  return result;
-}
 
 /** The access token the store holds for `id` now. */
 function access(state: TempState, id: string): string {
@@ -185,15 +179,6 @@ Deno.test({
     assert.equal(Deno.readTextFileSync(`${configDir}/settings.json`), settings);
   },
 });
-
-/** A Codex home whose config keeps Codex offline and names a model; returns the text. */
-function codexHome(state: TempState): { dir: string; text: string } {
-  const dir = `${state.home}/.codex`;
-  Deno.mkdirSync(dir);
-  const text = `# my Codex settings\nmodel = "fake-model"\n\n${CODEX_OFFLINE_TOML}`;
-  Deno.writeTextFileSync(`${dir}/config.toml`, text);
-  return { dir, text };
-}
 
 Deno.test({
   name:

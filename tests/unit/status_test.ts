@@ -305,3 +305,60 @@ Deno.test("list and list --json show every profile, filter by --provider, and pr
     assert.ok(!out.includes("s".repeat(20)) && !out.includes("k".repeat(20)), "no secret");
   }
 });
+
+Deno.test("status shows the quota the proxy recorded under each profile, and status --json gives it per window with no secret", async () => {
+  await using state = await inProcessState();
+  const MINUTE = 60_000;
+  const secret = `sk-ant-oat01-${"q".repeat(40)}`;
+  state.writeStore(store({
+    "anthropic:work": { ...token(FAKE_NOW + 30 * DAY), token: secret },
+    "anthropic:home": token(FAKE_NOW + 30 * DAY),
+    "openai-codex:me": { ...token(FAKE_NOW + 30 * DAY, "openai-codex"), type: "oauth" },
+  }, {
+    usageStats: {
+      "anthropic:work": {
+        lastUsed: FAKE_NOW - MINUTE,
+        quota: {
+          "5h": {
+            utilization: 0.62,
+            resetsAt: FAKE_NOW + 70 * MINUTE,
+            seenAt: FAKE_NOW - 3 * MINUTE,
+          },
+          "7d": { utilization: 0.18, seenAt: FAKE_NOW - 4 * MINUTE },
+        },
+      },
+      // A window that reset since the proxy saw it reads as reset, not as 95% used.
+      "openai-codex:me": {
+        quota: {
+          "5h": { utilization: 0.95, resetsAt: FAKE_NOW - MINUTE, seenAt: FAKE_NOW - HOUR },
+        },
+      },
+      "anthropic:home": { lastUsed: FAKE_NOW - MINUTE },
+    },
+  }));
+  const human = await state.run(["status"]);
+  assert.equal(human.code, 0, human.stderr);
+  const lines = human.stdout.split("\n");
+  const work = lines.findIndex((line) => line.startsWith("anthropic:work "));
+  assert.equal(lines[work + 1], "  quota 5h: 62% (resets in 1h 10m), 7d: 18% · seen 3m ago");
+  const home = lines.findIndex((line) => line.startsWith("anthropic:home "));
+  assert.doesNotMatch(lines[home + 1], /quota/, "no quota line for a profile the proxy never saw");
+  const me = lines.findIndex((line) => line.startsWith("openai-codex:me "));
+  assert.equal(lines[me + 1], "  quota 5h: reset · seen 1h ago");
+  const tableLines = lines.slice(lines.findIndex((line) => line.startsWith("PROFILE")));
+  assert.ok(tableLines.every((line) => line.length <= 100), "the table fits 100 columns");
+
+  const json = await state.run(["status", "--json"]);
+  const byId = Object.fromEntries(profilesOf(json).map((p) => [p.id, p]));
+  assert.deepEqual(byId["anthropic:work"].quota, {
+    "5h": {
+      utilization: 0.62,
+      resetsAt: FAKE_NOW + 70 * MINUTE,
+      resetsInMs: 70 * MINUTE,
+      seenAt: FAKE_NOW - 3 * MINUTE,
+    },
+    "7d": { utilization: 0.18, seenAt: FAKE_NOW - 4 * MINUTE },
+  });
+  assert.equal(byId["anthropic:home"].quota, undefined);
+  assert.ok(!json.stdout.includes(secret.slice(13)) && !human.stdout.includes(secret.slice(13)));
+});

@@ -1,6 +1,6 @@
 /**
  * The `openclaw` backend: OpenClaw 2026.9's SQLite store, whose agents and
- * locks are the file backends' (lib/store/file_backend.ts), and whose
+ * locks are the file backends' (lib/store/json/backend.ts), and whose
  * credentials OpenClaw refreshes too, under its own lock and fences
  * ({@linkcode ForeignRefresh}).
  *
