@@ -43,7 +43,7 @@ export async function runDoctor(
   opts: DoctorOptions & Pick<StateRef, "url" | "env">,
 ): Promise<DoctorReport> {
   const doc = new Doctor(ctx, opts.fix);
-  checkStatePermissions(doc, opts.stateDir);
+  checkStatePermissions(doc, opts.stateDir, opts.backend);
   // A fleet store is checked once (connection, TLS, schema, key); its agents only when readable.
   const fleet = opts.backend === "postgres";
   const readable = fleet ? await checkFleet(doc, opts) : true;
@@ -52,6 +52,8 @@ export async function runDoctor(
   const all = agents.map((agent) => agentPaths(opts, agent));
   const oauthProviders = new Set<string>();
   for (const paths of all) {
+    // Before the store is read: --fix repairs the modes that make a read refuse.
+    checkAgentPermissions(doc, paths);
     if (paths.backend === "openclaw") await checkRetiredFiles(doc, paths);
     const store = fleet
       ? readable ? await checkFleetAgent(doc, paths) : undefined
@@ -64,7 +66,6 @@ export async function runDoctor(
         if (row.profile.type === "oauth") oauthProviders.add(row.profile.provider);
       }
     }
-    checkAgentPermissions(doc, paths);
     checkPending(doc, paths);
     // A fleet store's locks are rows in the database, which no local file shows.
     if (!fleet) checkLock(doc, paths);
@@ -129,7 +130,8 @@ given on the command line; $CLAWAUTH_AGENT does not narrow it):
   profiles     every profile is well-formed (invalid ones are listed with the reason)
   login        profiles that are expired, expiring or need a new login, with the command
   permissions  directories 0700, auth-profiles.json, auth.json, the lock and
-               pending logins 0600 (POSIX)
+               pending logins 0600 (POSIX); for the openclaw store also
+               state/ 0700 and OpenClaw's databases (with -wal, -shm) 0600
   pending      pending logins past their 15 minutes, or damaged
   lock         whether another process holds auth-profiles.lock now (never broken)
   temp-files   temp files that interrupted writes left beside the store
