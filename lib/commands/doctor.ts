@@ -32,7 +32,11 @@ import {
   clockTargets,
 } from "../doctor/config_checks.ts";
 import { checkLineages } from "../doctor/lineage_check.ts";
-import { checkOpenclawStore, checkRetiredFiles } from "../doctor/openclaw_checks.ts";
+import {
+  checkOpenclawStore,
+  checkRetiredFiles,
+  checkRetiredProfileIds,
+} from "../doctor/openclaw_checks.ts";
 import { checkFleet, checkFleetAgent } from "../doctor/postgres_checks.ts";
 
 // --- the run ----------------------------------------------------------------
@@ -62,6 +66,7 @@ export async function runDoctor(
       : checkStore(doc, paths);
     if (store) {
       checkProfiles(doc, paths, store);
+      if (paths.backend === "openclaw") await checkRetiredProfileIds(doc, paths, store);
       for (const row of profileRows(store, ctx.now())) {
         if (row.profile.type === "oauth") oauthProviders.add(row.profile.provider);
       }
@@ -135,6 +140,8 @@ given on the command line; $CLAWAUTH_AGENT does not narrow it):
   pending      pending logins past their 15 minutes, or damaged
   lock         whether another process holds auth-profiles.lock now (never broken)
   temp-files   temp files that interrupted writes left beside the store
+  openclaw     (openclaw store) no retired JSON store beside the database, and
+               no profile under an id OpenClaw retires (openai:codex-cli)
   config       clawauth.json (and openclaw.json) parse; endpoints use https
   fleet store  (postgres://…) connection, TLS mode, schema version, the key
                (its canary row) and profiles whose secrets do not decrypt
@@ -145,7 +152,9 @@ Exits 0 when nothing is an error (warnings allowed), 1 otherwise.
 
 Flags:
   --fix      chmod what is too open, delete stale pending logins and leftover
-             temp files; nothing else is changed
+             temp files; in the openclaw store also move a retired JSON
+             store's profiles in and rename a retired profile id as OpenClaw
+             would; nothing else is changed
   --online   also check the clock against the providers (network)
   --json     print {"agent","agents","stateDir","store","findings":[{"check","severity",
              "message","fix"?,"agent"?,"path"?}],"fixed":[{"check","message","path"}]}

@@ -4,7 +4,8 @@
  * `--profile openai:codex-cli` found nothing. So `import --from codex-cli`
  * in the openclaw store names Codex CLI's login as `login` would (the
  * account e-mail, else `default`) and its API key as OpenClaw's doctor would,
- * never an id OpenClaw retires. Black-box against the real OpenClaw on copies of
+ * and `clawauth doctor` flags (and `--fix` renames) an `openai:codex-cli`
+ * left by an older import. Black-box against the real OpenClaw on copies of
  * a prepared state dir (tests/openclaw_env.ts); ignored, saying why, when
  * OpenClaw is not installed.
  *
@@ -97,5 +98,72 @@ Deno.test({
     );
     assert.equal(await tokenOf(state, "openai:default"), access);
     assert.equal(await tokenOf(state, "openai:cli-default"), key);
+  },
+});
+
+interface Finding {
+  check: string;
+  severity: string;
+  message: string;
+  fix?: string;
+}
+
+Deno.test({
+  name:
+    `openclaw store: doctor flags an openai:codex-cli profile, --fix renames it to openai:default with its order, and OpenClaw then keeps that id${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using state = await openclawState();
+    const key = fakeSecret("sk-proj-");
+    const other = fakeSecret("sk-proj-");
+    // What an older `import --from codex-cli` left: the retired id, in the routing order.
+    for (const [profile, secret] of [["codex-cli", key], ["ci", other]]) {
+      await clawauth(
+        state,
+        ["paste-token", "--provider", "openai", "--type", "api-key", "--profile", profile],
+        { stdin: secret },
+      );
+    }
+    await clawauth(state, [
+      "order",
+      "set",
+      "--provider",
+      "openai",
+      "openai:codex-cli",
+      "openai:ci",
+    ]);
+
+    const doctor = await state.run(["doctor", "--json"]);
+    assert.equal(doctor.code, 0, `a warning, not an error: ${doctor.stdout}`);
+    const flagged = (JSON.parse(doctor.stdout).findings as Finding[])
+      .find((f) => f.check === "openclaw" && f.message.includes("openai:codex-cli"));
+    assert.equal(flagged?.severity, "warning", doctor.stdout);
+    assert.match(flagged.message, /OpenClaw retires.*renames it to openai:default/);
+    assert.equal(flagged.fix, "clawauth doctor --fix");
+    const human = await state.run(["doctor"]);
+    assert.match(human.stdout, /Run clawauth doctor --fix/);
+
+    const fixed = await state.run(["doctor", "--fix", "--json"]);
+    assert.equal(fixed.code, 0, fixed.stdout);
+    assert.ok(
+      JSON.parse(fixed.stdout).fixed.some((f: { message: string }) =>
+        f.message.startsWith("renamed openai:codex-cli to openai:default")
+      ),
+      fixed.stdout,
+    );
+    assert.deepEqual(Object.keys(storedProfiles(state)).sort(), ["openai:ci", "openai:default"]);
+    const order = await clawauth(state, ["order", "get", "--provider", "openai", "--json"]);
+    assert.match(order.stdout, /"openai:default",\s*"openai:ci"/);
+
+    await openclawDoctorFix(state);
+    assert.deepEqual(Object.keys(storedProfiles(state)).sort(), ["openai:ci", "openai:default"]);
+    assert.equal(await tokenOf(state, "openai:default"), key);
+    const clean = await state.run(["doctor", "--json"]);
+    assert.ok(
+      !(JSON.parse(clean.stdout).findings as Finding[]).some((f) =>
+        f.message.includes("OpenClaw retires")
+      ),
+      clean.stdout,
+    );
   },
 });
