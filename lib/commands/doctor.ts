@@ -32,7 +32,11 @@ import {
   clockTargets,
 } from "../doctor/config_checks.ts";
 import { checkLineages } from "../doctor/lineage_check.ts";
-import { checkOpenclawStore, checkRetiredFiles } from "../doctor/openclaw_checks.ts";
+import {
+  checkOpenclawStore,
+  checkRetiredFiles,
+  checkRetiredProfileIds,
+} from "../doctor/openclaw_checks.ts";
 import { checkFleet, checkFleetAgent } from "../doctor/postgres_checks.ts";
 
 // --- the run ----------------------------------------------------------------
@@ -43,7 +47,7 @@ export async function runDoctor(
   opts: DoctorOptions & Pick<StateRef, "url" | "env">,
 ): Promise<DoctorReport> {
   const doc = new Doctor(ctx, opts.fix);
-  checkStatePermissions(doc, opts.stateDir);
+  checkStatePermissions(doc, opts.stateDir, opts.backend);
   // A fleet store is checked once (connection, TLS, schema, key); its agents only when readable.
   const fleet = opts.backend === "postgres";
   const readable = fleet ? await checkFleet(doc, opts) : true;
@@ -52,6 +56,8 @@ export async function runDoctor(
   const all = agents.map((agent) => agentPaths(opts, agent));
   const oauthProviders = new Set<string>();
   for (const paths of all) {
+    // Before the store is read: --fix repairs the modes that make a read refuse.
+    checkAgentPermissions(doc, paths);
     if (paths.backend === "openclaw") await checkRetiredFiles(doc, paths);
     const store = fleet
       ? readable ? await checkFleetAgent(doc, paths) : undefined
@@ -60,11 +66,11 @@ export async function runDoctor(
       : checkStore(doc, paths);
     if (store) {
       checkProfiles(doc, paths, store);
+      if (paths.backend === "openclaw") await checkRetiredProfileIds(doc, paths, store);
       for (const row of profileRows(store, ctx.now())) {
         if (row.profile.type === "oauth") oauthProviders.add(row.profile.provider);
       }
     }
-    checkAgentPermissions(doc, paths);
     checkPending(doc, paths);
     // A fleet store's locks are rows in the database, which no local file shows.
     if (!fleet) checkLock(doc, paths);
@@ -129,10 +135,13 @@ given on the command line; $CLAWAUTH_AGENT does not narrow it):
   profiles     every profile is well-formed (invalid ones are listed with the reason)
   login        profiles that are expired, expiring or need a new login, with the command
   permissions  directories 0700, auth-profiles.json, auth.json, the lock and
-               pending logins 0600 (POSIX)
+               pending logins 0600 (POSIX); for the openclaw store also
+               state/ 0700 and OpenClaw's databases (with -wal, -shm) 0600
   pending      pending logins past their 15 minutes, or damaged
   lock         whether another process holds auth-profiles.lock now (never broken)
   temp-files   temp files that interrupted writes left beside the store
+  openclaw     (openclaw store) no retired JSON store beside the database, and
+               no profile under an id OpenClaw retires (openai:codex-cli)
   config       clawauth.json (and openclaw.json) parse; endpoints use https
   fleet store  (postgres://…) connection, TLS mode, schema version, the key
                (its canary row) and profiles whose secrets do not decrypt
@@ -143,7 +152,9 @@ Exits 0 when nothing is an error (warnings allowed), 1 otherwise.
 
 Flags:
   --fix      chmod what is too open, delete stale pending logins and leftover
-             temp files; nothing else is changed
+             temp files; in the openclaw store also move a retired JSON
+             store's profiles in and rename a retired profile id as OpenClaw
+             would; nothing else is changed
   --online   also check the clock against the providers (network)
   --json     print {"agent","agents","stateDir","store","findings":[{"check","severity",
              "message","fix"?,"agent"?,"path"?}],"fixed":[{"check","message","path"}]}

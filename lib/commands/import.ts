@@ -15,6 +15,8 @@ import { isObject, own, stringAt } from "../json/json.ts";
 import { printJson, safeText, warn } from "../output/output.ts";
 import { type Paths, resolvePaths } from "../paths.ts";
 import { type Found, LINK_KEY, type Source, SOURCES } from "../sources.ts";
+import { loginProfileName } from "../oauth/profile.ts";
+import { isRetiredProfileId, openclawRenameOf } from "../store/openclaw/profile_ids.ts";
 import { putProfile, readStore, type StoreData, updateStore } from "../store.ts";
 
 interface Candidate extends Found {
@@ -42,6 +44,32 @@ function readSource(ctx: Context, paths: Paths, source: Source): Candidate[] {
   });
 }
 
+/**
+ * OpenClaw's doctor renames `openai:codex-cli` (Codex CLI's credentials in
+ * its store), and the profile then no longer answers to that id. So there a
+ * Codex login is named as `login` names one (the account e-mail, else
+ * `default`), and an API key as OpenClaw's doctor would rename it
+ * (`openai:default`, `openai:cli-default` when a login without e-mail took
+ * that).
+ */
+function keptIds(candidates: Candidate[]): Candidate[] {
+  const taken = new Set<string>();
+  return candidates.map((candidate) => {
+    let id = candidate.id;
+    if (isRetiredProfileId(id)) {
+      const { entry } = candidate;
+      const login = entry.type === "oauth"
+        ? `${id.slice(0, id.indexOf(":"))}:${
+          loginProfileName(undefined, { email: stringAt(entry, "email") })
+        }`
+        : undefined;
+      id = login && !taken.has(login) ? login : openclawRenameOf(id, taken) ?? id;
+    }
+    taken.add(id);
+    return { ...candidate, id };
+  });
+}
+
 /** The `import` command. */
 export const command = defineCommand({
   flags: {
@@ -57,8 +85,11 @@ Adopts credentials other tools hold: OpenClaw's legacy credentials/oauth.json
 (each provider → <provider>:default), Claude Code's ~/.claude/.credentials.json
 (→ anthropic:claude-code; $CLAUDE_CONFIG_DIR honoured) and Codex CLI's
 ~/.codex/auth.json (→ openai-codex:codex-cli, and openai:codex-cli for an API
-key; $CODEX_HOME honoured). Without --from, every source found. Profiles that
-already exist are left alone.
+key; $CODEX_HOME honoured). In the openclaw store, whose OpenClaw retires the
+id openai:codex-cli, Codex CLI's login becomes openai:<account e-mail> (else
+openai:default) and its API key openai:default (openai:cli-default when the
+login took that). Without --from, every source found. Profiles that already
+exist are left alone.
 
 A token sink refreshes a shared OAuth login, which rotates the refresh token:
 the other tool's copy then stops working. --link has clawauth write every
@@ -80,7 +111,8 @@ Examples:
     const { from } = args;
     const paths = resolvePaths(args, ctx);
     const sources = from ? [SOURCES.get(from)!] : [...SOURCES.values()];
-    const candidates = sources.flatMap((source) => readSource(ctx, paths, source));
+    const found = sources.flatMap((source) => readSource(ctx, paths, source));
+    const candidates = paths.backend === "openclaw" ? keptIds(found) : found;
     const link = args.link;
     const dryRun = args["dry-run"];
     const outcome = {

@@ -6,10 +6,13 @@
 
 import { safeText } from "../output/output.ts";
 import { formatSpan } from "../duration.ts";
-import { readTextIfExists, statIfExists } from "../fs/files.ts";
+import { octalMode, readTextIfExists, statIfExists } from "../fs/files.ts";
 import { isObject, numberAt } from "../json/json.ts";
 import { type AgentPaths, join } from "../paths.ts";
 import { pendingDir } from "../login/pending.ts";
+import type { StoreKind } from "../store/kind.ts";
+import { openclawStateDbPath } from "../store/kind.ts";
+import { databaseFiles, openclawAgentDb } from "../store/openclaw/db.ts";
 import { Doctor, errorText, listDir } from "./report.ts";
 
 const POSIX = Deno.build.os !== "windows";
@@ -18,11 +21,17 @@ const ABANDONED_AFTER_MS = 60_000;
 
 // --- permissions ----------------------------------------------------------
 
+/**
+ * One entry's owner and mode; `inPlace` marks a file whose secrets clawauth
+ * reads where they are (OpenClaw's databases), which it refuses whenever
+ * group or others have any access.
+ */
 function checkMode(
   doc: Doctor,
   path: string,
   want: 0o600 | 0o700,
   agent: string | undefined,
+  inPlace = false,
 ): boolean {
   const info = statIfExists(path, { link: true });
   if (!info || info.mode === null || info.isSymlink) return true;
@@ -41,27 +50,30 @@ function checkMode(
   }
   const mode = info.mode & 0o777;
   if ((mode & 0o077) === 0) return true;
-  const octal = (n: number) => n.toString(8).padStart(4, "0");
   // A directory others can write into lets them plant links and files: clawauth refuses it.
-  const writable = info.isDirectory && (mode & 0o022) !== 0;
+  const writable = (mode & 0o022) !== 0;
+  const refused = inPlace || (info.isDirectory && writable);
   doc.repairable(
     {
       check: "permissions",
-      severity: writable ? "error" : "warning",
-      message: `${path} is ${octal(mode)}: ${
+      severity: refused ? "error" : "warning",
+      message: `${path} is ${octalMode(mode)}: ${
         writable ? "writable" : mode & 0o044 ? "readable" : "accessible"
-      } by group or others (want ${octal(want)})`,
+      } by group or others (want ${octalMode(want)})`,
       path,
       ...(agent ? { agent } : {}),
     },
     () => Deno.chmodSync(path, want),
-    `chmod ${octal(want)}`,
+    `chmod ${octalMode(want)}`,
   );
   return false;
 }
 
-/** Checks that the state dir is private (0700). */
-export function checkStatePermissions(doc: Doctor, stateDir: string): void {
+/**
+ * Checks that the state dir is private (0700), and for the `openclaw` store
+ * OpenClaw's `state/` (0700) and its state database files (0600).
+ */
+export function checkStatePermissions(doc: Doctor, stateDir: string, backend?: StoreKind): void {
   if (!POSIX) return;
   const dirs = [stateDir, join(stateDir, "agents")];
   const good = dirs.map((dir) => checkMode(doc, dir, 0o700, undefined)).every(Boolean);
@@ -71,6 +83,21 @@ export function checkStatePermissions(doc: Doctor, stateDir: string): void {
       severity: "ok",
       message: `${stateDir} is private (0700)`,
       path: stateDir,
+    });
+  }
+  if (backend !== "openclaw") return;
+  const stateDb = openclawStateDbPath(stateDir);
+  const dbDir = join(stateDir, "state");
+  const allPrivate = [
+    checkMode(doc, dbDir, 0o700, undefined),
+    ...databaseFiles(stateDb).map((path) => checkMode(doc, path, 0o600, undefined, true)),
+  ].every(Boolean);
+  if (allPrivate && statIfExists(stateDb, { link: true })) {
+    doc.add({
+      check: "permissions",
+      severity: "ok",
+      message: `OpenClaw's state database files are 0600 and ${dbDir} is 0700`,
+      path: dbDir,
     });
   }
 }
@@ -90,8 +117,11 @@ export function checkAgentPermissions(doc: Doctor, paths: AgentPaths): void {
       .filter((entry) => entry.isFile && entry.name.endsWith(".json"))
       .map((entry): [string, 0o600] => [join(pending, entry.name), 0o600]),
   ];
-  const good = checks.map(([path, want]) => checkMode(doc, path, want, paths.agent))
-    .every(Boolean);
+  const databases = paths.backend === "openclaw" ? databaseFiles(openclawAgentDb(paths.dir)) : [];
+  const good = [
+    ...checks.map(([path, want]) => checkMode(doc, path, want, paths.agent)),
+    ...databases.map((path) => checkMode(doc, path, 0o600, paths.agent, true)),
+  ].every(Boolean);
   if (good) {
     doc.add({
       check: "permissions",

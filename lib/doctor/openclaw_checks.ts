@@ -12,13 +12,19 @@
 import { ClawauthError } from "../errors.ts";
 import { readTextIfExists } from "../fs/files.ts";
 import { isObject, type JsonObject, own } from "../json/json.ts";
-import type { AgentPaths } from "../paths.ts";
+import { type AgentPaths, join } from "../paths.ts";
 import { storedProfileId, storedProviderId } from "../provider/names.ts";
 import { listProfiles } from "../profiles.ts";
 import { openclawLegacyEntries } from "../sources.ts";
 import { parseStore, readStore, storeLocation, updateStore } from "../store.ts";
 import type { StoreData } from "../store/data.ts";
 import { retiredAuthFiles } from "../store/openclaw/db.ts";
+import {
+  idsInUse,
+  isRetiredProfileId,
+  openclawRenameOf,
+  renameProfile,
+} from "../store/openclaw/profile_ids.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** Checks that OpenClaw's store answers for this agent; returns it when it does. */
@@ -142,5 +148,66 @@ export async function checkRetiredFiles(doc: Doctor, paths: AgentPaths): Promise
       severity: "ok",
       message: "no retired JSON store beside OpenClaw's SQLite store",
     });
+  }
+}
+
+/** Whether openclaw.json mentions `id` (OpenClaw's doctor rewrites its config; clawauth does not). */
+function configNames(paths: AgentPaths, id: string): boolean {
+  try {
+    return readTextIfExists(join(paths.stateDir, "openclaw.json"))?.includes(`"${id}"`) ?? false;
+  } catch {
+    return true; // unreadable: leave the rename to OpenClaw
+  }
+}
+
+/**
+ * Flags each profile under an id OpenClaw retires (`openai:codex-cli`): its
+ * doctor renames it, and `--profile <old id>` then finds nothing. `--fix`
+ * renames it as OpenClaw would, with its `order`, `lastGood` and
+ * `usageStats` references, unless openclaw.json names the id too.
+ */
+export async function checkRetiredProfileIds(
+  doc: Doctor,
+  paths: AgentPaths,
+  store: StoreData,
+): Promise<void> {
+  for (const id of Object.keys(store.profiles).filter(isRetiredProfileId)) {
+    const target = openclawRenameOf(id, idsInUse(store)) ?? id;
+    const finding = {
+      check: "openclaw",
+      agent: paths.agent,
+      path: storeLocation(doc.ctx, paths),
+      message:
+        `profile ${id} has an id OpenClaw retires: \`openclaw doctor --fix\` renames it to ${target}, and --profile ${id} then finds nothing`,
+    };
+    const inConfig = configNames(paths, id);
+    if (!doc.fix || inConfig) {
+      doc.add({
+        ...finding,
+        severity: "warning",
+        fix: inConfig
+          ? `openclaw doctor --fix (openclaw.json names ${id} too), then use --profile ${target}`
+          : "clawauth doctor --fix",
+      });
+      continue;
+    }
+    try {
+      const renamed = await updateStore(doc.ctx, paths, (current) => {
+        if (!Object.hasOwn(current.profiles, id)) return undefined;
+        const to = openclawRenameOf(id, idsInUse(current)) ?? id;
+        renameProfile(current, id, to);
+        return to;
+      });
+      if (renamed === undefined) continue;
+      const done = `renamed ${id} to ${renamed}, with its order, lastGood and usageStats entries`;
+      doc.fixed.push({ check: "openclaw", message: done, path: finding.path });
+      doc.add({ ...finding, severity: "ok", message: `${finding.message}; fixed: ${done}` });
+    } catch (error) {
+      doc.add({
+        ...finding,
+        severity: "warning",
+        message: `${finding.message}; --fix failed: ${errorText(error)}`,
+      });
+    }
   }
 }

@@ -119,6 +119,41 @@ export function assertPrivateDirs(dirs: readonly string[]): void {
   }
 }
 
+/** A mode as `chmod` takes it: `0666`. */
+export function octalMode(mode: number): string {
+  return (mode & 0o777).toString(8).padStart(4, "0");
+}
+
+/**
+ * Why a file must not hold secrets that clawauth reads in place (owned by
+ * another user, or any access for group or others), or `undefined` when it
+ * is private: unlike a store clawauth rewrites (a fresh 0600 file each
+ * time), such a file keeps whatever mode it has.
+ */
+export function unsafeFileProblem(info: Deno.FileInfo): string | undefined {
+  if (!POSIX || info.mode === null) return undefined;
+  const uid = Deno.uid();
+  if (uid !== null && info.uid !== uid) return `is owned by uid ${info.uid}, not by you`;
+  const mode = info.mode & 0o777;
+  if ((mode & 0o077) === 0) return undefined;
+  return `is ${octalMode(mode)}: ${mode & 0o022 ? "writable" : "readable"} by group or others`;
+}
+
+/**
+ * Refuses (exit 65) to use secrets in a file (already stat'ed as `info`)
+ * that another user owns or may read or change.
+ */
+export function assertPrivateFile(path: string, info: Deno.FileInfo): void {
+  const problem = unsafeFileProblem(info);
+  if (problem) {
+    throw fileError(
+      path,
+      `${problem}, so clawauth will not use the secrets in it`,
+      `Make it yours and private: chown "$(id -u)" ${path} && chmod 600 ${path}`,
+    );
+  }
+}
+
 /**
  * Reads a text file, or `undefined` when it does not exist. Anything but a
  * regular file of at most {@linkcode MAX_FILE_BYTES} is refused (exit 65)

@@ -18,7 +18,7 @@ import { putProfile, updateStore } from "../store.ts";
 /** The profile name of a login: `--profile`, else the account e-mail, else `default` (SPEC §1). */
 export function loginProfileName(
   requested: string | undefined,
-  tokens: TokenSet,
+  tokens: Pick<TokenSet, "email">,
 ): string {
   if (requested) return requested;
   return tokens.email && PROFILE_NAME.test(tokens.email) ? tokens.email : "default";

@@ -110,7 +110,8 @@ const spoiled: Spoiled[] = [
   },
   {
     name: "a read-only database (for a write)",
-    spoil: (s) => Deno.chmodSync(s.stateDb, 0o444),
+    // Owner-read-only: anything for group or others is refused before the mode is looked at.
+    spoil: (s) => Deno.chmodSync(s.stateDb, 0o400),
     pattern: /is read-only/,
     read: false,
   },
@@ -122,6 +123,7 @@ const spoiled: Spoiled[] = [
       db.exec(`CREATE TABLE schema_meta (meta_key TEXT PRIMARY KEY, agent_id TEXT);
         PRAGMA user_version = ${AGENT_SCHEMA_VERSION}`);
       db.close();
+      Deno.chmodSync(openclawAgentDb(s.agentDir()), 0o600); // as OpenClaw makes it
     },
     pattern: /no table auth_profile_store/,
     read: true,

@@ -18,7 +18,7 @@
  * @module
  */
 
-import { entryNames } from "../../fs/files.ts";
+import { assertPrivateDirs, assertPrivateFile, entryNames } from "../../fs/files.ts";
 import { openclawStateDbPath } from "../kind.ts";
 import { DatabaseSync } from "node:sqlite";
 import { ClawauthError, Exit } from "../../errors.ts";
@@ -86,6 +86,14 @@ export function openclawAgentDb(agentDir: string): string {
   return `${agentDir.replace(/\/+$/, "")}/${AGENT_DB_NAME}`;
 }
 
+/**
+ * A database and the files SQLite keeps beside it in WAL mode (`-wal` holds
+ * its latest pages, `-shm` their index): each must be private (0600).
+ */
+export function databaseFiles(path: string): string[] {
+  return [path, `${path}-wal`, `${path}-shm`];
+}
+
 /** Whether the state dir holds OpenClaw's state DB (one stat; for backend detection). */
 export function hasOpenclawStateDb(stateDir: string): boolean {
   return isFile(openclawStateDbPath(stateDir));
@@ -121,6 +129,8 @@ export function retiredAuthFiles(opts: OpenclawDbOptions): string[] {
 export function readAuthDocuments(opts: OpenclawDbOptions): AuthDocumentsRead {
   const stateDb = openclawStateDbPath(opts.stateDir);
   const agentDb = openclawAgentDb(opts.agentDir);
+  // The agent dirs are checked by the caller; `state/` is the one dir only this store uses.
+  assertPrivateDirs([parentDir(stateDb)]);
   const shared = withDatabase(stateDb, true, (db) => readSharedLayer(db, stateDb));
   // Most agents have no database of their own: a listing says so without a failed stat.
   const local = (entryNames(opts.agentDir)?.has(AGENT_DB_NAME) ?? true) && isFile(agentDb)
@@ -168,6 +178,16 @@ export function updateAuthDocuments<T>(
   const stateDb = openclawStateDbPath(opts.stateDir);
   const agentDb = openclawAgentDb(opts.agentDir);
   const hasAgentDb = isFile(agentDb);
+  assertPrivateDirs([parentDir(stateDb)]);
+  // A read trusts `-wal`/`-shm` because only the user can reach them in a
+  // private dir; a write checks them too, so a file left open before is
+  // never written through (SQLite keeps the mode it finds).
+  for (const path of hasAgentDb ? [stateDb, agentDb] : [stateDb]) {
+    for (const file of databaseFiles(path).slice(1)) {
+      const info = fileInfo(file);
+      if (info) assertPrivateFile(file, info);
+    }
+  }
   assertWritable(stateDb);
   if (hasAgentDb) assertWritable(agentDb);
   const deadline = Date.now() + Math.max(0, opts.timeoutMs);
@@ -388,13 +408,16 @@ function casWrite(
 
 /** Opens an existing database (never creates one), runs `fn`, closes it. */
 function withDatabase<T>(path: string, readOnly: boolean, fn: (db: DatabaseSync) => T): T {
-  if (!isFile(path)) {
+  const info = fileInfo(path);
+  if (!info?.isFile) {
     throw new ClawauthError(
       `OpenClaw's database ${path} does not exist (or is not a file); clawauth never creates it.`,
       Exit.data,
       "Run `openclaw doctor --fix` to set up OpenClaw's state, or choose the json store (--store json).",
     );
   }
+  // The stat that found the file answers for its mode too: no second one on the hot path.
+  assertPrivateFile(path, info);
   let db: DatabaseSync;
   try {
     db = new DatabaseSync(path, readOnly ? { readOnly: true, timeout: READ_BUSY_TIMEOUT_MS } : {});
@@ -543,12 +566,21 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function isFile(path: string): boolean {
+/** `stat` of `path`, or `undefined` when it cannot be stat'ed (missing, or a dir in the way). */
+function fileInfo(path: string): Deno.FileInfo | undefined {
   try {
-    return Deno.statSync(path).isFile;
+    return Deno.statSync(path);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function isFile(path: string): boolean {
+  return fileInfo(path)?.isFile ?? false;
+}
+
+function parentDir(path: string): string {
+  return path.replace(/\/[^/]*$/, "") || "/";
 }
 
 function exists(path: string): boolean {
