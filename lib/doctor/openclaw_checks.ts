@@ -176,7 +176,7 @@ export async function checkRetiredProfileIds(
     const finding = {
       check: "openclaw",
       agent: paths.agent,
-      path: storeLocation(doc.ctx, paths),
+      path: await storeLocation(doc.ctx, paths),
       message:
         `profile ${id} has an id OpenClaw retires: \`openclaw doctor --fix\` renames it to ${target}, and --profile ${id} then finds nothing`,
     };
