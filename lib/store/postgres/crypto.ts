@@ -17,6 +17,7 @@
  */
 
 import { ClawauthError, Exit } from "../../errors.ts";
+import { readTextIfExists, statIfExists } from "../../fs/files.ts";
 
 /** The format byte that starts every sealed value. */
 const FORMAT = 1;
@@ -104,19 +105,26 @@ export async function loadStoreKey(env: (name: string) => string | undefined): P
   return await importStoreKey(decodeKeyText(readKeyFile(file), `The key file ${file}`), file);
 }
 
-/** Reads a key file, refusing one that others can read or that another user owns. */
+/**
+ * Reads a key file, refusing one that others can read, that another user
+ * owns, or that is not a regular file (a FIFO or a device would block the
+ * read, or never end).
+ */
 export function readKeyFile(path: string): string {
-  let info: Deno.FileInfo;
-  let text: string;
+  const hint = "Point CLAWAUTH_STORE_KEY_FILE at the 0600 file holding the fleet's key.";
+  let info: Deno.FileInfo | undefined;
   try {
-    info = Deno.statSync(path);
-    text = Deno.readTextFileSync(path);
+    info = statIfExists(path);
   } catch (error) {
     throw new ClawauthError(
       `The key file ${path} cannot be read (${error instanceof Error ? error.message : error}).`,
       Exit.data,
-      "Point CLAWAUTH_STORE_KEY_FILE at the file holding the fleet's key.",
+      hint,
     );
+  }
+  if (!info) throw new ClawauthError(`The key file ${path} does not exist.`, Exit.data, hint);
+  if (!info.isFile) {
+    throw new ClawauthError(`The key file ${path} is not a regular file.`, Exit.data, hint);
   }
   if (Deno.build.os !== "windows" && info.mode !== null && (info.mode & 0o077) !== 0) {
     throw new ClawauthError(
@@ -134,6 +142,21 @@ export function readKeyFile(path: string): string {
       Exit.data,
       "Keep your own copy of the key, mode 0600.",
     );
+  }
+  let text: string | undefined;
+  try {
+    // The safe read checks the type again (a file swapped for a FIFO since the stat) and the size.
+    text = readTextIfExists(path);
+  } catch (error) {
+    const why = error instanceof ClawauthError
+      ? error.message.replace(/^.* (is [^.]*)\.$/, "$1")
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new ClawauthError(`The key file ${path} cannot be read (${why}).`, Exit.data, hint);
+  }
+  if (text === undefined) {
+    throw new ClawauthError(`The key file ${path} does not exist.`, Exit.data, hint);
   }
   return text;
 }
