@@ -65,7 +65,7 @@ function keygen(ctx: Context, out: string | undefined): number {
 }
 
 async function init(ctx: Context, state: StateRef): Promise<number> {
-  const result = await (await admin()).initFleet(state, await timeoutOf(ctx));
+  const result = await (await admin()).initFleet(ctx, state, await timeoutOf(ctx));
   const what = result.from === 0
     ? `Created the clawauth schema (version ${result.to})`
     : result.from === result.to
@@ -80,7 +80,7 @@ async function init(ctx: Context, state: StateRef): Promise<number> {
 }
 
 async function status(ctx: Context, state: StateRef, json: boolean): Promise<number> {
-  const found = await (await admin()).fleetStatus(state);
+  const found = await (await admin()).fleetStatus(ctx, state);
   if (json) {
     printJson(ctx, found);
     return 0;
@@ -228,7 +228,7 @@ async function rotate(ctx: Context, state: StateRef, file: string | undefined): 
     );
   } else text = await readSecret(ctx, "New store key: ");
   const next = await importStoreKey(decodeKeyText(text, file ?? "The new key"), file ?? "stdin");
-  const result = await (await admin()).rotateKey(state, next, await timeoutOf(ctx));
+  const result = await (await admin()).rotateKey(ctx, state, next, await timeoutOf(ctx));
   ctx.out(
     `Re-encrypted ${result.profiles} profile(s) of ${state.url} under key ${result.newKeyId} (was ${result.oldKeyId}). Give every machine the new key now (CLAWAUTH_STORE_KEY or CLAWAUTH_STORE_KEY_FILE): the old one no longer opens the store.\n`,
   );

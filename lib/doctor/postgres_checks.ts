@@ -111,7 +111,7 @@ export async function checkFleet(doc: Doctor, state: StateRef): Promise<boolean>
   const [backend, clients, schema] = await fleetModules();
   const target = parsePostgresUrl(state.url ?? "");
   const path = target.url;
-  const client = clients.fleetClient(state);
+  const client = clients.fleetClient(doc.ctx, state);
   let session: Session;
   let found: SchemaState | undefined;
   try {
@@ -133,14 +133,14 @@ export async function checkFleet(doc: Doctor, state: StateRef): Promise<boolean>
   });
   checkTls(doc, target, session);
   try {
-    found = await backend.postgresSchemaState(state);
+    found = await backend.postgresSchemaState(doc.ctx, state);
   } catch (error) {
     failure(doc, "schema", error, path);
     return false;
   }
   if (!checkSchema(doc, target, found, schema.SCHEMA_VERSION)) return false;
   try {
-    await backend.checkPostgresKey(state);
+    await backend.checkPostgresKey(doc.ctx, state);
     const key = await client.key();
     doc.add({
       check: "key",
@@ -163,7 +163,7 @@ export async function checkFleetAgent(
   const [backend] = await fleetModules();
   const base = { agent: paths.agent, path: paths.url ?? "" };
   try {
-    const { store, undecryptable } = await backend.readPostgresSnapshot(paths);
+    const { store, undecryptable } = await backend.readPostgresSnapshot(doc.ctx, paths);
     const count = Object.keys(store.profiles).length;
     doc.add({
       ...base,

@@ -22,20 +22,24 @@ import {
 import type { AgentPaths } from "../../lib/paths.ts";
 import { ClawauthError } from "../../lib/errors.ts";
 import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";
+import { fakeContext } from "../fake_context.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
 // In-process npm:postgres pools keep timers of their own past `end()`.
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 
+/** A context whose environment holds the fleet's password and key, for in-process calls. */
+function ctxOf(fleet: Fleet) {
+  return fakeContext({ env: { PGPASSWORD: pg.password, CLAWAUTH_STORE_KEY: fleet.key } });
+}
+
 /** The paths of agent `main` in the fleet store at `url`, for in-process reads and writes. */
 function pathsOf(fleet: Fleet, url: string): AgentPaths {
-  const env = { PGPASSWORD: pg.password, CLAWAUTH_STORE_KEY: fleet.key };
   const dir = fleet.machines[0].state.dir;
   return {
     stateDir: dir,
     backend: "postgres",
     url,
-    env: (name) => env[name as keyof typeof env],
     agent: "main",
     dir,
     store: `${dir}/none`,
@@ -75,8 +79,9 @@ Deno.test({
     };
     const pooledUrl = `${fleet.url}?sslmode=disable`;
     const wireUrl = `${fleet.url}?sslmode=disable&connect_timeout=5`;
+    const ctx = ctxOf(fleet);
     try {
-      await updatePostgresStore(pathsOf(fleet, pooledUrl), 5000, (store) => {
+      await updatePostgresStore(ctx, pathsOf(fleet, pooledUrl), 5000, (store) => {
         Object.assign(store, {
           profiles,
           order: { anthropic: ["anthropic:work"], openai: ["openai:ci"] },
@@ -87,7 +92,7 @@ Deno.test({
       });
       const sql = readSql("main");
       const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql);
-      const viaClient = await fleetClient(pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
+      const viaClient = await fleetClient(ctx, pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
       assert.deepEqual(plain(viaWire), plain(viaClient));
       const [meta, rows, agent] = viaWire as [Row[], Row[], Row[]];
       assert.ok(meta.some((row) => row.key === "schema_version"));
@@ -98,8 +103,8 @@ Deno.test({
       assert.deepEqual(agent[0].order, { anthropic: ["anthropic:work"], openai: ["openai:ci"] });
       assert.ok(agent[0].extra instanceof Uint8Array, "the sealed extra keys");
       // The whole read: the wire path (a URL this process has no pool for) and the pool's.
-      const wireSnapshot = await readPostgresSnapshot(pathsOf(fleet, wireUrl));
-      const poolSnapshot = await readPostgresSnapshot(pathsOf(fleet, pooledUrl));
+      const wireSnapshot = await readPostgresSnapshot(ctx, pathsOf(fleet, wireUrl));
+      const poolSnapshot = await readPostgresSnapshot(ctx, pathsOf(fleet, pooledUrl));
       assert.deepEqual(wireSnapshot, poolSnapshot);
       assert.deepEqual(wireSnapshot.store.profiles, profiles);
       assert.deepEqual(wireSnapshot.store.otherTool, { kept: true, "ünïcode": "✓" });
@@ -165,8 +170,8 @@ Deno.test({
         if (method === "trust") continue;
         const wrong = await wireQuery(target, "not-the-password", "SELECT 1").catch((e) => e);
         assert.equal(wrong.code, "28P01", `${method}: ${wrong.message}`);
-        const env = (name: string) => name === "PGPASSWORD" ? "not-the-password" : undefined;
-        const client = fleetClient({ stateDir: "/", backend: "postgres", url, env });
+        const ctx = fakeContext({ env: { PGPASSWORD: "not-the-password" } });
+        const client = fleetClient(ctx, { stateDir: "/", backend: "postgres", url });
         const before = await client.sql`SELECT 1`.catch((e) => e);
         // The same sentence and exit code as with npm:postgres (69, the role named).
         const mine = dbError(wrong, target, "read agent main") as ClawauthError;

@@ -8,6 +8,7 @@
  */
 
 import { ClawauthError, Exit } from "../../errors.ts";
+import type { Context } from "../../context.ts";
 import type { StateRef } from "../../paths.ts";
 import { type FleetClient, fleetClient, guarded, transaction } from "./client.ts";
 import { associatedData, seal, type StoreKey, unseal } from "./crypto.ts";
@@ -25,7 +26,7 @@ import { postgresSchemaState } from "./store.ts";
 import type { SslMode } from "./url.ts";
 
 /** The pool of a fleet store; anything else is a usage error naming the command. */
-export function fleetOf(state: StateRef, command: string): FleetClient {
+export function fleetOf(ctx: Context, state: StateRef, command: string): FleetClient {
   if (state.backend !== "postgres") {
     throw new ClawauthError(
       `store ${command} works on a fleet store, and this run's store is ${state.backend}.`,
@@ -33,12 +34,16 @@ export function fleetOf(state: StateRef, command: string): FleetClient {
       "Name it: --store postgres://USER@HOST/DB, or set CLAWAUTH_STORE.",
     );
   }
-  return fleetClient(state);
+  return fleetClient(ctx, state);
 }
 
 /** Creates or migrates the schema; the key must be (or become) the store's. */
-export async function initFleet(state: StateRef, timeoutMs: number): Promise<InitResult> {
-  const client = fleetOf(state, "init");
+export async function initFleet(
+  ctx: Context,
+  state: StateRef,
+  timeoutMs: number,
+): Promise<InitResult> {
+  const client = fleetOf(ctx, state, "init");
   return await migrate(client, await client.key(), timeoutMs);
 }
 
@@ -63,15 +68,15 @@ export interface FleetStatus {
 }
 
 /** Reads the status of a fleet store; only an unreachable database is an error. */
-export async function fleetStatus(state: StateRef): Promise<FleetStatus> {
-  const client = fleetOf(state, "status");
+export async function fleetStatus(ctx: Context, state: StateRef): Promise<FleetStatus> {
+  const client = fleetOf(ctx, state, "status");
   const session = await guarded(client, "read its status", async (sql) => {
     const [row] = await sql<{ version: string; ssl: boolean | null; tls: string | null }[]>`
       SELECT current_setting('server_version') AS version, s.ssl, s.version AS tls
       FROM (SELECT 1) AS one LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()`;
     return row;
   });
-  const schema = await postgresSchemaState(state);
+  const schema = await postgresSchemaState(ctx, state);
   const status: FleetStatus = {
     url: client.target.url,
     server: session.version,
@@ -137,11 +142,12 @@ export interface RotateResult {
  * current key stops it, with nothing changed.
  */
 export async function rotateKey(
+  ctx: Context,
   state: StateRef,
   next: StoreKey,
   timeoutMs: number,
 ): Promise<RotateResult> {
-  const client = fleetOf(state, "rotate-key");
+  const client = fleetOf(ctx, state, "rotate-key");
   const current = await client.key();
   if (current.id === next.id) {
     throw new ClawauthError(

@@ -14,6 +14,7 @@ import postgres from "postgres";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { ClawauthError, Exit } from "../../errors.ts";
+import type { Context } from "../../context.ts";
 import type { StateRef } from "../../paths.ts";
 import { loadStoreKey, type StoreKey } from "./crypto.ts";
 import { findPassword } from "./pass.ts";
@@ -141,15 +142,18 @@ function socketFor(target: PostgresTarget): () => Promise<Socket> {
     });
 }
 
-/** The pool of the fleet store `state` names, made once per process. */
-export function fleetClient(state: StateRef): FleetClient {
+/**
+ * The pool of the fleet store `state` names, made once per process; its
+ * password and key come from the run's environment (`ctx.env`).
+ */
+export function fleetClient(ctx: Context, state: StateRef): FleetClient {
   if (state.backend !== "postgres" || state.url === undefined) {
     throw new Error("fleetClient needs a postgres StateRef");
   }
   const cached = clients.get(state.url);
   if (cached) return cached;
   const target = parsePostgresUrl(state.url);
-  const env = state.env ?? ((name: string) => Deno.env.get(name));
+  const env = ctx.env;
   const { password, warning } = findPassword(target, env);
   const options: postgres.Options<Record<string, never>> & { socket: () => Promise<Socket> } = {
     host: target.host,

@@ -18,9 +18,11 @@
  * @module
  */
 
+import type { Context } from "../../context.ts";
 import { ClawauthError, Exit } from "../../errors.ts";
 import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 import { load } from "../../lazy.ts";
+import { warn } from "../../output/output.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
@@ -80,24 +82,24 @@ const warned = new Set<string>();
 /** Store URLs whose npm:postgres pool this process has opened. */
 const pooled = new Set<string>();
 
-function warnOnce(url: string, warning: string | undefined): void {
+function warnOnce(ctx: Context, url: string, warning: string | undefined): void {
   if (!warning || warned.has(url)) return;
   warned.add(url);
-  Deno.stderr.writeSync(new TextEncoder().encode(`warning: ${warning}\n`));
+  warn(ctx, warning);
 }
 
 /**
  * The npm:postgres side of `state`'s fleet store (writes, locks, listings),
  * loaded on first use: its pool, the client module and the schema module.
  */
-async function poolOf(state: StateRef) {
+async function poolOf(ctx: Context, state: StateRef) {
   const [db, schema] = await Promise.all([
     load("store/postgres/client.ts"),
     load("store/postgres/schema.ts"),
   ]);
-  const client = db.fleetClient(state);
+  const client = db.fleetClient(ctx, state);
   pooled.add(state.url!);
-  warnOnce(client.target.url, client.warning);
+  warnOnce(ctx, client.target.url, client.warning);
   return { client, db, schema };
 }
 
@@ -188,34 +190,38 @@ interface Read {
  * unverified (no sslrootcert), an authentication method besides trust,
  * password, md5 and SCRAM-SHA-256.
  */
-async function readRows(paths: AgentPaths, what: string): Promise<Read> {
+async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<Read> {
   const sql = readSql(paths.agent);
   if (!pooled.has(paths.url!)) {
     const target = parsePostgresUrl(paths.url!);
-    const env = paths.env ?? ((name: string) => Deno.env.get(name));
-    const { password, warning } = findPassword(target, env);
-    warnOnce(target.url, warning);
+    const { password, warning } = findPassword(target, ctx.env);
+    warnOnce(ctx, target.url, warning);
     const reading = wireQuery(target, password, sql);
     // The key loads while the database answers; its failure counts only if the key is needed.
-    const key = loadStoreKey(env);
+    const key = loadStoreKey(ctx.env);
     key.catch(() => {});
     try {
       const rows = await reading as unknown as ReadRows;
-      return { rows, target, key: () => key, canary: () => readCanary(paths, what) };
+      return { rows, target, key: () => key, canary: () => readCanary(ctx, paths, what) };
     } catch (error) {
       if (!(error instanceof NeedsClient)) {
         throw (await load("store/postgres/client.ts")).dbError(error, target, what);
       }
     }
   }
-  const { client, db } = await poolOf(paths);
+  const { client, db } = await poolOf(ctx, paths);
   const rows = await db.guarded(client, what, (q) => q.unsafe(sql)) as unknown as ReadRows;
-  return { rows, target: client.target, key: client.key, canary: () => readCanary(paths, what) };
+  return {
+    rows,
+    target: client.target,
+    key: client.key,
+    canary: () => readCanary(ctx, paths, what),
+  };
 }
 
 /** The key canary, through the pool (only when a row did not decrypt). */
-async function readCanary(state: StateRef, what: string) {
-  const { client, db } = await poolOf(state);
+async function readCanary(ctx: Context, state: StateRef, what: string) {
+  const { client, db } = await poolOf(ctx, state);
   return await db.guarded(client, what, (sql) => canaryQuery(sql));
 }
 
@@ -237,16 +243,19 @@ async function assertReadable(meta: ReadRows[0], target: PostgresTarget): Promis
 const READS_UP_TO: typeof SCHEMA_VERSION = 1;
 
 /** Reads an agent's document and the profiles that do not decrypt (for doctor). */
-export async function readPostgresSnapshot(paths: AgentPaths): Promise<FleetSnapshot> {
-  const read = await readRows(paths, `read agent ${paths.agent}`);
+export async function readPostgresSnapshot(
+  ctx: Context,
+  paths: AgentPaths,
+): Promise<FleetSnapshot> {
+  const read = await readRows(ctx, paths, `read agent ${paths.agent}`);
   const [meta, rows, agentRows] = read.rows;
   await assertReadable(meta, read.target);
   return await openSnapshot(read, paths.agent, rows, agentRows[0], read.canary);
 }
 
 /** An agent's store as the fleet holds it now; none yet is an empty store. */
-export async function readPostgresStore(paths: AgentPaths): Promise<StoreData> {
-  return (await readPostgresSnapshot(paths)).store;
+export async function readPostgresStore(ctx: Context, paths: AgentPaths): Promise<StoreData> {
+  return (await readPostgresSnapshot(ctx, paths)).store;
 }
 
 /** The fields of a document compared key by key when writing back. */
@@ -331,11 +340,12 @@ async function lockAgent(
  * `timeoutMs` are exit 75.
  */
 export async function updatePostgresStore<T>(
+  ctx: Context,
   paths: AgentPaths,
   timeoutMs: number,
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  const { client, db, schema } = await poolOf(paths);
+  const { client, db, schema } = await poolOf(ctx, paths);
   const key = await client.key();
   return await db.transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
     const { rows, agentRow } = await lockAgent(tx, schema, client, key, paths.agent);
@@ -357,12 +367,13 @@ export async function updatePostgresStore<T>(
  * (exit 75). A holder that dies frees it when its connection ends.
  */
 export async function withPostgresLineageLock<T>(
+  ctx: Context,
   state: StateRef,
   lineage: string,
   timeoutMs: number,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const { client, db } = await poolOf(state);
+  const { client, db } = await poolOf(ctx, state);
   let done: { result: T } | undefined;
   try {
     await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx) => {
@@ -379,8 +390,8 @@ export async function withPostgresLineageLock<T>(
 }
 
 /** The agents of a fleet store, sorted. */
-export async function postgresAgents(state: StateRef): Promise<string[]> {
-  const { client, db, schema } = await poolOf(state);
+export async function postgresAgents(ctx: Context, state: StateRef): Promise<string[]> {
+  const { client, db, schema } = await poolOf(ctx, state);
   return await db.guarded(client, "list the agents", async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
@@ -392,8 +403,8 @@ export async function postgresAgents(state: StateRef): Promise<string[]> {
 }
 
 /** Whether the fleet store has the agent of `paths`. */
-export async function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function postgresAgentExists(ctx: Context, paths: AgentPaths): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.guarded(client, `look up agent ${paths.agent}`, async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
@@ -405,8 +416,12 @@ export async function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
 }
 
 /** Creates an agent (an empty namespace); `false` when it exists already. */
-export async function createPostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function createPostgresAgent(
+  ctx: Context,
+  paths: AgentPaths,
+  timeoutMs: number,
+): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.transaction(client, `add agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, inserted] = await Promise.all([
       metaQuery(tx),
@@ -419,8 +434,12 @@ export async function createPostgresAgent(paths: AgentPaths, timeoutMs: number):
 }
 
 /** Deletes an agent and everything it holds, once no writer holds it; `false` when absent. */
-export async function removePostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function removePostgresAgent(
+  ctx: Context,
+  paths: AgentPaths,
+  timeoutMs: number,
+): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.transaction(client, `remove agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, , deleted] = await Promise.all([
       metaQuery(tx),
@@ -434,8 +453,11 @@ export async function removePostgresAgent(paths: AgentPaths, timeoutMs: number):
 }
 
 /** The schema state of a fleet store (`undefined`: not initialised), for status and doctor. */
-export async function postgresSchemaState(state: StateRef): Promise<SchemaState | undefined> {
-  const { client, db, schema } = await poolOf(state);
+export async function postgresSchemaState(
+  ctx: Context,
+  state: StateRef,
+): Promise<SchemaState | undefined> {
+  const { client, db, schema } = await poolOf(ctx, state);
   return await db.guarded(client, "read the schema version", async (sql) => {
     const [exists] = await sql<{ meta: string | null }[]>`
       SELECT to_regclass('clawauth.meta')::text AS meta`;
@@ -444,8 +466,8 @@ export async function postgresSchemaState(state: StateRef): Promise<SchemaState 
 }
 
 /** Refuses a key that does not open the store's canary (exit 65). */
-export async function checkPostgresKey(state: StateRef): Promise<void> {
-  const { client, db, schema } = await poolOf(state);
+export async function checkPostgresKey(ctx: Context, state: StateRef): Promise<void> {
+  const { client, db, schema } = await poolOf(ctx, state);
   const key = await client.key();
   const row = await db.guarded(client, "check the key", (sql) => canaryQuery(sql));
   const opens = await schema.canaryOpens(key, row);
