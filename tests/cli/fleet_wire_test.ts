@@ -2,16 +2,16 @@
  * The fleet store's Deno-native wire reader (lib/store/postgres/wire.ts),
  * the `token` hot path's read, against a real PostgreSQL
  * (tests/postgres_env.ts): the same rows npm:postgres returns, every
- * password method a server may ask for (trust, cleartext, md5,
- * SCRAM-SHA-256), TLS with verify-full, and the failures mapped as before.
+ * password method a server may ask for (trust, cleartext, SCRAM-SHA-256;
+ * md5 goes to npm:postgres, end to end through the CLI), TLS with
+ * verify-full, and the failures mapped as before.
  * `token` runs with `--no-npm` here, so any npm package it loaded would fail it.
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { fakeSecret, NO_NPM } from "../helpers.ts";
 import { type Fleet, fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
-import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres/wire.ts";
+import { NeedsClient, type Row, wireQuery } from "../../lib/store/postgres/wire.ts";
 import { parsePostgresUrl } from "../../lib/store/postgres/url.ts";
 import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres/client.ts";
 import {
@@ -56,13 +56,6 @@ function plain(results: unknown): unknown {
     return value;
   }));
 }
-
-Deno.test("fleet wire: md5Hex is RFC 1321's MD5", () => {
-  for (const size of [0, 1, 55, 56, 63, 64, 65, 200]) {
-    const data = crypto.getRandomValues(new Uint8Array(size));
-    assert.equal(md5Hex(data), createHash("md5").update(data).digest("hex"), `${size} bytes`);
-  }
-});
 
 Deno.test({
   name:
@@ -154,7 +147,7 @@ async function addRoles(password: string): Promise<void> {
 
 Deno.test({
   name:
-    `fleet wire: logs in by trust, cleartext password, md5 and SCRAM-SHA-256; a wrong password is refused as npm:postgres's is${SUFFIX}`,
+    `fleet wire: logs in by trust, cleartext password and SCRAM-SHA-256, declines md5; a wrong password is refused as npm:postgres's is${SUFFIX}`,
   ignore,
   ...sanitize,
   async fn() {
@@ -165,6 +158,12 @@ Deno.test({
         const role = `wire_${method.replace(/-/g, "_")}`;
         const url = `postgres://${role}@127.0.0.1:${pg.port}/postgres?sslmode=disable`;
         const target = parsePostgresUrl(url);
+        if (method === "md5") {
+          // The reader declines an md5 login; npm:postgres takes it (the CLI test below).
+          const declined = await wireQuery(target, password, "SELECT 1").catch((e) => e);
+          assert.ok(declined instanceof NeedsClient, String(declined));
+          continue;
+        }
         const [[row]] = await wireQuery(target, password, "SELECT current_user AS role");
         assert.equal(row.role, role, method);
         if (method === "trust") continue;
@@ -185,6 +184,57 @@ Deno.test({
     } finally {
       await closeFleetClients();
     }
+  },
+});
+
+Deno.test({
+  name:
+    `fleet wire: a role that logs in by md5 reads and writes through npm:postgres, end to end through the CLI${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const db = fleet.url.replace(/^.*\//, "");
+    const role = "fleet_md5";
+    const password = `pw-${crypto.randomUUID()}`;
+    const hba = (await pg.psql("SHOW hba_file;")).trim();
+    const rules = Deno.readTextFileSync(hba);
+    if (!rules.includes(` ${role} `)) {
+      Deno.writeTextFileSync(hba, `host all ${role} 127.0.0.1/32 md5\n${rules}`);
+    }
+    await pg.psql(
+      `DO $$ BEGIN CREATE ROLE ${role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+       SET password_encryption = 'md5'; ALTER ROLE ${role} PASSWORD '${password}';
+       SELECT pg_reload_conf();`,
+    );
+    await pg.psql(
+      `GRANT USAGE ON SCHEMA clawauth TO ${role};
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA clawauth TO ${role};
+       GRANT USAGE ON ALL SEQUENCES IN SCHEMA clawauth TO ${role};`,
+      db,
+    );
+    const env = {
+      CLAWAUTH_STORE: `${fleet.url.replace("://fleet@", `://${role}@`)}?sslmode=disable`,
+      PGPASSWORD: password,
+    };
+    const [machine] = fleet.machines;
+    const key = fakeSecret("sk-");
+    const pasted = await machine.run(["paste-token", "--provider", "openai", "--type", "api-key"], {
+      stdin: key,
+      env,
+    });
+    assert.equal(pasted.code, 0, pasted.stderr);
+    const served = await machine.run(["token", "--provider", "openai"], { env });
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(served.stdout, `${key}\n`);
+    // Without npm packages the md5 login has nowhere to go: npm:postgres is what served it.
+    const noNpm = await machine.run(["token", "--provider", "openai"], { env, wrap: NO_NPM });
+    assert.notEqual(noNpm.code, 0);
+    assert.equal(noNpm.stdout, "");
+    const wrong = await machine.run(["token", "--provider", "openai"], {
+      env: { ...env, PGPASSWORD: "not-the-password" },
+    });
+    assert.equal(wrong.code, 69, wrong.stderr);
+    assert.match(wrong.stderr, new RegExp(`refused the login of role ${role}`));
   },
 });
 

@@ -188,7 +188,7 @@ interface Read {
  * connection. And through the pool whatever the wire reader declines
  * ({@linkcode NeedsClient}): TLS that `prefer`/`allow`/`require` accept
  * unverified (no sslrootcert), an authentication method besides trust,
- * password, md5 and SCRAM-SHA-256.
+ * password and SCRAM-SHA-256 (md5 among them).
  */
 async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<Read> {
   const sql = readSql(paths.agent);
