@@ -163,7 +163,13 @@ export async function checkFleetAgent(
   const [backend] = await fleetModules();
   const base = { agent: paths.agent, path: paths.url ?? "" };
   try {
-    const { store, undecryptable } = await backend.readPostgresSnapshot(doc.ctx, paths);
+    const { store, undecryptable, extraDamaged } = await backend.readPostgresSnapshot(
+      doc.ctx,
+      paths,
+      {
+        quiet: true,
+      },
+    );
     const count = Object.keys(store.profiles).length;
     doc.add({
       ...base,
@@ -179,11 +185,22 @@ export async function checkFleetAgent(
         severity: "error",
         message: `the secrets of ${
           safeText(id, 80)
-        } do not decrypt with the store key: the row is damaged or was moved in the database`,
+        } do not decrypt with the store key: the row is damaged, or was moved or rolled back in the database; it is skipped`,
         fix: `clawauth remove ${safeText(id, 80)}${agentFlag}, then log in again`,
       });
     }
-    if (undecryptable.length === 0 && count > 0) {
+    if (extraDamaged) {
+      doc.add({
+        ...base,
+        check: "secrets",
+        severity: "error",
+        message:
+          `the extra keys of agent ${paths.agent} (another tool's) do not decrypt with the store key; they are skipped`,
+        fix:
+          `restore them from a backup, or clear them: UPDATE clawauth.agents SET extra = NULL WHERE agent = '${paths.agent}'`,
+      });
+    }
+    if (undecryptable.length === 0 && !extraDamaged && count > 0) {
       doc.add({ ...base, check: "secrets", severity: "ok", message: "every profile decrypts" });
     }
     return store;

@@ -22,7 +22,7 @@ import type { Context } from "../../context.ts";
 import { ClawauthError, Exit } from "../../errors.ts";
 import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 import { load } from "../../lazy.ts";
-import { warn } from "../../output/output.ts";
+import { safeText, warn } from "../../output/output.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
@@ -48,6 +48,8 @@ export interface FleetSnapshot {
   store: StoreData;
   /** Ids of profiles whose sealed part did not open with the (right) key: damaged or moved. */
   undecryptable: string[];
+  /** Whether the agent's sealed extra keys (another tool's) did not open either. */
+  extraDamaged: boolean;
 }
 
 interface AgentRow {
@@ -103,29 +105,62 @@ async function poolOf(ctx: Context, state: StateRef) {
   return { client, db, schema };
 }
 
+/** Damaged rows already reported by this process (`url agent id`): one warning each. */
+const reported = new Set<string>();
+
+/** Warns once per process that a damaged row is skipped, naming it and the way out. */
+function reportDamage(ctx: Context, url: string, agent: string, ids: readonly string[]): void {
+  const agentFlag = agent === "main" ? "" : ` --agent ${agent}`;
+  for (const id of ids) {
+    if (reported.has(`${url} ${agent} ${id}`)) continue;
+    reported.add(`${url} ${agent} ${id}`);
+    const name = id === "" ? `the extra keys of agent ${agent}` : `profile ${safeText(id, 80)}`;
+    warn(
+      ctx,
+      `${name} in the fleet store does not decrypt with its key (damaged, moved or rolled back in the database) and is skipped; ${
+        id === ""
+          ? "clawauth doctor shows it"
+          : `clawauth doctor lists it, clawauth remove ${safeText(id, 80)}${agentFlag} drops it`
+      }.`,
+    );
+  }
+}
+
+/** How the rows are opened: the canary decides a read's failures; a write checked it already. */
+interface OpenOptions {
+  /** The key canary, read only when a row does not open; `checked` when the key is known good. */
+  canary: (() => Promise<{ canary: Uint8Array } | undefined>) | "checked";
+  /** Whether damaged rows are warned about on stderr (doctor lists them instead). */
+  quiet?: boolean;
+}
+
 /**
  * Opens the rows of one agent into its document. A row that does not open
  * with the key is either the wrong key for the whole store (the canary
- * decides: exit 65) or one damaged or moved row, shown by its plain
- * metadata only (which makes the profile `invalid`, never a garbage token).
+ * decides: exit 65) or one damaged, moved or rolled-back row, reported and
+ * shown by its plain metadata only (which makes the profile `invalid`,
+ * never a garbage token): every other profile keeps working.
  */
 async function openSnapshot(
+  ctx: Context,
   client: Pick<FleetClient, "target" | "key">,
-  agent: string,
-  rows: readonly ProfileRow[],
-  agentRow: AgentRow | undefined,
-  canary: () => Promise<{ canary: Uint8Array } | undefined>,
+  rows: { agent: string; profiles: readonly ProfileRow[]; agentRow: AgentRow | undefined },
+  opts: OpenOptions,
 ): Promise<FleetSnapshot> {
+  const { agent, agentRow } = rows;
+  const profiles = rows.profiles;
   const store: StoreData = { version: 1, profiles: {} };
   const undecryptable: string[] = [];
   const sealedExtra = agentRow?.extra ?? null;
-  const key: StoreKey | undefined = rows.length > 0 || sealedExtra ? await client.key() : undefined;
+  const key: StoreKey | undefined = profiles.length > 0 || sealedExtra
+    ? await client.key()
+    : undefined;
   // Every row opens at once: each decryption is a hop to Deno's crypto threads.
   const [extra, opened] = await Promise.all([
     key && sealedExtra ? openExtra(key, agent, sealedExtra) : Promise.resolve<JsonObject>({}),
-    Promise.all(rows.map((row) => openProfile(key!, agent, row))),
+    Promise.all(profiles.map((row) => openProfile(key!, agent, row))),
   ]);
-  rows.forEach((row, i) => {
+  profiles.forEach((row, i) => {
     const open = opened[i];
     if (open.ok) store.profiles[row.id] = open.entry;
     else {
@@ -133,16 +168,24 @@ async function openSnapshot(
       store.profiles[row.id] = plainOf(row);
     }
   });
-  if (undecryptable.length > 0 || extra === undefined) {
+  if ((undecryptable.length > 0 || extra === undefined) && opts.canary !== "checked") {
     const { canaryOpens } = await load("store/postgres/schema.ts");
-    if (!(await canaryOpens(key!, await canary()))) throw wrongKeyError(key!, client.target.url);
+    if (!(await canaryOpens(key!, await opts.canary()))) {
+      throw wrongKeyError(key!, client.target.url);
+    }
+  }
+  if (!opts.quiet) {
+    reportDamage(ctx, client.target.url, agent, [
+      ...(extra === undefined ? [""] : []),
+      ...undecryptable,
+    ]);
   }
   Object.assign(store, extra ?? {});
   for (const [field, column] of Object.entries(ROUTING)) {
     const value = agentRow?.[column];
     if (value !== null && value !== undefined) store[field] = value;
   }
-  return { store, undecryptable };
+  return { store, undecryptable, extraDamaged: extra === undefined };
 }
 
 function canaryQuery(q: Query) {
@@ -246,11 +289,17 @@ const READS_UP_TO: typeof SCHEMA_VERSION = 1;
 export async function readPostgresSnapshot(
   ctx: Context,
   paths: AgentPaths,
+  opts: { quiet?: boolean } = {},
 ): Promise<FleetSnapshot> {
   const read = await readRows(ctx, paths, `read agent ${paths.agent}`);
-  const [meta, rows, agentRows] = read.rows;
+  const [meta, profiles, agentRows] = read.rows;
   await assertReadable(meta, read.target);
-  return await openSnapshot(read, paths.agent, rows, agentRows[0], read.canary);
+  return await openSnapshot(
+    ctx,
+    read,
+    { agent: paths.agent, profiles, agentRow: agentRows[0] },
+    { canary: read.canary, ...opts },
+  );
 }
 
 /** An agent's store as the fleet holds it now; none yet is an empty store. */
@@ -264,19 +313,50 @@ function groupOf(store: JsonObject, name: string): JsonObject {
   return isObject(value) ? value : {};
 }
 
-/** Writes the rows `working` changed against `snapshot`, in the open transaction. */
-async function writeChanges(
-  tx: Tx,
-  key: StoreKey,
-  agent: string,
-  snapshot: StoreData,
-  working: StoreData,
-): Promise<void> {
+/**
+ * A write would replace a row that does not decrypt: refused (exit 65), since
+ * what it holds is unknown. Only deleting it (`clawauth remove`) gets past.
+ */
+function damagedRowError(url: string, agent: string, id: string): ClawauthError {
+  const agentFlag = agent === "main" ? "" : ` --agent ${agent}`;
+  return id === ""
+    ? new ClawauthError(
+      `The extra keys of agent ${agent} in the fleet store ${url} do not decrypt with its key, so they are not overwritten.`,
+      Exit.data,
+      `Restore them from a backup, or clear them in the database: UPDATE clawauth.agents SET extra = NULL WHERE agent = '${agent}'.`,
+    )
+    : new ClawauthError(
+      `The profile ${
+        safeText(id, 80)
+      } of agent ${agent} in the fleet store ${url} does not decrypt with its key (damaged, moved or rolled back in the database), so it is not overwritten.`,
+      Exit.data,
+      `Remove it first: clawauth remove ${safeText(id, 80)}${agentFlag}, then store it again.`,
+    );
+}
+
+/** What one write changes: the document as read under the lock, and as `change` left it. */
+interface Changes {
+  key: StoreKey;
+  url: string;
+  agent: string;
+  snapshot: FleetSnapshot;
+  working: StoreData;
+}
+
+/**
+ * Writes the rows `working` changed against the snapshot, in the open
+ * transaction. A row that did not decrypt is never rewritten, only deleted.
+ */
+async function writeChanges(tx: Tx, changes: Changes): Promise<void> {
+  const { key, url, agent, working } = changes;
+  const snapshot = changes.snapshot.store;
+  const damaged = new Set(changes.snapshot.undecryptable);
   const writes: Promise<unknown>[] = [];
   const before = groupOf(snapshot, "profiles");
   const after = groupOf(working, "profiles");
   for (const id of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (jsonEqual(before[id], after[id])) continue;
+    if (damaged.has(id) && Object.hasOwn(after, id)) throw damagedRowError(url, agent, id);
     if (!Object.hasOwn(after, id)) {
       writes.push(tx`DELETE FROM clawauth.profiles WHERE agent = ${agent} AND id = ${id}`);
       continue;
@@ -303,6 +383,7 @@ async function writeChanges(
   }
   const extra = extraOf(working);
   if (!jsonEqual(extraOf(snapshot), extra)) {
+    if (changes.snapshot.extraDamaged) throw damagedRowError(url, agent, "");
     const sealed = await sealExtra(key, agent, extra);
     writes.push(tx`UPDATE clawauth.agents SET extra = ${sealed} WHERE agent = ${agent}`);
   }
@@ -350,12 +431,22 @@ export async function updatePostgresStore<T>(
   return await db.transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
     const { rows, agentRow } = await lockAgent(tx, schema, client, key, paths.agent);
     // The canary opened above, so a row that does not decrypt is damaged, not the key wrong.
-    const snapshot = (await openSnapshot(client, paths.agent, rows, agentRow, () =>
-      Promise.resolve(undefined))).store;
-    const working = structuredClone(snapshot);
+    const snapshot = await openSnapshot(
+      ctx,
+      client,
+      { agent: paths.agent, profiles: rows, agentRow },
+      { canary: "checked" },
+    );
+    const working = structuredClone(snapshot.store);
     const result = await change(working);
-    if (!jsonEqual(snapshot, working)) {
-      await writeChanges(tx, key, paths.agent, snapshot, working);
+    if (!jsonEqual(snapshot.store, working)) {
+      await writeChanges(tx, {
+        key,
+        url: client.target.url,
+        agent: paths.agent,
+        snapshot,
+        working,
+      });
     }
     return result;
   });
