@@ -118,3 +118,117 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A TCP proxy in front of PostgreSQL that, while `stalled`, forwards nothing
+ * past a connection's start-up (its first ReadyForQuery): the server accepts,
+ * logs in, and then never answers, as a hung database or a dead link does.
+ * Plain protocol only (sslmode=disable), which it parses to find that point.
+ */
+function stallingProxy(target: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open: Deno.Conn[] = [];
+  const state = { stalled: false };
+  const forward = async (
+    from: Deno.Conn,
+    to: Deno.Conn,
+    ready: { at: boolean },
+    fromServer: boolean,
+  ) => {
+    let pending = new Uint8Array(0);
+    const chunk = new Uint8Array(65536);
+    for (;;) {
+      const got = await from.read(chunk);
+      if (got === null) return;
+      if (state.stalled && ready.at) continue;
+      if (!fromServer) {
+        await to.write(chunk.slice(0, got));
+        continue;
+      }
+      // Server messages one by one (type, Int32 length), up to the first ReadyForQuery.
+      const joined = new Uint8Array(pending.length + got);
+      joined.set(pending);
+      joined.set(chunk.subarray(0, got), pending.length);
+      let at = 0;
+      while (joined.length - at >= 5 && !(state.stalled && ready.at)) {
+        const size = new DataView(joined.buffer, at + 1, 4).getInt32(0) + 1;
+        if (joined.length - at < size) break;
+        await to.write(joined.slice(at, at + size));
+        if (joined[at] === 0x5a /* Z */) ready.at = true;
+        at += size;
+      }
+      pending = state.stalled && ready.at ? new Uint8Array(0) : joined.slice(at);
+    }
+  };
+  const serving = (async () => {
+    for await (const client of listener) {
+      open.push(client);
+      (async () => {
+        const server = await Deno.connect({ hostname: "127.0.0.1", port: target });
+        open.push(server);
+        const ready = { at: false };
+        await Promise.all([
+          forward(client, server, ready, false),
+          forward(server, client, ready, true),
+        ]);
+      })().catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    state,
+    async close() {
+      listener.close();
+      for (const conn of open) {
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      }
+      await serving;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    `fleet: a database that stops answering after start-up makes token, reads and writes exit 69 naming the host, and they return${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const [a] = fleet.machines;
+    const secret = fakeSecret();
+    const pasted = await a.run(["paste-token", "--provider", "anthropic"], { stdin: secret });
+    assert.equal(pasted.code, 0, pasted.stderr);
+    const proxy = stallingProxy(pg.port);
+    try {
+      const url = `${fleet.url.replace(`:${pg.port}/`, `:${proxy.port}/`)}?sslmode=disable`;
+      // Small deadlines, so the test does not wait 20 s per command.
+      const env = { CLAWAUTH_STORE: url, CLAWAUTH_HTTP_TIMEOUT: "1", CLAWAUTH_LOCK_TIMEOUT: "1" };
+      const through = await a.run(["token", "--provider", "anthropic"], { env });
+      assert.equal(through.code, 0, `the proxy forwards: ${through.stderr}`);
+      assert.equal(through.stdout, `${secret}\n`);
+      proxy.state.stalled = true;
+      for (
+        const [args, stdin] of [
+          [["token", "--provider", "anthropic"]],
+          [["paste-token", "--provider", "openai", "--type", "api-key"], fakeSecret("sk-")],
+          [["report", "anthropic:default", "--ok"]],
+          [["agents", "add", "ci"]],
+          [["agents", "list"]],
+          [["store", "status"]],
+        ] as [string[], string?][]
+      ) {
+        const result = await a.run(args, { env, ...(stdin ? { stdin } : {}) });
+        const name = args.join(" ");
+        assert.equal(result.code, 69, `${name}: ${result.stderr}`);
+        assert.match(result.stderr, new RegExp(`127\\.0\\.0\\.1:${proxy.port}`), name);
+        assert.match(result.stderr, /stopped answering/, name);
+        assert.equal(result.stdout, "", name);
+        assert.ok(!result.stderr.includes(pg.password));
+        assert.ok(!leaks(result.stderr, secret, "sk-ant-oat01-"));
+      }
+    } finally {
+      await proxy.close();
+    }
+  },
+});

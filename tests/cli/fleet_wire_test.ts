@@ -25,6 +25,8 @@ import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";
 import { fakeContext } from "../fake_context.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
+/** The wire reader's deadline for an answer in these tests. */
+const ANSWER = { answerMs: 10_000 };
 // In-process npm:postgres pools keep timers of their own past `end()`.
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 
@@ -84,7 +86,7 @@ Deno.test({
         });
       });
       const sql = readSql("main");
-      const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql);
+      const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql, ANSWER);
       const viaClient = await fleetClient(ctx, pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
       assert.deepEqual(plain(viaWire), plain(viaClient));
       const [meta, rows, agent] = viaWire as [Row[], Row[], Row[]];
@@ -160,14 +162,16 @@ Deno.test({
         const target = parsePostgresUrl(url);
         if (method === "md5") {
           // The reader declines an md5 login; npm:postgres takes it (the CLI test below).
-          const declined = await wireQuery(target, password, "SELECT 1").catch((e) => e);
+          const declined = await wireQuery(target, password, "SELECT 1", ANSWER).catch((e) => e);
           assert.ok(declined instanceof NeedsClient, String(declined));
           continue;
         }
-        const [[row]] = await wireQuery(target, password, "SELECT current_user AS role");
+        const [[row]] = await wireQuery(target, password, "SELECT current_user AS role", ANSWER);
         assert.equal(row.role, role, method);
         if (method === "trust") continue;
-        const wrong = await wireQuery(target, "not-the-password", "SELECT 1").catch((e) => e);
+        const wrong = await wireQuery(target, "not-the-password", "SELECT 1", ANSWER).catch((e) =>
+          e
+        );
         assert.equal(wrong.code, "28P01", `${method}: ${wrong.message}`);
         const ctx = fakeContext({ env: { PGPASSWORD: "not-the-password" } });
         const client = fleetClient(ctx, { stateDir: "/", backend: "postgres", url });
@@ -305,13 +309,16 @@ Deno.test({
     for (
       const [url, encrypted] of [[full, true], [`${fleet.url}?sslmode=disable`, false]] as const
     ) {
-      const [[row]] = await wireQuery(parsePostgresUrl(url), pg.password, ssl);
+      const [[row]] = await wireQuery(parsePostgresUrl(url), pg.password, ssl, ANSWER);
       assert.equal(row.ssl, encrypted, url);
     }
     // The chain only: verify-ca, and prefer with an sslrootcert that vouches for it.
     for (const mode of ["verify-ca", "prefer"]) {
       const url = `${fleet.url}?sslmode=${mode}&sslrootcert=${pg.caFile}`;
-      assert.equal((await wireQuery(parsePostgresUrl(url), pg.password, ssl))[0][0].ssl, true);
+      assert.equal(
+        (await wireQuery(parsePostgresUrl(url), pg.password, ssl, ANSWER))[0][0].ssl,
+        true,
+      );
     }
     const served = await machine.run(["token", "--provider", "openai"], {
       env: { CLAWAUTH_STORE: full },
@@ -329,7 +336,7 @@ Deno.test({
       /TLS certificate of the fleet store at 127\.0\.0\.1:\d+ was not accepted/,
     );
     // prefer alone encrypts without verifying, which only npm:postgres can: the wire reader hands over.
-    const declined = await wireQuery(parsePostgresUrl(fleet.url), pg.password, "SELECT 1")
+    const declined = await wireQuery(parsePostgresUrl(fleet.url), pg.password, "SELECT 1", ANSWER)
       .catch((e) => e);
     assert.ok(declined instanceof NeedsClient);
     const preferred = await machine.run(["token", "--provider", "openai"]);

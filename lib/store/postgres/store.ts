@@ -22,6 +22,7 @@ import type { Context } from "../../context.ts";
 import { ClawauthError, Exit } from "../../errors.ts";
 import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 import { load } from "../../lazy.ts";
+import { httpTimeoutMs } from "../../oauth/http_timeout.ts";
 import { safeText, warn } from "../../output/output.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
@@ -239,7 +240,7 @@ async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<
     const target = parsePostgresUrl(paths.url!);
     const { password, warning } = findPassword(target, ctx.env);
     warnOnce(ctx, target.url, warning);
-    const reading = wireQuery(target, password, sql);
+    const reading = wireQuery(target, password, sql, { answerMs: httpTimeoutMs(ctx) });
     // The key loads while the database answers; its failure counts only if the key is needed.
     const key = loadStoreKey(ctx.env);
     key.catch(() => {});
@@ -428,7 +429,8 @@ export async function updatePostgresStore<T>(
 ): Promise<T> {
   const { client, db, schema } = await poolOf(ctx, paths);
   const key = await client.key();
-  return await db.transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
+  const what = `write agent ${paths.agent}`;
+  return await db.transaction(client, what, timeoutMs, async (tx, aside) => {
     const { rows, agentRow } = await lockAgent(tx, schema, client, key, paths.agent);
     // The canary opened above, so a row that does not decrypt is damaged, not the key wrong.
     const snapshot = await openSnapshot(
@@ -438,7 +440,8 @@ export async function updatePostgresStore<T>(
       { canary: "checked" },
     );
     const working = structuredClone(snapshot.store);
-    const result = await change(working);
+    // `change` may wait (a refresh's request): the database's deadline pauses meanwhile.
+    const result = await aside(() => change(working));
     if (!jsonEqual(snapshot.store, working)) {
       await writeChanges(tx, {
         key,
@@ -467,10 +470,10 @@ export async function withPostgresLineageLock<T>(
   const { client, db } = await poolOf(ctx, state);
   let done: { result: T } | undefined;
   try {
-    await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx) => {
+    await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx, aside) => {
       await tx`INSERT INTO clawauth.lineages (id) VALUES (${lineage})
         ON CONFLICT (id) DO UPDATE SET locked_at = now()`;
-      done = { result: await fn() };
+      done = { result: await aside(fn) };
     });
   } catch (error) {
     // The work is committed; only releasing the lock failed, and a lost connection releases it.

@@ -237,22 +237,34 @@ async function simpleQuery(session: Session, sql: string): Promise<Row[][]> {
   }
 }
 
-/** Runs `sql` (one simple Query) as `target`'s user; connect_timeout bounds connect and login. */
+/**
+ * Runs `sql` (one simple Query) as `target`'s user: connect_timeout bounds
+ * connect and login, `answerMs` the query's answer (a server that stops
+ * answering is `QUERY_TIMEOUT`, never a hang).
+ */
 export async function wireQuery(
   target: PostgresTarget,
   password: string | undefined,
   sql: string,
+  opts: { answerMs: number },
 ): Promise<Row[][]> {
   let session: Session | undefined;
+  let timedOut: WireError | undefined;
   const close = () => {
     try {
       session?.conn.close();
     } catch { /* closed already */ }
   };
+  const abort = new AbortController();
+  const stop = (error: WireError) => {
+    timedOut ??= error;
+    abort.abort();
+    close();
+  };
   // Not setTimeout: its first call costs ~4 ms in Deno 2.9; this timer costs ~0.1 ms.
   const deadline = AbortSignal.timeout(target.connectTimeoutSec * 1000);
-  const abort = new AbortController();
-  deadline.onabort = () => (abort.abort(), close());
+  deadline.onabort = () => stop(new WireError("CONNECT_TIMEOUT", "timed out"));
+  let answer: AbortSignal | undefined;
   try {
     const { host: hostname, port } = target;
     const tcp = await Deno.connect({ hostname, port, signal: abort.signal });
@@ -261,13 +273,17 @@ export async function wireQuery(
     await negotiateTls(session, target);
     await startUp(session, target, password);
     deadline.onabort = null;
+    answer = AbortSignal.timeout(opts.answerMs);
+    answer.onabort = () =>
+      stop(new WireError("QUERY_TIMEOUT", `no reply within ${opts.answerMs / 1000} s`));
     const results = await simpleQuery(session, sql);
     await session.send(frame("X")).catch(() => {}); // Terminate (§55.2.9)
     return results;
   } catch (error) {
-    throw abort.signal.aborted ? new WireError("CONNECT_TIMEOUT", "timed out") : socketError(error);
+    throw timedOut ?? socketError(error);
   } finally {
     deadline.onabort = null;
+    if (answer) answer.onabort = null;
     close();
   }
 }
