@@ -89,7 +89,7 @@ function checkSchema(
     message: found.version === ours
       ? `schema version ${ours}`
       : found.version < ours
-      ? `schema version ${found.version} is older than this clawauth's ${ours}: writes are refused until it is migrated`
+      ? `schema version ${found.version} is older than this clawauth's ${ours}: it is read and written only once migrated`
       : `schema version ${found.version} is newer than this clawauth's ${ours}: ${
         found.readableBy > ours ? "it cannot be read" : "it is read, never written"
       }`,

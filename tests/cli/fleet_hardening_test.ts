@@ -8,6 +8,12 @@
 import assert from "node:assert/strict";
 import { fakeSecret, leaks, tempState } from "../helpers.ts";
 import { fleetOf, testCluster } from "../postgres_env.ts";
+import {
+  associatedData,
+  decodeKeyText,
+  importStoreKey,
+  seal,
+} from "../../lib/store/postgres/crypto.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet hardening tests");
 
@@ -230,5 +236,118 @@ Deno.test({
     } finally {
       await proxy.close();
     }
+  },
+});
+
+Deno.test({
+  name:
+    `fleet: an older ciphertext of a row put back is refused as damaged, never served; a full-row restore is not detected${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const [a] = fleet.machines;
+    const db = dbOf(fleet.url);
+    const [old, current] = [fakeSecret(), fakeSecret()];
+    const row = async () =>
+      (await pg.psql(
+        "SELECT encode(secret, 'hex') || ' ' || version FROM clawauth.profiles WHERE id = 'anthropic:default';",
+        db,
+      )).trim().split(" ");
+    assert.equal((await a.run(["paste-token", "--provider", "anthropic"], { stdin: old })).code, 0);
+    const [oldSecret, oldVersion] = await row();
+    assert.equal(
+      (await a.run(["paste-token", "--provider", "anthropic"], { stdin: current })).code,
+      0,
+    );
+    const [currentSecret, currentVersion] = await row();
+    assert.ok(Number(currentVersion) > Number(oldVersion), "every write bumps the version");
+    // Someone with write access to the database puts the older ciphertext back.
+    await pg.psql(
+      `UPDATE clawauth.profiles SET secret = decode('${oldSecret}', 'hex') WHERE id = 'anthropic:default';`,
+      db,
+    );
+    const replayed = await a.run(["token", "--provider", "anthropic"]);
+    assert.notEqual(replayed.code, 0, "the older token is not served");
+    assert.ok(!leaks(replayed.stdout, old, "sk-ant-oat01-"));
+    assert.match(replayed.stderr, /profile anthropic:default in the fleet store does not decrypt/);
+    const doctor = JSON.parse((await a.run(["doctor", "--json"])).stdout);
+    assert.ok(
+      doctor.findings.some((f: { check: string; message: string }) =>
+        f.check === "secrets" && f.message.includes("anthropic:default")
+      ),
+    );
+    // The documented limit: the whole row (ciphertext and its version) restored is served.
+    await pg.psql(
+      `UPDATE clawauth.profiles SET secret = decode('${oldSecret}', 'hex'), version = ${oldVersion}
+       WHERE id = 'anthropic:default';`,
+      db,
+    );
+    assert.equal((await a.run(["token", "--provider", "anthropic"])).stdout, `${old}\n`);
+    assert.notEqual(oldSecret, currentSecret);
+  },
+});
+
+Deno.test({
+  name:
+    `fleet: a schema 1 store is refused until store init migrates it, which re-seals every row bound to a version; a wrong key migrates nothing${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const [a] = fleet.machines;
+    const db = dbOf(fleet.url);
+    // A store as clawauth with schema 1 left it: no versions, values bound to (agent, profile, field).
+    const key = await importStoreKey(decodeKeyText(fleet.key, "test"), "test");
+    const token = fakeSecret();
+    const sealed = await seal(
+      key,
+      JSON.stringify({ rest: { token } }),
+      associatedData("main", "anthropic:old", "secret"),
+    );
+    const hex = [...sealed].map((b) => b.toString(16).padStart(2, "0")).join("");
+    await pg.psql(
+      `ALTER TABLE clawauth.profiles DROP COLUMN version;
+       ALTER TABLE clawauth.agents DROP COLUMN extra_version;
+       DROP SEQUENCE clawauth.row_versions;
+       UPDATE clawauth.meta SET value = '1' WHERE key IN ('schema_version', 'readable_by');
+       INSERT INTO clawauth.agents (agent) VALUES ('main');
+       INSERT INTO clawauth.profiles (agent, id, provider, type, secret, key_id) VALUES
+         ('main', 'anthropic:old', 'anthropic', 'token', decode('${hex}', 'hex'), '${key.id}'),
+         ('main', 'anthropic:junk', 'anthropic', 'token', decode('01${
+        "00".repeat(40)
+      }', 'hex'), '${key.id}');`,
+      db,
+    );
+    for (
+      const args of [["token", "--provider", "anthropic"], ["report", "anthropic:old", "--ok"]]
+    ) {
+      const refused = await a.run(args);
+      assert.equal(refused.code, 65, refused.stderr);
+      assert.match(refused.stderr, /older clawauth schema|schema version 1/);
+      assert.match(refused.stderr, /clawauth store init/);
+    }
+    const other = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const wrong = await a.run(["store", "init"], { env: { CLAWAUTH_STORE_KEY: other } });
+    assert.equal(wrong.code, 65, wrong.stderr);
+    assert.equal(
+      (await pg.psql("SELECT value FROM clawauth.meta WHERE key = 'schema_version';", db)).trim(),
+      "1",
+      "a wrong key migrates nothing",
+    );
+    const init = await a.run(["store", "init"]);
+    assert.equal(init.code, 0, init.stderr);
+    assert.match(init.stdout, /Migrated the clawauth schema from version 1 to 2/);
+    const versions = await pg.psql(
+      "SELECT id || '=' || version FROM clawauth.profiles ORDER BY id;",
+      db,
+    );
+    assert.match(versions, /anthropic:junk=0\n/, "a value that does not open stays unbound");
+    assert.match(versions, /anthropic:old=[1-9]\d*/);
+    const served = await a.run(["token", "--profile", "anthropic:old"]);
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(served.stdout, `${token}\n`);
+    assert.match(served.stderr, /anthropic:junk/);
+    assert.equal((await a.run(["remove", "anthropic:junk"])).code, 0);
+    const status = JSON.parse((await a.run(["store", "status", "--json"])).stdout);
+    assert.deepEqual(status.schema, { version: 2, readableBy: 2, client: 2 });
   },
 });

@@ -164,16 +164,18 @@ export async function rotateKey(
     assertWritable(schemaStateOf(meta), client.target);
     await assertCanary(current, canary[0], client.target);
     const [profiles, extras] = await Promise.all([
-      tx<{ agent: string; id: string; secret: Uint8Array }[]>`
-        SELECT agent, id, secret FROM clawauth.profiles FOR UPDATE`,
-      tx<{ agent: string; extra: Uint8Array }[]>`
-        SELECT agent, extra FROM clawauth.agents WHERE extra IS NOT NULL FOR UPDATE`,
+      tx<{ agent: string; id: string; secret: Uint8Array; version: string }[]>`
+        SELECT agent, id, secret, version FROM clawauth.profiles FOR UPDATE`,
+      tx<{ agent: string; extra: Uint8Array; extra_version: string }[]>`
+        SELECT agent, extra, extra_version FROM clawauth.agents
+        WHERE extra IS NOT NULL FOR UPDATE`,
     ]);
     const updates: Promise<unknown>[] = [];
     const broken: string[] = [];
     for (const row of profiles) {
-      const ad = associatedData(row.agent, row.id, "secret");
-      const plain = await unseal(current, row.secret, ad);
+      // The same row version under the new key: the content is unchanged.
+      const ad = associatedData(row.agent, row.id, "secret", Number(row.version));
+      const plain = Number(row.version) >= 1 ? await unseal(current, row.secret, ad) : undefined;
       if (plain === undefined) {
         broken.push(`${row.agent}/${row.id}`);
         continue;
@@ -183,8 +185,10 @@ export async function rotateKey(
         WHERE agent = ${row.agent} AND id = ${row.id}`);
     }
     for (const row of extras) {
-      const ad = associatedData(row.agent, "", "extra");
-      const plain = await unseal(current, row.extra, ad);
+      const ad = associatedData(row.agent, "", "extra", Number(row.extra_version));
+      const plain = Number(row.extra_version) >= 1
+        ? await unseal(current, row.extra, ad)
+        : undefined;
       if (plain === undefined) {
         broken.push(`${row.agent} (extra keys)`);
         continue;

@@ -311,6 +311,14 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
     );
   }
   if (code === "42P01" || code === "3F000") return notInitialized(target);
+  // A column this client reads is missing: the schema predates it (store init migrates it).
+  if (code === "42703") {
+    return new ClawauthError(
+      `The fleet store ${target.url} has an older clawauth schema than this clawauth reads.`,
+      Exit.data,
+      `Migrate it with this clawauth: clawauth store init --store ${target.url} (every machine then needs this version).`,
+    );
+  }
   if (code === "28P01" || code === "28000") {
     return new ClawauthError(
       `The fleet store at ${where} refused the login of role ${target.user} (${detailOf(error)}).`,

@@ -5,9 +5,10 @@
  *
  * The key is 32 random bytes, base64, from `CLAWAUTH_STORE_KEY` or the file
  * named by `CLAWAUTH_STORE_KEY_FILE` (which must be 0600). The associated
- * data binds each ciphertext to its agent, profile and field, so a row
- * copied or swapped inside the database does not decrypt: it is refused,
- * never served as another profile's secret.
+ * data binds each ciphertext to its agent, profile, field and row version,
+ * so a row copied, swapped or rolled back to an older ciphertext inside the
+ * database does not decrypt: it is refused, never served as another
+ * profile's secret or as a refresh token that has rotated out.
  *
  * A sealed value is `0x01 ‖ key id (8 bytes) ‖ IV (12 bytes) ‖ ciphertext ‖
  * tag (16 bytes)`. The key id (a digest of the key) tells "sealed under
@@ -164,13 +165,21 @@ export function readKeyFile(path: string): string {
 /**
  * The associated data of one sealed value: what it belongs to, unambiguous
  * (a JSON array, so no id can forge another's by containing a separator).
+ * A row's value is bound to the row's version too (schema 2), which every
+ * write bumps: an older ciphertext of the same row put back does not open.
+ * Without a version: the canary, and schema 1's rows while they migrate.
  */
 export function associatedData(
   agent: string,
   profile: string,
   field: string,
+  version?: number,
 ): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(["clawauth-fleet", 1, agent, profile, field]));
+  return encoder.encode(JSON.stringify(
+    version === undefined
+      ? ["clawauth-fleet", 1, agent, profile, field]
+      : ["clawauth-fleet", 2, agent, profile, field, version],
+  ));
 }
 
 /** Seals `plaintext` for (agent, profile, field). */

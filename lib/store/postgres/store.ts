@@ -55,6 +55,8 @@ export interface FleetSnapshot {
 
 interface AgentRow {
   extra: Uint8Array | null;
+  /** The version `extra` is bound to (bigint, a string from the driver). */
+  extra_version: string | number;
   order: unknown;
   last_good: unknown;
   usage_stats: unknown;
@@ -69,13 +71,13 @@ function metaQuery(q: Query) {
 
 function profileQuery(q: Query, agent: string) {
   return q<ProfileRow[]>`
-    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id
+    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id, version
     FROM clawauth.profiles WHERE agent = ${agent} ORDER BY id COLLATE "C"`;
 }
 
 function agentQuery(q: Query, agent: string) {
   return q<AgentRow[]>`
-    SELECT a.extra, r."order", r.last_good, r.usage_stats
+    SELECT a.extra, a.extra_version, r."order", r.last_good, r.usage_stats
     FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
     WHERE a.agent = ${agent}`;
 }
@@ -158,7 +160,9 @@ async function openSnapshot(
     : undefined;
   // Every row opens at once: each decryption is a hop to Deno's crypto threads.
   const [extra, opened] = await Promise.all([
-    key && sealedExtra ? openExtra(key, agent, sealedExtra) : Promise.resolve<JsonObject>({}),
+    key && sealedExtra
+      ? openExtra(key, agent, sealedExtra, agentRow?.extra_version ?? 0)
+      : Promise.resolve<JsonObject>({}),
     Promise.all(profiles.map((row) => openProfile(key!, agent, row))),
   ]);
   profiles.forEach((row, i) => {
@@ -207,9 +211,9 @@ export function readSql(agent: string): string {
   if (!AGENT_ID.test(agent)) throw new Error(`not an agent id: ${agent}`);
   return `
     SELECT key, value FROM clawauth.meta;
-    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id
+    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id, version
       FROM clawauth.profiles WHERE agent = '${agent}' ORDER BY id COLLATE "C";
-    SELECT a.extra, r."order", r.last_good, r.usage_stats
+    SELECT a.extra, a.extra_version, r."order", r.last_good, r.usage_stats
       FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
       WHERE a.agent = '${agent}'`;
 }
@@ -284,7 +288,7 @@ async function assertReadable(meta: ReadRows[0], target: PostgresTarget): Promis
 }
 
 /** `SCHEMA_VERSION`, here without loading its module; `deno check` fails if they differ. */
-const READS_UP_TO: typeof SCHEMA_VERSION = 1;
+const READS_UP_TO: typeof SCHEMA_VERSION = 2;
 
 /** Reads an agent's document and the profiles that do not decrypt (for doctor). */
 export async function readPostgresSnapshot(
@@ -342,11 +346,14 @@ interface Changes {
   agent: string;
   snapshot: FleetSnapshot;
   working: StoreData;
+  /** `n` fresh row versions (postgres/schema.ts's `nextVersions`). */
+  versions(n: number): Promise<number[]>;
 }
 
 /**
  * Writes the rows `working` changed against the snapshot, in the open
- * transaction. A row that did not decrypt is never rewritten, only deleted.
+ * transaction, each sealed value bound to a fresh row version. A row that
+ * did not decrypt is never rewritten, only deleted.
  */
 async function writeChanges(tx: Tx, changes: Changes): Promise<void> {
   const { key, url, agent, working } = changes;
@@ -355,23 +362,28 @@ async function writeChanges(tx: Tx, changes: Changes): Promise<void> {
   const writes: Promise<unknown>[] = [];
   const before = groupOf(snapshot, "profiles");
   const after = groupOf(working, "profiles");
+  const sealing: string[] = [];
   for (const id of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (jsonEqual(before[id], after[id])) continue;
     if (damaged.has(id) && Object.hasOwn(after, id)) throw damagedRowError(url, agent, id);
-    if (!Object.hasOwn(after, id)) {
-      writes.push(tx`DELETE FROM clawauth.profiles WHERE agent = ${agent} AND id = ${id}`);
-      continue;
-    }
-    const row = await sealProfile(key, agent, id, after[id]);
+    if (Object.hasOwn(after, id)) sealing.push(id);
+    else writes.push(tx`DELETE FROM clawauth.profiles WHERE agent = ${agent} AND id = ${id}`);
+  }
+  const extra = extraOf(working);
+  const extraChanged = !jsonEqual(extraOf(snapshot), extra);
+  if (extraChanged && changes.snapshot.extraDamaged) throw damagedRowError(url, agent, "");
+  const versions = await changes.versions(sealing.length + (extraChanged ? 1 : 0));
+  for (const [i, id] of sealing.entries()) {
+    const row = await sealProfile(key, agent, id, after[id], versions[i]);
     writes.push(tx`
       INSERT INTO clawauth.profiles
-        (agent, id, provider, type, expires, email, account_id, lineage, secret, key_id)
+        (agent, id, provider, type, expires, email, account_id, lineage, secret, key_id, version)
       VALUES (${agent}, ${id}, ${row.provider}, ${row.type}, ${row.expires}, ${row.email},
-        ${row.account_id}, ${row.lineage}, ${row.secret}, ${row.key_id})
+        ${row.account_id}, ${row.lineage}, ${row.secret}, ${row.key_id}, ${row.version})
       ON CONFLICT (agent, id) DO UPDATE SET provider = EXCLUDED.provider, type = EXCLUDED.type,
         expires = EXCLUDED.expires, email = EXCLUDED.email, account_id = EXCLUDED.account_id,
         lineage = EXCLUDED.lineage, secret = EXCLUDED.secret, key_id = EXCLUDED.key_id,
-        updated_at = now()`);
+        version = EXCLUDED.version, updated_at = now()`);
   }
   if (Object.keys(ROUTING).some((field) => !jsonEqual(snapshot[field], working[field]))) {
     const value = (field: keyof typeof ROUTING) =>
@@ -382,11 +394,11 @@ async function writeChanges(tx: Tx, changes: Changes): Promise<void> {
       ON CONFLICT (agent) DO UPDATE SET "order" = EXCLUDED."order",
         last_good = EXCLUDED.last_good, usage_stats = EXCLUDED.usage_stats, updated_at = now()`);
   }
-  const extra = extraOf(working);
-  if (!jsonEqual(extraOf(snapshot), extra)) {
-    if (changes.snapshot.extraDamaged) throw damagedRowError(url, agent, "");
-    const sealed = await sealExtra(key, agent, extra);
-    writes.push(tx`UPDATE clawauth.agents SET extra = ${sealed} WHERE agent = ${agent}`);
+  if (extraChanged) {
+    const version = versions[sealing.length];
+    const sealed = await sealExtra(key, agent, extra, version);
+    writes.push(tx`UPDATE clawauth.agents SET extra = ${sealed}, extra_version = ${version}
+      WHERE agent = ${agent}`);
   }
   await Promise.all(writes);
 }
@@ -449,6 +461,7 @@ export async function updatePostgresStore<T>(
         agent: paths.agent,
         snapshot,
         working,
+        versions: (n) => schema.nextVersions(tx, n),
       });
     }
     return result;
