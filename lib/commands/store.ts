@@ -122,12 +122,12 @@ async function status(ctx: Context, state: StateRef, json: boolean): Promise<num
 }
 
 /** A `--from`/`--to` endpoint: `json`, `openclaw` or a fleet URL, over this run's state dir. */
-function endpoint(ctx: Context, stateDir: string, named: string, flag: string): StateRef {
+function endpoint(stateDir: string, named: string, flag: string): StateRef {
   const { backend, url } = namedStore(named);
   if (flag === "to" && backend === "openclaw") {
     throw usageError("store copy writes to a fleet store (URL) or to json only.", "store");
   }
-  return url === undefined ? { stateDir, backend } : { stateDir, backend, url, env: ctx.env };
+  return url === undefined ? { stateDir, backend } : { stateDir, backend, url };
 }
 
 async function copy(
@@ -138,8 +138,8 @@ async function copy(
   if (!opts.from || !opts.to) {
     throw usageError("store copy needs --from json|openclaw|URL and --to URL|json.", "store");
   }
-  const from = endpoint(ctx, stateDir, opts.from, "from");
-  const to = endpoint(ctx, stateDir, opts.to, "to");
+  const from = endpoint(stateDir, opts.from, "from");
+  const to = endpoint(stateDir, opts.to, "to");
   if (from.backend === to.backend && from.url === to.url) {
     throw usageError("--from and --to name the same store.", "store");
   }

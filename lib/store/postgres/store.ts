@@ -23,12 +23,13 @@ import { ClawauthError, Exit } from "../../errors.ts";
 import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 import { load } from "../../lazy.ts";
 import { httpTimeoutMs } from "../../oauth/http_timeout.ts";
-import { safeText, warn } from "../../output/output.ts";
+import { warn } from "../../output/output.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
 import type { FleetClient, Sql, Tx } from "./client.ts";
 import { loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
+import { damagedRowError, reportDamage } from "./damage.ts";
 import { findPassword } from "./pass.ts";
 import {
   extraOf,
@@ -106,27 +107,6 @@ async function poolOf(ctx: Context, state: StateRef) {
   pooled.add(state.url!);
   warnOnce(ctx, client.target.url, client.warning);
   return { client, db, schema };
-}
-
-/** Damaged rows already reported by this process (`url agent id`): one warning each. */
-const reported = new Set<string>();
-
-/** Warns once per process that a damaged row is skipped, naming it and the way out. */
-function reportDamage(ctx: Context, url: string, agent: string, ids: readonly string[]): void {
-  const agentFlag = agent === "main" ? "" : ` --agent ${agent}`;
-  for (const id of ids) {
-    if (reported.has(`${url} ${agent} ${id}`)) continue;
-    reported.add(`${url} ${agent} ${id}`);
-    const name = id === "" ? `the extra keys of agent ${agent}` : `profile ${safeText(id, 80)}`;
-    warn(
-      ctx,
-      `${name} in the fleet store does not decrypt with its key (damaged, moved or rolled back in the database) and is skipped; ${
-        id === ""
-          ? "clawauth doctor shows it"
-          : `clawauth doctor lists it, clawauth remove ${safeText(id, 80)}${agentFlag} drops it`
-      }.`,
-    );
-  }
 }
 
 /** How the rows are opened: the canary decides a read's failures; a write checked it already. */
@@ -316,27 +296,6 @@ export async function readPostgresStore(ctx: Context, paths: AgentPaths): Promis
 function groupOf(store: JsonObject, name: string): JsonObject {
   const value = store[name];
   return isObject(value) ? value : {};
-}
-
-/**
- * A write would replace a row that does not decrypt: refused (exit 65), since
- * what it holds is unknown. Only deleting it (`clawauth remove`) gets past.
- */
-function damagedRowError(url: string, agent: string, id: string): ClawauthError {
-  const agentFlag = agent === "main" ? "" : ` --agent ${agent}`;
-  return id === ""
-    ? new ClawauthError(
-      `The extra keys of agent ${agent} in the fleet store ${url} do not decrypt with its key, so they are not overwritten.`,
-      Exit.data,
-      `Restore them from a backup, or clear them in the database: UPDATE clawauth.agents SET extra = NULL WHERE agent = '${agent}'.`,
-    )
-    : new ClawauthError(
-      `The profile ${
-        safeText(id, 80)
-      } of agent ${agent} in the fleet store ${url} does not decrypt with its key (damaged, moved or rolled back in the database), so it is not overwritten.`,
-      Exit.data,
-      `Remove it first: clawauth remove ${safeText(id, 80)}${agentFlag}, then store it again.`,
-    );
 }
 
 /** What one write changes: the document as read under the lock, and as `change` left it. */
