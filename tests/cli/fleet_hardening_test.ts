@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, leaks, tempState } from "../helpers.ts";
+import { fakeSecret, leaks, NO_NPM, tempState } from "../helpers.ts";
 import { fleetOf, testCluster } from "../postgres_env.ts";
 import {
   associatedData,
@@ -50,7 +50,11 @@ Deno.test({
     await using fleet = await fleetOf(pg, 1);
     const [a] = fleet.machines;
     const db = dbOf(fleet.url);
-    const [one, two, key] = [fakeSecret(), fakeSecret(), fakeSecret("sk-")];
+    const [one, two, key, ci] = [fakeSecret(), fakeSecret(), fakeSecret("sk-"), fakeSecret("sk-")];
+    const apiKey = await a.run(["paste-token", "--provider", "openai", "--type", "api-key"], {
+      stdin: ci,
+    });
+    assert.equal(apiKey.code, 0, apiKey.stderr);
     for (const [name, value] of [["one", one], ["two", two]]) {
       const pasted = await a.run(["paste-token", "--provider", "anthropic", "--profile", name], {
         stdin: value,
@@ -69,20 +73,28 @@ Deno.test({
         db,
       );
     const damaged = await sealed();
+    // On the hot path still: the canary comes with the rows, no npm:postgres for a second look.
+    const hot = await a.run(["token", "--provider", "openai"], {
+      env: { CLAWAUTH_STORE: `${fleet.url}?sslmode=disable` },
+      wrap: NO_NPM,
+    });
+    assert.equal(hot.code, 0, hot.stderr);
+    assert.equal(hot.stdout, `${ci}\n`);
+    assert.match(hot.stderr, /warning: profile anthropic:one in the fleet store does not decrypt/);
+    assert.match(hot.stderr, /clawauth remove anthropic:one/);
     const read = await a.run(["token", "--profile", "anthropic:two"]);
     assert.equal(read.code, 0, read.stderr);
     assert.equal(read.stdout, `${two}\n`);
-    assert.match(read.stderr, /warning: profile anthropic:one in the fleet store does not decrypt/);
-    assert.match(read.stderr, /clawauth remove anthropic:one/);
     // Writes on healthy profiles: a report, a new profile (both were exit 65 "wrong key").
     const reported = await a.run(["report", "anthropic:two", "--reason", "rate_limit"]);
     assert.equal(reported.code, 0, reported.stderr);
     assert.equal((await a.run(["report", "anthropic:two", "--ok"])).code, 0);
-    const added = await a.run(["paste-token", "--provider", "openai", "--type", "api-key"], {
-      stdin: key,
-    });
+    const added = await a.run(
+      ["paste-token", "--provider", "openai", "--type", "api-key", "--profile", "second"],
+      { stdin: key },
+    );
     assert.equal(added.code, 0, added.stderr);
-    assert.equal((await a.run(["token", "--provider", "openai"])).stdout, `${key}\n`);
+    assert.equal((await a.run(["token", "--profile", "openai:second"])).stdout, `${key}\n`);
     // The damaged profile is never served, and never silently replaced.
     const served = await a.run(["token", "--profile", "anthropic:one"]);
     assert.notEqual(served.code, 0);

@@ -67,6 +67,14 @@ Deno.test("fleet url: normalised, never with a password, unknown parameters refu
     assert.ok(!(error as Error).message.includes("hunter2"));
   }
   assert.equal(withoutPassword("postgres://u:hunter2@h/d"), "postgres://u:***@h/d");
+  // Whatever the password holds, and whatever the scheme: it runs to the last '@'.
+  for (const password of ["hun?ter2", "hun#ter2", "hun/ter2", "hun@ter2", "hunter2"]) {
+    for (const scheme of ["postgres", "postgress", "mysql"]) {
+      const shown = withoutPassword(`${scheme}://u:${password}@h/d`);
+      assert.equal(shown, `${scheme}://u:***@h/d`);
+    }
+  }
+  assert.equal(withoutPassword("postgres://u@h:5432/d"), "postgres://u@h:5432/d");
   assert.deepEqual(namedStore("postgres://u@h/d"), {
     backend: "postgres",
     url: "postgres://u@h:5432/d",

@@ -11,11 +11,10 @@ import { ClawauthError, Exit } from "../../errors.ts";
 import type { Context } from "../../context.ts";
 import type { StateRef } from "../../paths.ts";
 import { type FleetClient, fleetClient, guarded, transaction } from "./client.ts";
-import { associatedData, seal, type StoreKey, unseal } from "./crypto.ts";
+import { associatedData, canaryOpens, seal, type StoreKey, unseal } from "./crypto.ts";
 import {
   assertCanary,
   assertWritable,
-  canaryOpens,
   type InitResult,
   migrate,
   SCHEMA_VERSION,

@@ -247,6 +247,19 @@ export const CANARY_TEXT = "clawauth fleet store key canary v1";
 /** Where the canary is bound: no agent, no profile. */
 export const CANARY_AD: Uint8Array<ArrayBuffer> = associatedData("", "", "canary");
 
+/**
+ * Whether the canary row opens with `key`; `undefined` when there is no
+ * canary. Here, beside the sealing, so the hot read can ask without loading
+ * the database client.
+ */
+export async function canaryOpens(
+  key: StoreKey,
+  row: { canary: Uint8Array } | undefined,
+): Promise<boolean | undefined> {
+  if (!row) return undefined;
+  return await unseal(key, row.canary, CANARY_AD) === CANARY_TEXT;
+}
+
 /** The error a key that does not open this store's canary gives (exit 65, never garbage). */
 export function wrongKeyError(key: StoreKey, url: string): ClawauthError {
   return new ClawauthError(

@@ -14,6 +14,7 @@ import {
   associatedData,
   CANARY_AD,
   CANARY_TEXT,
+  canaryOpens,
   seal,
   type StoreKey,
   unseal,
@@ -190,15 +191,6 @@ function tooNew(state: SchemaState, target: PostgresTarget): ClawauthError {
     Exit.data,
     "Upgrade clawauth on this machine to the fleet's version.",
   );
-}
-
-/** Whether the canary row opens with `key`; `undefined` when there is no canary. */
-export async function canaryOpens(
-  key: StoreKey,
-  row: { canary: Uint8Array } | undefined,
-): Promise<boolean | undefined> {
-  if (!row) return undefined;
-  return await unseal(key, row.canary, CANARY_AD) === CANARY_TEXT;
 }
 
 /** Refuses to seal anything under a key that is not the store's (the canary says which is). */

@@ -28,7 +28,7 @@ import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
 import type { FleetClient, Sql, Tx } from "./client.ts";
-import { loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
+import { canaryOpens, loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
 import { damagedRowError, reportDamage } from "./damage.ts";
 import { findPassword } from "./pass.ts";
 import {
@@ -111,8 +111,8 @@ async function poolOf(ctx: Context, state: StateRef) {
 
 /** How the rows are opened: the canary decides a read's failures; a write checked it already. */
 interface OpenOptions {
-  /** The key canary, read only when a row does not open; `checked` when the key is known good. */
-  canary: (() => Promise<{ canary: Uint8Array } | undefined>) | "checked";
+  /** The key canary's row, opened only when a row does not; `checked` when the key is known good. */
+  canary: { row: { canary: Uint8Array } | undefined } | "checked";
   /** Whether damaged rows are warned about on stderr (doctor lists them instead). */
   quiet?: boolean;
 }
@@ -154,8 +154,7 @@ async function openSnapshot(
     }
   });
   if ((undecryptable.length > 0 || extra === undefined) && opts.canary !== "checked") {
-    const { canaryOpens } = await load("store/postgres/schema.ts");
-    if (!(await canaryOpens(key!, await opts.canary()))) {
+    if (!(await canaryOpens(key!, opts.canary.row))) {
       throw wrongKeyError(key!, client.target.url);
     }
   }
@@ -178,13 +177,20 @@ function canaryQuery(q: Query) {
     .then((rows) => rows[0]);
 }
 
-/** The rows of the read path's three statements. */
-type ReadRows = [{ key: string; value: string }[], ProfileRow[], AgentRow[]];
+/** The rows of the read path's four statements. */
+type ReadRows = [
+  { key: string; value: string }[],
+  ProfileRow[],
+  AgentRow[],
+  { canary: Uint8Array }[],
+];
 
 /**
- * The read path's three statements as one simple-protocol message: one
+ * The read path's four statements as one simple-protocol message: one
  * round trip, no statement preparation (it saves ~10 ms per `token`). The
  * agent id is inlined, which is safe only because it matches `AGENT_ID`.
+ * The key canary (a few dozen bytes) comes along, so a damaged row among
+ * healthy ones is told from a wrong key without a second connection.
  * Both read paths send exactly this.
  */
 export function readSql(agent: string): string {
@@ -195,15 +201,15 @@ export function readSql(agent: string): string {
       FROM clawauth.profiles WHERE agent = '${agent}' ORDER BY id COLLATE "C";
     SELECT a.extra, a.extra_version, r."order", r.last_good, r.usage_stats
       FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
-      WHERE a.agent = '${agent}'`;
+      WHERE a.agent = '${agent}';
+    SELECT canary FROM clawauth.key_canary WHERE id = 1`;
 }
 
-/** What a read got: the rows, and the store's target, key and canary for opening them. */
+/** What a read got: the rows, and the store's target and key for opening them. */
 interface Read {
   rows: ReadRows;
   target: PostgresTarget;
   key(): Promise<StoreKey>;
-  canary(): Promise<{ canary: Uint8Array } | undefined>;
 }
 
 /**
@@ -230,7 +236,7 @@ async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<
     key.catch(() => {});
     try {
       const rows = await reading as unknown as ReadRows;
-      return { rows, target, key: () => key, canary: () => readCanary(ctx, paths, what) };
+      return { rows, target, key: () => key };
     } catch (error) {
       if (!(error instanceof NeedsClient)) {
         throw (await load("store/postgres/client.ts")).dbError(error, target, what);
@@ -239,18 +245,7 @@ async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<
   }
   const { client, db } = await poolOf(ctx, paths);
   const rows = await db.guarded(client, what, (q) => q.unsafe(sql)) as unknown as ReadRows;
-  return {
-    rows,
-    target: client.target,
-    key: client.key,
-    canary: () => readCanary(ctx, paths, what),
-  };
-}
-
-/** The key canary, through the pool (only when a row did not decrypt). */
-async function readCanary(ctx: Context, state: StateRef, what: string) {
-  const { client, db } = await poolOf(ctx, state);
-  return await db.guarded(client, what, (sql) => canaryQuery(sql));
+  return { rows, target: client.target, key: client.key };
 }
 
 /**
@@ -277,13 +272,13 @@ export async function readPostgresSnapshot(
   opts: { quiet?: boolean } = {},
 ): Promise<FleetSnapshot> {
   const read = await readRows(ctx, paths, `read agent ${paths.agent}`);
-  const [meta, profiles, agentRows] = read.rows;
+  const [meta, profiles, agentRows, canary] = read.rows;
   await assertReadable(meta, read.target);
   return await openSnapshot(
     ctx,
     read,
     { agent: paths.agent, profiles, agentRow: agentRows[0] },
-    { canary: read.canary, ...opts },
+    { canary: { row: canary[0] }, ...opts },
   );
 }
 
@@ -533,10 +528,10 @@ export async function postgresSchemaState(
 
 /** Refuses a key that does not open the store's canary (exit 65). */
 export async function checkPostgresKey(ctx: Context, state: StateRef): Promise<void> {
-  const { client, db, schema } = await poolOf(ctx, state);
+  const { client, db } = await poolOf(ctx, state);
   const key = await client.key();
   const row = await db.guarded(client, "check the key", (sql) => canaryQuery(sql));
-  const opens = await schema.canaryOpens(key, row);
+  const opens = await canaryOpens(key, row);
   if (opens === false) throw wrongKeyError(key, client.target.url);
   if (opens === undefined) {
     throw new ClawauthError(
