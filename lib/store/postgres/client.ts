@@ -15,7 +15,7 @@ import { connect as netConnect, isIP, type Socket } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { ClawauthError, Exit } from "../../errors.ts";
 import type { Context } from "../../context.ts";
-import { httpTimeoutMs } from "../../oauth/http.ts";
+import { httpTimeoutMs } from "../../oauth/http_timeout.ts";
 import type { StateRef } from "../../paths.ts";
 import { loadStoreKey, type StoreKey } from "./crypto.ts";
 import { findPassword } from "./pass.ts";
@@ -349,7 +349,7 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
 }
 
 /** The failure of a database that stopped answering within `ms` (exit 69 by {@linkcode dbError}). */
-export function stalled(ms: number): Error {
+function stalled(ms: number): Error {
   return Object.assign(new Error(`no reply within ${ms / 1000} s`), { code: "QUERY_TIMEOUT" });
 }
 

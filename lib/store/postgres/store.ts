@@ -130,8 +130,7 @@ async function openSnapshot(
   rows: { agent: string; profiles: readonly ProfileRow[]; agentRow: AgentRow | undefined },
   opts: OpenOptions,
 ): Promise<FleetSnapshot> {
-  const { agent, agentRow } = rows;
-  const profiles = rows.profiles;
+  const { agent, profiles, agentRow } = rows;
   const store: StoreData = { version: 1, profiles: {} };
   const undecryptable: string[] = [];
   const sealedExtra = agentRow?.extra ?? null;
