@@ -19,13 +19,12 @@ export interface StateRef {
   stateDir: string;
   /** Where profiles live: the JSON files, OpenClaw's SQLite store, or a PostgreSQL fleet store. */
   backend: StoreKind;
-  /** The fleet store's URL (never with a password), when `backend` is `postgres`. */
-  url?: string;
   /**
-   * The run's environment, for a fleet store: its password (`PGPASSWORD`,
-   * `~/.pgpass`) and key (`CLAWAUTH_STORE_KEY`) are read there when it is first used.
+   * The fleet store's URL (never with a password), when `backend` is `postgres`;
+   * its password and key come from the run's environment (the `Context` every
+   * backend method gets).
    */
-  env?: (name: string) => string | undefined;
+  url?: string;
 }
 
 /** The files of one agent. */
@@ -59,7 +58,7 @@ export function join(...parts: string[]): string {
 
 /** The files of `agent` in a state dir. */
 export function agentPaths(state: StateRef, agent: string): AgentPaths {
-  const { stateDir, backend, url, env } = state;
+  const { stateDir, backend, url } = state;
   if (!AGENT_ID.test(agent)) {
     throw usageError(
       "An agent id is 1-64 characters of a-z, 0-9, _ and -, starting with a letter or digit.",
@@ -70,7 +69,7 @@ export function agentPaths(state: StateRef, agent: string): AgentPaths {
     agent,
     stateDir,
     backend,
-    ...(url === undefined ? {} : { url, env }),
+    ...(url === undefined ? {} : { url }),
     dir,
     store: join(dir, "auth-profiles.json"),
     cache: join(dir, "auth.json"),
@@ -123,7 +122,7 @@ export function stateRefOf(flags: StateFlags, ctx: Context): StateRef {
     env: ctx.env("CLAWAUTH_STORE"),
     configPath: configOf(ctx, stateDir),
   });
-  return url === undefined ? { stateDir, backend } : { stateDir, backend, url, env: ctx.env };
+  return url === undefined ? { stateDir, backend } : { stateDir, backend, url };
 }
 
 /** The agent: `--agent` > `$CLAWAUTH_AGENT` > `main`. */

@@ -44,7 +44,7 @@ import { checkFleet, checkFleetAgent } from "../doctor/postgres_checks.ts";
 /** Runs every check and, with `fix`, the safe repairs. */
 export async function runDoctor(
   ctx: Context,
-  opts: DoctorOptions & Pick<StateRef, "url" | "env">,
+  opts: DoctorOptions & Pick<StateRef, "url">,
 ): Promise<DoctorReport> {
   const doc = new Doctor(ctx, opts.fix);
   checkStatePermissions(doc, opts.stateDir, opts.backend);

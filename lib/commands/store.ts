@@ -65,7 +65,7 @@ function keygen(ctx: Context, out: string | undefined): number {
 }
 
 async function init(ctx: Context, state: StateRef): Promise<number> {
-  const result = await (await admin()).initFleet(state, await timeoutOf(ctx));
+  const result = await (await admin()).initFleet(ctx, state, await timeoutOf(ctx));
   const what = result.from === 0
     ? `Created the clawauth schema (version ${result.to})`
     : result.from === result.to
@@ -80,7 +80,7 @@ async function init(ctx: Context, state: StateRef): Promise<number> {
 }
 
 async function status(ctx: Context, state: StateRef, json: boolean): Promise<number> {
-  const found = await (await admin()).fleetStatus(state);
+  const found = await (await admin()).fleetStatus(ctx, state);
   if (json) {
     printJson(ctx, found);
     return 0;
@@ -122,12 +122,12 @@ async function status(ctx: Context, state: StateRef, json: boolean): Promise<num
 }
 
 /** A `--from`/`--to` endpoint: `json`, `openclaw` or a fleet URL, over this run's state dir. */
-function endpoint(ctx: Context, stateDir: string, named: string, flag: string): StateRef {
+function endpoint(stateDir: string, named: string, flag: string): StateRef {
   const { backend, url } = namedStore(named);
   if (flag === "to" && backend === "openclaw") {
     throw usageError("store copy writes to a fleet store (URL) or to json only.", "store");
   }
-  return url === undefined ? { stateDir, backend } : { stateDir, backend, url, env: ctx.env };
+  return url === undefined ? { stateDir, backend } : { stateDir, backend, url };
 }
 
 async function copy(
@@ -138,8 +138,8 @@ async function copy(
   if (!opts.from || !opts.to) {
     throw usageError("store copy needs --from json|openclaw|URL and --to URL|json.", "store");
   }
-  const from = endpoint(ctx, stateDir, opts.from, "from");
-  const to = endpoint(ctx, stateDir, opts.to, "to");
+  const from = endpoint(stateDir, opts.from, "from");
+  const to = endpoint(stateDir, opts.to, "to");
   if (from.backend === to.backend && from.url === to.url) {
     throw usageError("--from and --to name the same store.", "store");
   }
@@ -228,7 +228,7 @@ async function rotate(ctx: Context, state: StateRef, file: string | undefined): 
     );
   } else text = await readSecret(ctx, "New store key: ");
   const next = await importStoreKey(decodeKeyText(text, file ?? "The new key"), file ?? "stdin");
-  const result = await (await admin()).rotateKey(state, next, await timeoutOf(ctx));
+  const result = await (await admin()).rotateKey(ctx, state, next, await timeoutOf(ctx));
   ctx.out(
     `Re-encrypted ${result.profiles} profile(s) of ${state.url} under key ${result.newKeyId} (was ${result.oldKeyId}). Give every machine the new key now (CLAWAUTH_STORE_KEY or CLAWAUTH_STORE_KEY_FILE): the old one no longer opens the store.\n`,
   );

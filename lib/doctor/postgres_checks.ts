@@ -89,7 +89,7 @@ function checkSchema(
     message: found.version === ours
       ? `schema version ${ours}`
       : found.version < ours
-      ? `schema version ${found.version} is older than this clawauth's ${ours}: writes are refused until it is migrated`
+      ? `schema version ${found.version} is older than this clawauth's ${ours}: it is read and written only once migrated`
       : `schema version ${found.version} is newer than this clawauth's ${ours}: ${
         found.readableBy > ours ? "it cannot be read" : "it is read, never written"
       }`,
@@ -111,7 +111,7 @@ export async function checkFleet(doc: Doctor, state: StateRef): Promise<boolean>
   const [backend, clients, schema] = await fleetModules();
   const target = parsePostgresUrl(state.url ?? "");
   const path = target.url;
-  const client = clients.fleetClient(state);
+  const client = clients.fleetClient(doc.ctx, state);
   let session: Session;
   let found: SchemaState | undefined;
   try {
@@ -133,14 +133,14 @@ export async function checkFleet(doc: Doctor, state: StateRef): Promise<boolean>
   });
   checkTls(doc, target, session);
   try {
-    found = await backend.postgresSchemaState(state);
+    found = await backend.postgresSchemaState(doc.ctx, state);
   } catch (error) {
     failure(doc, "schema", error, path);
     return false;
   }
   if (!checkSchema(doc, target, found, schema.SCHEMA_VERSION)) return false;
   try {
-    await backend.checkPostgresKey(state);
+    await backend.checkPostgresKey(doc.ctx, state);
     const key = await client.key();
     doc.add({
       check: "key",
@@ -163,7 +163,13 @@ export async function checkFleetAgent(
   const [backend] = await fleetModules();
   const base = { agent: paths.agent, path: paths.url ?? "" };
   try {
-    const { store, undecryptable } = await backend.readPostgresSnapshot(paths);
+    const { store, undecryptable, extraDamaged } = await backend.readPostgresSnapshot(
+      doc.ctx,
+      paths,
+      {
+        quiet: true,
+      },
+    );
     const count = Object.keys(store.profiles).length;
     doc.add({
       ...base,
@@ -179,11 +185,22 @@ export async function checkFleetAgent(
         severity: "error",
         message: `the secrets of ${
           safeText(id, 80)
-        } do not decrypt with the store key: the row is damaged or was moved in the database`,
+        } do not decrypt with the store key: the row is damaged, or was moved or rolled back in the database; it is skipped`,
         fix: `clawauth remove ${safeText(id, 80)}${agentFlag}, then log in again`,
       });
     }
-    if (undecryptable.length === 0 && count > 0) {
+    if (extraDamaged) {
+      doc.add({
+        ...base,
+        check: "secrets",
+        severity: "error",
+        message:
+          `the extra keys of agent ${paths.agent} (another tool's) do not decrypt with the store key; they are skipped`,
+        fix:
+          `restore them from a backup, or clear them: UPDATE clawauth.agents SET extra = NULL WHERE agent = '${paths.agent}'`,
+      });
+    }
+    if (undecryptable.length === 0 && !extraDamaged && count > 0) {
       doc.add({ ...base, check: "secrets", severity: "ok", message: "every profile decrypts" });
     }
     return store;

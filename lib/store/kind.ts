@@ -9,7 +9,7 @@
 import { ClawauthError, Exit } from "../errors.ts";
 import { entryNames, readTextIfExists } from "../fs/files.ts";
 import { isObject, own } from "../json/json.ts";
-import { isPostgresUrl, parsePostgresUrl } from "./postgres/url.ts";
+import { isPostgresUrl, parsePostgresUrl, withoutPassword } from "./postgres/url.ts";
 
 /** The store backends this version knows. */
 export type StoreKind = "json" | "openclaw" | "postgres";
@@ -68,7 +68,7 @@ export function namedStore(named: string): StoreSelection {
   if (isPostgresUrl(named)) return { backend: "postgres", url: parsePostgresUrl(named).url };
   throw new ClawauthError(
     `The store "${
-      named.slice(0, 40).replace(/[^\x20-\x7e]/g, "?")
+      withoutPassword(named).slice(0, 40)
     }" is not json, openclaw or a postgres:// URL.`,
     Exit.usage,
     'Pick one with --store json|openclaw|postgres://USER@HOST/DB, CLAWAUTH_STORE or clawauth.json\'s "store".',

@@ -26,10 +26,10 @@ Deno.test({
     assert.match(before.stderr, /clawauth store init/);
     const init = await a.run(["store", "init"]);
     assert.equal(init.code, 0, init.stderr);
-    assert.match(init.stdout, /Created the clawauth schema \(version 1\)/);
+    assert.match(init.stdout, /Created the clawauth schema \(version 2\)/);
     const again = await a.run(["store", "init"]);
     assert.equal(again.code, 0, again.stderr);
-    assert.match(again.stdout, /already at version 1.*the key matches/);
+    assert.match(again.stdout, /already at version 2.*the key matches/);
     const other = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
     const wrongInit = await a.run(["store", "init"], { env: { CLAWAUTH_STORE_KEY: other } });
     assert.equal(wrongInit.code, 65, "init never takes a store over with another key");
@@ -46,20 +46,20 @@ Deno.test({
     );
     assert.equal(tables.trim(), "agents,key_canary,lineages,meta,profiles,routing");
     // A newer clawauth migrated the schema: this one still reads, but never writes.
-    await pg.psql("UPDATE clawauth.meta SET value = '2' WHERE key = 'schema_version';", db);
+    await pg.psql("UPDATE clawauth.meta SET value = '3' WHERE key = 'schema_version';", db);
     assert.equal((await a.run(["token", "--provider", "openai"])).stdout, `${key}\n`);
     const write = await a.run(["report", "openai:default", "--ok"]);
     assert.equal(write.code, 65, write.stderr);
     assert.match(write.stderr, /newer than this clawauth/);
     assert.equal((await a.run(["store", "init"])).code, 65);
     // One that this client cannot even read is refused outright.
-    await pg.psql("UPDATE clawauth.meta SET value = '2' WHERE key = 'readable_by';", db);
+    await pg.psql("UPDATE clawauth.meta SET value = '3' WHERE key = 'readable_by';", db);
     const read = await a.run(["token", "--provider", "openai"]);
     assert.equal(read.code, 65, read.stderr);
     assert.equal(read.stdout, "");
     const status = await a.run(["store", "status", "--json"]);
     assert.equal(status.code, 0, status.stderr);
-    assert.deepEqual(JSON.parse(status.stdout).schema, { version: 2, readableBy: 2, client: 1 });
+    assert.deepEqual(JSON.parse(status.stdout).schema, { version: 3, readableBy: 3, client: 2 });
   },
 });
 

@@ -130,10 +130,20 @@ Deno.test({
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const waiter = b.run(["token", "--provider", "openai-codex"]);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    // Every clawauth session is cut, as a failover or a lost network would.
+    // Until the waiter waits for the lineage lock (a fixed sleep lost that race on a busy machine).
+    const waiting = "SELECT count(*) FROM pg_stat_activity " +
+      "WHERE application_name = 'clawauth' AND wait_event_type = 'Lock';";
+    while ((await pg.psql(waiting)).trim() === "0") {
+      assert.ok(Date.now() < deadline, "the waiter never waited for the lineage lock");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Every clawauth session is cut, as a failover or a lost network would; the waiter's first
+    // (and waited for), or it may take the lock the holder leaves and refresh before it goes.
     await pg.psql(
-      "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'clawauth';",
+      `SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+         WHERE application_name = 'clawauth' AND wait_event_type = 'Lock';
+       SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE application_name = 'clawauth';`,
     );
     const [waited, refreshed] = await Promise.all([
       waiter,

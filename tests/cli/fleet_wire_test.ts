@@ -2,16 +2,16 @@
  * The fleet store's Deno-native wire reader (lib/store/postgres/wire.ts),
  * the `token` hot path's read, against a real PostgreSQL
  * (tests/postgres_env.ts): the same rows npm:postgres returns, every
- * password method a server may ask for (trust, cleartext, md5,
- * SCRAM-SHA-256), TLS with verify-full, and the failures mapped as before.
+ * password method a server may ask for (trust, cleartext, SCRAM-SHA-256;
+ * md5 goes to npm:postgres, end to end through the CLI), TLS with
+ * verify-full, and the failures mapped as before.
  * `token` runs with `--no-npm` here, so any npm package it loaded would fail it.
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { fakeSecret, NO_NPM } from "../helpers.ts";
 import { type Fleet, fleetOf, pasteOn, testCluster } from "../postgres_env.ts";
-import { md5Hex, NeedsClient, type Row, wireQuery } from "../../lib/store/postgres/wire.ts";
+import { NeedsClient, type Row, wireQuery } from "../../lib/store/postgres/wire.ts";
 import { parsePostgresUrl } from "../../lib/store/postgres/url.ts";
 import { closeFleetClients, dbError, fleetClient } from "../../lib/store/postgres/client.ts";
 import {
@@ -22,20 +22,26 @@ import {
 import type { AgentPaths } from "../../lib/paths.ts";
 import { ClawauthError } from "../../lib/errors.ts";
 import { apiKeyProfile, devLoginProfile, tokenProfile } from "../builders.ts";
+import { fakeContext } from "../fake_context.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet wire tests");
+/** The wire reader's deadline for an answer in these tests. */
+const ANSWER = { answerMs: 10_000 };
 // In-process npm:postgres pools keep timers of their own past `end()`.
 const sanitize = { sanitizeOps: false, sanitizeResources: false };
 
+/** A context whose environment holds the fleet's password and key, for in-process calls. */
+function ctxOf(fleet: Fleet) {
+  return fakeContext({ env: { PGPASSWORD: pg.password, CLAWAUTH_STORE_KEY: fleet.key } });
+}
+
 /** The paths of agent `main` in the fleet store at `url`, for in-process reads and writes. */
 function pathsOf(fleet: Fleet, url: string): AgentPaths {
-  const env = { PGPASSWORD: pg.password, CLAWAUTH_STORE_KEY: fleet.key };
   const dir = fleet.machines[0].state.dir;
   return {
     stateDir: dir,
     backend: "postgres",
     url,
-    env: (name) => env[name as keyof typeof env],
     agent: "main",
     dir,
     store: `${dir}/none`,
@@ -53,13 +59,6 @@ function plain(results: unknown): unknown {
   }));
 }
 
-Deno.test("fleet wire: md5Hex is RFC 1321's MD5", () => {
-  for (const size of [0, 1, 55, 56, 63, 64, 65, 200]) {
-    const data = crypto.getRandomValues(new Uint8Array(size));
-    assert.equal(md5Hex(data), createHash("md5").update(data).digest("hex"), `${size} bytes`);
-  }
-});
-
 Deno.test({
   name:
     `fleet wire: the wire reader returns exactly npm:postgres's rows for OAuth, token and API-key profiles and routing state; token serves them without npm${SUFFIX}`,
@@ -75,8 +74,9 @@ Deno.test({
     };
     const pooledUrl = `${fleet.url}?sslmode=disable`;
     const wireUrl = `${fleet.url}?sslmode=disable&connect_timeout=5`;
+    const ctx = ctxOf(fleet);
     try {
-      await updatePostgresStore(pathsOf(fleet, pooledUrl), 5000, (store) => {
+      await updatePostgresStore(ctx, pathsOf(fleet, pooledUrl), 5000, (store) => {
         Object.assign(store, {
           profiles,
           order: { anthropic: ["anthropic:work"], openai: ["openai:ci"] },
@@ -86,8 +86,8 @@ Deno.test({
         });
       });
       const sql = readSql("main");
-      const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql);
-      const viaClient = await fleetClient(pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
+      const viaWire = await wireQuery(parsePostgresUrl(wireUrl), pg.password, sql, ANSWER);
+      const viaClient = await fleetClient(ctx, pathsOf(fleet, pooledUrl)).sql.unsafe(sql);
       assert.deepEqual(plain(viaWire), plain(viaClient));
       const [meta, rows, agent] = viaWire as [Row[], Row[], Row[]];
       assert.ok(meta.some((row) => row.key === "schema_version"));
@@ -98,8 +98,8 @@ Deno.test({
       assert.deepEqual(agent[0].order, { anthropic: ["anthropic:work"], openai: ["openai:ci"] });
       assert.ok(agent[0].extra instanceof Uint8Array, "the sealed extra keys");
       // The whole read: the wire path (a URL this process has no pool for) and the pool's.
-      const wireSnapshot = await readPostgresSnapshot(pathsOf(fleet, wireUrl));
-      const poolSnapshot = await readPostgresSnapshot(pathsOf(fleet, pooledUrl));
+      const wireSnapshot = await readPostgresSnapshot(ctx, pathsOf(fleet, wireUrl));
+      const poolSnapshot = await readPostgresSnapshot(ctx, pathsOf(fleet, pooledUrl));
       assert.deepEqual(wireSnapshot, poolSnapshot);
       assert.deepEqual(wireSnapshot.store.profiles, profiles);
       assert.deepEqual(wireSnapshot.store.otherTool, { kept: true, "ünïcode": "✓" });
@@ -149,7 +149,7 @@ async function addRoles(password: string): Promise<void> {
 
 Deno.test({
   name:
-    `fleet wire: logs in by trust, cleartext password, md5 and SCRAM-SHA-256; a wrong password is refused as npm:postgres's is${SUFFIX}`,
+    `fleet wire: logs in by trust, cleartext password and SCRAM-SHA-256, declines md5; a wrong password is refused as npm:postgres's is${SUFFIX}`,
   ignore,
   ...sanitize,
   async fn() {
@@ -160,13 +160,21 @@ Deno.test({
         const role = `wire_${method.replace(/-/g, "_")}`;
         const url = `postgres://${role}@127.0.0.1:${pg.port}/postgres?sslmode=disable`;
         const target = parsePostgresUrl(url);
-        const [[row]] = await wireQuery(target, password, "SELECT current_user AS role");
+        if (method === "md5") {
+          // The reader declines an md5 login; npm:postgres takes it (the CLI test below).
+          const declined = await wireQuery(target, password, "SELECT 1", ANSWER).catch((e) => e);
+          assert.ok(declined instanceof NeedsClient, String(declined));
+          continue;
+        }
+        const [[row]] = await wireQuery(target, password, "SELECT current_user AS role", ANSWER);
         assert.equal(row.role, role, method);
         if (method === "trust") continue;
-        const wrong = await wireQuery(target, "not-the-password", "SELECT 1").catch((e) => e);
+        const wrong = await wireQuery(target, "not-the-password", "SELECT 1", ANSWER).catch((e) =>
+          e
+        );
         assert.equal(wrong.code, "28P01", `${method}: ${wrong.message}`);
-        const env = (name: string) => name === "PGPASSWORD" ? "not-the-password" : undefined;
-        const client = fleetClient({ stateDir: "/", backend: "postgres", url, env });
+        const ctx = fakeContext({ env: { PGPASSWORD: "not-the-password" } });
+        const client = fleetClient(ctx, { stateDir: "/", backend: "postgres", url });
         const before = await client.sql`SELECT 1`.catch((e) => e);
         // The same sentence and exit code as with npm:postgres (69, the role named).
         const mine = dbError(wrong, target, "read agent main") as ClawauthError;
@@ -180,6 +188,57 @@ Deno.test({
     } finally {
       await closeFleetClients();
     }
+  },
+});
+
+Deno.test({
+  name:
+    `fleet wire: a role that logs in by md5 reads and writes through npm:postgres, end to end through the CLI${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg, 1);
+    const db = fleet.url.replace(/^.*\//, "");
+    const role = "fleet_md5";
+    const password = `pw-${crypto.randomUUID()}`;
+    const hba = (await pg.psql("SHOW hba_file;")).trim();
+    const rules = Deno.readTextFileSync(hba);
+    if (!rules.includes(` ${role} `)) {
+      Deno.writeTextFileSync(hba, `host all ${role} 127.0.0.1/32 md5\n${rules}`);
+    }
+    await pg.psql(
+      `DO $$ BEGIN CREATE ROLE ${role} LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+       SET password_encryption = 'md5'; ALTER ROLE ${role} PASSWORD '${password}';
+       SELECT pg_reload_conf();`,
+    );
+    await pg.psql(
+      `GRANT USAGE ON SCHEMA clawauth TO ${role};
+       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA clawauth TO ${role};
+       GRANT USAGE ON ALL SEQUENCES IN SCHEMA clawauth TO ${role};`,
+      db,
+    );
+    const env = {
+      CLAWAUTH_STORE: `${fleet.url.replace("://fleet@", `://${role}@`)}?sslmode=disable`,
+      PGPASSWORD: password,
+    };
+    const [machine] = fleet.machines;
+    const key = fakeSecret("sk-");
+    const pasted = await machine.run(["paste-token", "--provider", "openai", "--type", "api-key"], {
+      stdin: key,
+      env,
+    });
+    assert.equal(pasted.code, 0, pasted.stderr);
+    const served = await machine.run(["token", "--provider", "openai"], { env });
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(served.stdout, `${key}\n`);
+    // Without npm packages the md5 login has nowhere to go: npm:postgres is what served it.
+    const noNpm = await machine.run(["token", "--provider", "openai"], { env, wrap: NO_NPM });
+    assert.notEqual(noNpm.code, 0);
+    assert.equal(noNpm.stdout, "");
+    const wrong = await machine.run(["token", "--provider", "openai"], {
+      env: { ...env, PGPASSWORD: "not-the-password" },
+    });
+    assert.equal(wrong.code, 69, wrong.stderr);
+    assert.match(wrong.stderr, new RegExp(`refused the login of role ${role}`));
   },
 });
 
@@ -250,13 +309,16 @@ Deno.test({
     for (
       const [url, encrypted] of [[full, true], [`${fleet.url}?sslmode=disable`, false]] as const
     ) {
-      const [[row]] = await wireQuery(parsePostgresUrl(url), pg.password, ssl);
+      const [[row]] = await wireQuery(parsePostgresUrl(url), pg.password, ssl, ANSWER);
       assert.equal(row.ssl, encrypted, url);
     }
     // The chain only: verify-ca, and prefer with an sslrootcert that vouches for it.
     for (const mode of ["verify-ca", "prefer"]) {
       const url = `${fleet.url}?sslmode=${mode}&sslrootcert=${pg.caFile}`;
-      assert.equal((await wireQuery(parsePostgresUrl(url), pg.password, ssl))[0][0].ssl, true);
+      assert.equal(
+        (await wireQuery(parsePostgresUrl(url), pg.password, ssl, ANSWER))[0][0].ssl,
+        true,
+      );
     }
     const served = await machine.run(["token", "--provider", "openai"], {
       env: { CLAWAUTH_STORE: full },
@@ -274,7 +336,7 @@ Deno.test({
       /TLS certificate of the fleet store at 127\.0\.0\.1:\d+ was not accepted/,
     );
     // prefer alone encrypts without verifying, which only npm:postgres can: the wire reader hands over.
-    const declined = await wireQuery(parsePostgresUrl(fleet.url), pg.password, "SELECT 1")
+    const declined = await wireQuery(parsePostgresUrl(fleet.url), pg.password, "SELECT 1", ANSWER)
       .catch((e) => e);
     assert.ok(declined instanceof NeedsClient);
     const preferred = await machine.run(["token", "--provider", "openai"]);

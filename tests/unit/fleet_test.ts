@@ -67,6 +67,14 @@ Deno.test("fleet url: normalised, never with a password, unknown parameters refu
     assert.ok(!(error as Error).message.includes("hunter2"));
   }
   assert.equal(withoutPassword("postgres://u:hunter2@h/d"), "postgres://u:***@h/d");
+  // Whatever the password holds, and whatever the scheme: it runs to the last '@'.
+  for (const password of ["hun?ter2", "hun#ter2", "hun/ter2", "hun@ter2", "hunter2"]) {
+    for (const scheme of ["postgres", "postgress", "mysql"]) {
+      const shown = withoutPassword(`${scheme}://u:${password}@h/d`);
+      assert.equal(shown, `${scheme}://u:***@h/d`);
+    }
+  }
+  assert.equal(withoutPassword("postgres://u@h:5432/d"), "postgres://u@h:5432/d");
   assert.deepEqual(namedStore("postgres://u@h/d"), {
     backend: "postgres",
     url: "postgres://u@h:5432/d",
@@ -162,7 +170,7 @@ Deno.test("fleet rows: metadata in plain columns, everything else sealed, and ba
     accountId: "acct-1",
     clawauthLink: { source: "codex-cli", path: "/home/x/.codex/auth.json" },
   });
-  const row = await sealProfile(key, "main", "openai-codex:dev", entry);
+  const row = await sealProfile(key, "main", "openai-codex:dev", entry, 7);
   assert.deepEqual(
     [row.provider, row.type, row.expires, row.email, row.account_id],
     ["openai-codex", "oauth", 1767225600000, "dev@example.test", "acct-1"],
@@ -173,14 +181,19 @@ Deno.test("fleet rows: metadata in plain columns, everything else sealed, and ba
   // Odd values keep their exact type, sealed: a fractional expiry, a non-object entry.
   const odd = tokenProfile("t", { expires: 1.5 });
   assert.deepEqual(
-    await openProfile(key, "main", await sealProfile(key, "main", "anthropic:odd", odd)),
+    await openProfile(key, "main", await sealProfile(key, "main", "anthropic:odd", odd, 1)),
     { ok: true, entry: odd },
   );
   assert.deepEqual(
-    await openProfile(key, "main", await sealProfile(key, "main", "bad", "just a string")),
+    await openProfile(key, "main", await sealProfile(key, "main", "bad", "just a string", 2)),
     { ok: true, entry: "just a string" },
   );
   assert.deepEqual(await openProfile(key, "work", row), { ok: false }, "moved to another agent");
+  // Bound to its row version: an older ciphertext under the current version, or a row never bound.
+  const newer = await sealProfile(key, "main", "openai-codex:dev", entry, 8);
+  assert.deepEqual(await openProfile(key, "main", { ...row, version: "8" }), { ok: false });
+  assert.deepEqual(await openProfile(key, "main", { ...newer, version: "8" }), { ok: true, entry });
+  assert.deepEqual(await openProfile(key, "main", { ...row, version: 0 }), { ok: false });
 });
 
 Deno.test("fleet copy: OpenClaw's openai OAuth profiles become openai-codex, routing entries follow", () => {

@@ -8,13 +8,13 @@
  */
 
 import { ClawauthError, Exit } from "../../errors.ts";
+import type { Context } from "../../context.ts";
 import type { StateRef } from "../../paths.ts";
 import { type FleetClient, fleetClient, guarded, transaction } from "./client.ts";
-import { associatedData, seal, type StoreKey, unseal } from "./crypto.ts";
+import { associatedData, canaryOpens, seal, type StoreKey, unseal } from "./crypto.ts";
 import {
   assertCanary,
   assertWritable,
-  canaryOpens,
   type InitResult,
   migrate,
   SCHEMA_VERSION,
@@ -25,7 +25,7 @@ import { postgresSchemaState } from "./store.ts";
 import type { SslMode } from "./url.ts";
 
 /** The pool of a fleet store; anything else is a usage error naming the command. */
-export function fleetOf(state: StateRef, command: string): FleetClient {
+export function fleetOf(ctx: Context, state: StateRef, command: string): FleetClient {
   if (state.backend !== "postgres") {
     throw new ClawauthError(
       `store ${command} works on a fleet store, and this run's store is ${state.backend}.`,
@@ -33,12 +33,16 @@ export function fleetOf(state: StateRef, command: string): FleetClient {
       "Name it: --store postgres://USER@HOST/DB, or set CLAWAUTH_STORE.",
     );
   }
-  return fleetClient(state);
+  return fleetClient(ctx, state);
 }
 
 /** Creates or migrates the schema; the key must be (or become) the store's. */
-export async function initFleet(state: StateRef, timeoutMs: number): Promise<InitResult> {
-  const client = fleetOf(state, "init");
+export async function initFleet(
+  ctx: Context,
+  state: StateRef,
+  timeoutMs: number,
+): Promise<InitResult> {
+  const client = fleetOf(ctx, state, "init");
   return await migrate(client, await client.key(), timeoutMs);
 }
 
@@ -63,15 +67,15 @@ export interface FleetStatus {
 }
 
 /** Reads the status of a fleet store; only an unreachable database is an error. */
-export async function fleetStatus(state: StateRef): Promise<FleetStatus> {
-  const client = fleetOf(state, "status");
+export async function fleetStatus(ctx: Context, state: StateRef): Promise<FleetStatus> {
+  const client = fleetOf(ctx, state, "status");
   const session = await guarded(client, "read its status", async (sql) => {
     const [row] = await sql<{ version: string; ssl: boolean | null; tls: string | null }[]>`
       SELECT current_setting('server_version') AS version, s.ssl, s.version AS tls
       FROM (SELECT 1) AS one LEFT JOIN pg_stat_ssl s ON s.pid = pg_backend_pid()`;
     return row;
   });
-  const schema = await postgresSchemaState(state);
+  const schema = await postgresSchemaState(ctx, state);
   const status: FleetStatus = {
     url: client.target.url,
     server: session.version,
@@ -137,11 +141,12 @@ export interface RotateResult {
  * current key stops it, with nothing changed.
  */
 export async function rotateKey(
+  ctx: Context,
   state: StateRef,
   next: StoreKey,
   timeoutMs: number,
 ): Promise<RotateResult> {
-  const client = fleetOf(state, "rotate-key");
+  const client = fleetOf(ctx, state, "rotate-key");
   const current = await client.key();
   if (current.id === next.id) {
     throw new ClawauthError(
@@ -158,16 +163,18 @@ export async function rotateKey(
     assertWritable(schemaStateOf(meta), client.target);
     await assertCanary(current, canary[0], client.target);
     const [profiles, extras] = await Promise.all([
-      tx<{ agent: string; id: string; secret: Uint8Array }[]>`
-        SELECT agent, id, secret FROM clawauth.profiles FOR UPDATE`,
-      tx<{ agent: string; extra: Uint8Array }[]>`
-        SELECT agent, extra FROM clawauth.agents WHERE extra IS NOT NULL FOR UPDATE`,
+      tx<{ agent: string; id: string; secret: Uint8Array; version: string }[]>`
+        SELECT agent, id, secret, version FROM clawauth.profiles FOR UPDATE`,
+      tx<{ agent: string; extra: Uint8Array; extra_version: string }[]>`
+        SELECT agent, extra, extra_version FROM clawauth.agents
+        WHERE extra IS NOT NULL FOR UPDATE`,
     ]);
     const updates: Promise<unknown>[] = [];
     const broken: string[] = [];
     for (const row of profiles) {
-      const ad = associatedData(row.agent, row.id, "secret");
-      const plain = await unseal(current, row.secret, ad);
+      // The same row version under the new key: the content is unchanged.
+      const ad = associatedData(row.agent, row.id, "secret", Number(row.version));
+      const plain = Number(row.version) >= 1 ? await unseal(current, row.secret, ad) : undefined;
       if (plain === undefined) {
         broken.push(`${row.agent}/${row.id}`);
         continue;
@@ -177,8 +184,10 @@ export async function rotateKey(
         WHERE agent = ${row.agent} AND id = ${row.id}`);
     }
     for (const row of extras) {
-      const ad = associatedData(row.agent, "", "extra");
-      const plain = await unseal(current, row.extra, ad);
+      const ad = associatedData(row.agent, "", "extra", Number(row.extra_version));
+      const plain = Number(row.extra_version) >= 1
+        ? await unseal(current, row.extra, ad)
+        : undefined;
       if (plain === undefined) {
         broken.push(`${row.agent} (extra keys)`);
         continue;

@@ -19,14 +19,14 @@ import {
 
 /** The fleet store. */
 export const postgresBackend: Backend = {
-  read: (_ctx, paths) => readPostgresStore(paths),
+  read: (ctx, paths) => readPostgresStore(ctx, paths),
   // The fleet's store lock is the agent's row lock, taken inside the transaction.
-  update: (_ctx, paths, { timeoutMs, change }) => updatePostgresStore(paths, timeoutMs, change),
-  withLineageLock: (_ctx, state, { lineage, timeoutMs, fn }) =>
-    withPostgresLineageLock(state, lineage, timeoutMs, fn),
-  agents: (_ctx, state) => postgresAgents(state),
-  agentExists: (_ctx, paths) => postgresAgentExists(paths),
-  createAgent: (_ctx, paths, timeoutMs) => createPostgresAgent(paths, timeoutMs),
-  removeAgent: (_ctx, paths, timeoutMs) => removePostgresAgent(paths, timeoutMs),
+  update: (ctx, paths, { timeoutMs, change }) => updatePostgresStore(ctx, paths, timeoutMs, change),
+  withLineageLock: (ctx, state, { lineage, timeoutMs, fn }) =>
+    withPostgresLineageLock(ctx, state, lineage, timeoutMs, fn),
+  agents: (ctx, state) => postgresAgents(ctx, state),
+  agentExists: (ctx, paths) => postgresAgentExists(ctx, paths),
+  createAgent: (ctx, paths, timeoutMs) => createPostgresAgent(ctx, paths, timeoutMs),
+  removeAgent: (ctx, paths, timeoutMs) => removePostgresAgent(ctx, paths, timeoutMs),
   location: (_ctx, paths) => paths.url ?? "postgres",
 };

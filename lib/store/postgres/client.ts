@@ -14,6 +14,8 @@ import postgres from "postgres";
 import { connect as netConnect, isIP, type Socket } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { ClawauthError, Exit } from "../../errors.ts";
+import type { Context } from "../../context.ts";
+import { httpTimeoutMs } from "../../oauth/http_timeout.ts";
 import type { StateRef } from "../../paths.ts";
 import { loadStoreKey, type StoreKey } from "./crypto.ts";
 import { findPassword } from "./pass.ts";
@@ -32,6 +34,12 @@ export interface FleetClient {
   target: PostgresTarget;
   /** The run's environment. */
   env: (name: string) => string | undefined;
+  /**
+   * How long the database may take to answer a round trip that waits for no
+   * lock: the HTTP budget (`CLAWAUTH_HTTP_TIMEOUT`); work that may wait for a
+   * lock gets the lock wait on top. Past it the store counts as gone (exit 69).
+   */
+  answerMs: number;
   /** The store key, loaded on first need. */
   key(): Promise<StoreKey>;
   /** A warning found while connecting (e.g. an exposed pgpass file), printed once by the caller. */
@@ -141,15 +149,18 @@ function socketFor(target: PostgresTarget): () => Promise<Socket> {
     });
 }
 
-/** The pool of the fleet store `state` names, made once per process. */
-export function fleetClient(state: StateRef): FleetClient {
+/**
+ * The pool of the fleet store `state` names, made once per process; its
+ * password and key come from the run's environment (`ctx.env`).
+ */
+export function fleetClient(ctx: Context, state: StateRef): FleetClient {
   if (state.backend !== "postgres" || state.url === undefined) {
     throw new Error("fleetClient needs a postgres StateRef");
   }
   const cached = clients.get(state.url);
   if (cached) return cached;
   const target = parsePostgresUrl(state.url);
-  const env = state.env ?? ((name: string) => Deno.env.get(name));
+  const env = ctx.env;
   const { password, warning } = findPassword(target, env);
   const options: postgres.Options<Record<string, never>> & { socket: () => Promise<Socket> } = {
     host: target.host,
@@ -178,6 +189,7 @@ export function fleetClient(state: StateRef): FleetClient {
     sql,
     target,
     env,
+    answerMs: httpTimeoutMs(ctx),
     key: () => key ??= loadStoreKey(env),
     ...(warning ? { warning } : {}),
   };
@@ -206,6 +218,7 @@ const UNREACHABLE = new Set([
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  "QUERY_TIMEOUT",
 ]);
 
 const REASONS: Record<string, string> = {
@@ -265,10 +278,13 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
   const where = `${target.host}:${target.port}`;
   const noFallback = "clawauth does not fall back to a local store (it would fork your logins).";
   if (UNREACHABLE.has(code)) {
+    const reason = code === "QUERY_TIMEOUT"
+      ? `it stopped answering (${
+        detailOf(error)
+      }; CLAWAUTH_HTTP_TIMEOUT and CLAWAUTH_LOCK_TIMEOUT set that wait)`
+      : REASONS[code] ?? code;
     return new ClawauthError(
-      `The fleet store at ${where} (${target.url}) could not be reached to ${what}: ${
-        REASONS[code] ?? code
-      }.`,
+      `The fleet store at ${where} (${target.url}) could not be reached to ${what}: ${reason}.`,
       Exit.unavailable,
       `Check that PostgreSQL runs there and this machine may connect; ${noFallback}`,
     );
@@ -295,6 +311,14 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
     );
   }
   if (code === "42P01" || code === "3F000") return notInitialized(target);
+  // A column this client reads is missing: the schema predates it (store init migrates it).
+  if (code === "42703") {
+    return new ClawauthError(
+      `The fleet store ${target.url} has an older clawauth schema than this clawauth reads.`,
+      Exit.data,
+      `Migrate it with this clawauth: clawauth store init --store ${target.url} (every machine then needs this version).`,
+    );
+  }
   if (code === "28P01" || code === "28000") {
     return new ClawauthError(
       `The fleet store at ${where} refused the login of role ${target.user} (${detailOf(error)}).`,
@@ -324,14 +348,75 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
   );
 }
 
-/** Runs `fn` on the pool, mapping database failures (see {@linkcode dbError}). */
+/** The failure of a database that stopped answering within `ms` (exit 69 by {@linkcode dbError}). */
+function stalled(ms: number): Error {
+  return Object.assign(new Error(`no reply within ${ms / 1000} s`), { code: "QUERY_TIMEOUT" });
+}
+
+/**
+ * A deadline on waiting for the database: armed while clawauth waits for an
+ * answer, paused ({@linkcode Watchdog.aside}) while its own work runs (a
+ * refresh's HTTP request inside a transaction). When it fires, the pool's
+ * connections are dropped, so nothing waits on the silent server any more.
+ */
+class Watchdog {
+  readonly fired: Promise<never>;
+  #fire!: (error: Error) => void;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #done = false;
+  constructor(readonly client: FleetClient, readonly ms: number) {
+    this.fired = new Promise((_, reject) => this.#fire = reject);
+    this.fired.catch(() => {});
+  }
+  arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#done) return;
+    this.#timer = setTimeout(() => {
+      dropClient(this.client);
+      this.#fire(stalled(this.ms));
+    }, this.ms);
+  }
+  stop(): void {
+    clearTimeout(this.#timer);
+  }
+  /** Runs clawauth's own `work` with the deadline paused; it restarts afterwards. */
+  async aside<T>(work: () => Promise<T> | T): Promise<T> {
+    this.stop();
+    try {
+      return await work();
+    } finally {
+      this.arm();
+    }
+  }
+  /** `work` against the deadline: whichever ends first. */
+  async race<T>(work: Promise<T>): Promise<T> {
+    this.arm();
+    try {
+      return await Promise.race([work, this.fired]);
+    } finally {
+      this.#done = true;
+      this.stop();
+    }
+  }
+}
+
+/** Forgets a pool whose server stopped answering and cuts its connections. */
+function dropClient(client: FleetClient): void {
+  if (clients.get(client.target.url) === client) clients.delete(client.target.url);
+  client.sql.end({ timeout: 0 }).catch(() => {});
+}
+
+/**
+ * Runs `fn` on the pool, mapping database failures (see {@linkcode dbError});
+ * it waits for no lock, so the database has {@linkcode FleetClient.answerMs}.
+ */
 export async function guarded<T>(
   client: FleetClient,
   what: string,
   fn: (sql: Sql) => Promise<T>,
 ): Promise<T> {
   try {
-    return await fn(client.sql);
+    return await new Watchdog(client, client.answerMs).race(fn(client.sql));
   } catch (error) {
     throw dbError(error, client.target, what);
   }
@@ -341,22 +426,25 @@ export async function guarded<T>(
  * A transaction with bounded lock waits: `lock_timeout` is the lock wait
  * (exit 75), and a transaction left idle longer than that plus a margin
  * (a holder whose machine vanished without closing its connection) is ended
- * by the server, which frees its locks.
+ * by the server, which frees its locks. Waiting on the database is bounded
+ * too: the lock wait plus {@linkcode FleetClient.answerMs}, restarted after
+ * each stretch of clawauth's own work, which `fn` runs through `aside`.
  */
 export async function transaction<T>(
   client: FleetClient,
   what: string,
   timeoutMs: number,
-  fn: (tx: Tx) => Promise<T>,
+  fn: (tx: Tx, aside: <R>(work: () => Promise<R> | R) => Promise<R>) => Promise<T>,
 ): Promise<T> {
+  const watchdog = new Watchdog(client, timeoutMs + client.answerMs);
   try {
-    return await client.sql.begin(async (tx) => {
+    return await watchdog.race(client.sql.begin(async (tx) => {
       const lockMs = String(Math.max(1, Math.round(timeoutMs)));
       const idleMs = String(2 * Math.round(timeoutMs) + 60_000);
       await tx`SELECT set_config('lock_timeout', ${lockMs}, true),
         set_config('idle_in_transaction_session_timeout', ${idleMs}, true)`;
-      return await fn(tx);
-    }) as T;
+      return await fn(tx, (work) => watchdog.aside(work));
+    }) as Promise<T>);
   } catch (error) {
     throw dbError(error, client.target, what);
   }

@@ -5,9 +5,10 @@
  *
  * The key is 32 random bytes, base64, from `CLAWAUTH_STORE_KEY` or the file
  * named by `CLAWAUTH_STORE_KEY_FILE` (which must be 0600). The associated
- * data binds each ciphertext to its agent, profile and field, so a row
- * copied or swapped inside the database does not decrypt: it is refused,
- * never served as another profile's secret.
+ * data binds each ciphertext to its agent, profile, field and row version,
+ * so a row copied, swapped or rolled back to an older ciphertext inside the
+ * database does not decrypt: it is refused, never served as another
+ * profile's secret or as a refresh token that has rotated out.
  *
  * A sealed value is `0x01 ‖ key id (8 bytes) ‖ IV (12 bytes) ‖ ciphertext ‖
  * tag (16 bytes)`. The key id (a digest of the key) tells "sealed under
@@ -17,6 +18,7 @@
  */
 
 import { ClawauthError, Exit } from "../../errors.ts";
+import { readTextIfExists, statIfExists } from "../../fs/files.ts";
 
 /** The format byte that starts every sealed value. */
 const FORMAT = 1;
@@ -104,19 +106,26 @@ export async function loadStoreKey(env: (name: string) => string | undefined): P
   return await importStoreKey(decodeKeyText(readKeyFile(file), `The key file ${file}`), file);
 }
 
-/** Reads a key file, refusing one that others can read or that another user owns. */
+/**
+ * Reads a key file, refusing one that others can read, that another user
+ * owns, or that is not a regular file (a FIFO or a device would block the
+ * read, or never end).
+ */
 export function readKeyFile(path: string): string {
-  let info: Deno.FileInfo;
-  let text: string;
+  const hint = "Point CLAWAUTH_STORE_KEY_FILE at the 0600 file holding the fleet's key.";
+  let info: Deno.FileInfo | undefined;
   try {
-    info = Deno.statSync(path);
-    text = Deno.readTextFileSync(path);
+    info = statIfExists(path);
   } catch (error) {
     throw new ClawauthError(
       `The key file ${path} cannot be read (${error instanceof Error ? error.message : error}).`,
       Exit.data,
-      "Point CLAWAUTH_STORE_KEY_FILE at the file holding the fleet's key.",
+      hint,
     );
+  }
+  if (!info) throw new ClawauthError(`The key file ${path} does not exist.`, Exit.data, hint);
+  if (!info.isFile) {
+    throw new ClawauthError(`The key file ${path} is not a regular file.`, Exit.data, hint);
   }
   if (Deno.build.os !== "windows" && info.mode !== null && (info.mode & 0o077) !== 0) {
     throw new ClawauthError(
@@ -135,19 +144,42 @@ export function readKeyFile(path: string): string {
       "Keep your own copy of the key, mode 0600.",
     );
   }
+  let text: string | undefined;
+  try {
+    // The safe read checks the type again (a file swapped for a FIFO since the stat) and the size.
+    text = readTextIfExists(path);
+  } catch (error) {
+    const why = error instanceof ClawauthError
+      ? error.message.replace(/^.* (is [^.]*)\.$/, "$1")
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new ClawauthError(`The key file ${path} cannot be read (${why}).`, Exit.data, hint);
+  }
+  if (text === undefined) {
+    throw new ClawauthError(`The key file ${path} does not exist.`, Exit.data, hint);
+  }
   return text;
 }
 
 /**
  * The associated data of one sealed value: what it belongs to, unambiguous
  * (a JSON array, so no id can forge another's by containing a separator).
+ * A row's value is bound to the row's version too (schema 2), which every
+ * write bumps: an older ciphertext of the same row put back does not open.
+ * Without a version: the canary, and schema 1's rows while they migrate.
  */
 export function associatedData(
   agent: string,
   profile: string,
   field: string,
+  version?: number,
 ): Uint8Array<ArrayBuffer> {
-  return encoder.encode(JSON.stringify(["clawauth-fleet", 1, agent, profile, field]));
+  return encoder.encode(JSON.stringify(
+    version === undefined
+      ? ["clawauth-fleet", 1, agent, profile, field]
+      : ["clawauth-fleet", 2, agent, profile, field, version],
+  ));
 }
 
 /** Seals `plaintext` for (agent, profile, field). */
@@ -214,6 +246,19 @@ export const CANARY_TEXT = "clawauth fleet store key canary v1";
 
 /** Where the canary is bound: no agent, no profile. */
 export const CANARY_AD: Uint8Array<ArrayBuffer> = associatedData("", "", "canary");
+
+/**
+ * Whether the canary row opens with `key`; `undefined` when there is no
+ * canary. Here, beside the sealing, so the hot read can ask without loading
+ * the database client.
+ */
+export async function canaryOpens(
+  key: StoreKey,
+  row: { canary: Uint8Array } | undefined,
+): Promise<boolean | undefined> {
+  if (!row) return undefined;
+  return await unseal(key, row.canary, CANARY_AD) === CANARY_TEXT;
+}
 
 /** The error a key that does not open this store's canary gives (exit 65, never garbage). */
 export function wrongKeyError(key: StoreKey, url: string): ClawauthError {

@@ -3,9 +3,10 @@
  * metadata (provider, type, expiry, e-mail, account, lineage digest) sits in
  * plain columns that status, doctor and a person in psql can read; every
  * other key, the secrets first of all, is sealed into one `secret` value
- * bound to (agent, profile, "secret"). Keys of the document beyond profiles
- * and routing state (another tool's) are sealed too, bound to (agent, "",
- * "extra"): nobody knows what they hold.
+ * bound to (agent, profile, "secret", row version). Keys of the document
+ * beyond profiles and routing state (another tool's) are sealed too, bound
+ * to (agent, "", "extra", version): nobody knows what they hold. Versions
+ * come from one sequence, so no two writes of a row ever share one.
  *
  * @module
  */
@@ -27,6 +28,8 @@ export interface ProfileRow {
   lineage: string | null;
   secret: Uint8Array;
   key_id: string;
+  /** The version `secret` is bound to (bigint, a string from the driver); 0: not bound yet. */
+  version: string | number;
 }
 
 /** The keys kept in plain columns (every identity field among them), and their columns. */
@@ -53,12 +56,13 @@ export function extraOf(store: JsonObject): JsonObject {
   );
 }
 
-/** Seals one profile entry into its row. */
+/** Seals one profile entry into its row at `version` (a fresh one from the sequence). */
 export async function sealProfile(
   key: StoreKey,
   agent: string,
   id: string,
   entry: unknown,
+  version: number,
 ): Promise<ProfileRow> {
   const row: ProfileRow = {
     id,
@@ -70,6 +74,7 @@ export async function sealProfile(
     lineage: null,
     secret: new Uint8Array(),
     key_id: key.id,
+    version,
   };
   let payload: JsonObject;
   if (isObject(entry)) {
@@ -95,23 +100,36 @@ export async function sealProfile(
   } else {
     payload = { value: entry };
   }
-  row.secret = await seal(key, JSON.stringify(payload), associatedData(agent, id, "secret"));
+  row.secret = await seal(
+    key,
+    JSON.stringify(payload),
+    associatedData(agent, id, "secret", version),
+  );
   return row;
 }
 
 /** A profile entry opened from its row. */
 export type Opened = { ok: true; entry: unknown } | { ok: false };
 
+/** A row version a value can be bound to (1 and up), or `undefined` (0: never bound). */
+function boundVersion(version: string | number | null | undefined): number | undefined {
+  const n = Number(version);
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
+
 /**
  * Opens a row back into its profile entry; not `ok` when its secret does
- * not decrypt with `key` (another key, damage, or a row moved in the database).
+ * not decrypt with `key` for its version (another key, damage, a row moved
+ * in the database, or an older ciphertext put back).
  */
 export async function openProfile(
   key: StoreKey,
   agent: string,
   row: ProfileRow,
 ): Promise<Opened> {
-  const text = await unseal(key, row.secret, associatedData(agent, row.id, "secret"));
+  const version = boundVersion(row.version);
+  if (version === undefined) return { ok: false };
+  const text = await unseal(key, row.secret, associatedData(agent, row.id, "secret", version));
   if (text === undefined) return { ok: false };
   const payload = JSON.parse(text) as { rest?: JsonObject; value?: unknown };
   if (!isObject(payload.rest)) return { ok: true, entry: payload.value ?? null };
@@ -129,23 +147,27 @@ export function plainOf(row: ProfileRow): JsonObject {
   return entry;
 }
 
-/** Seals the extra keys of a document; `null` when there are none. */
+/** Seals the extra keys of a document at `version`; `null` when there are none. */
 export async function sealExtra(
   key: StoreKey,
   agent: string,
   extra: JsonObject,
+  version: number,
 ): Promise<Uint8Array | null> {
   if (Object.keys(extra).length === 0) return null;
-  return await seal(key, JSON.stringify(extra), associatedData(agent, "", "extra"));
+  return await seal(key, JSON.stringify(extra), associatedData(agent, "", "extra", version));
 }
 
-/** Opens an agent's extra keys; `undefined` when they do not decrypt. */
+/** Opens an agent's extra keys sealed at `version`; `undefined` when they do not decrypt. */
 export async function openExtra(
   key: StoreKey,
   agent: string,
   sealed: Uint8Array,
+  version: string | number,
 ): Promise<JsonObject | undefined> {
-  const text = await unseal(key, sealed, associatedData(agent, "", "extra"));
+  const bound = boundVersion(version);
+  if (bound === undefined) return undefined;
+  const text = await unseal(key, sealed, associatedData(agent, "", "extra", bound));
   if (text === undefined) return undefined;
   const value: unknown = JSON.parse(text);
   return isObject(value) ? value : {};

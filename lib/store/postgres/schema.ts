@@ -10,14 +10,23 @@
 
 import { ClawauthError, Exit } from "../../errors.ts";
 import { type FleetClient, notInitialized, transaction, type Tx } from "./client.ts";
-import { CANARY_AD, CANARY_TEXT, seal, type StoreKey, unseal, wrongKeyError } from "./crypto.ts";
+import {
+  associatedData,
+  CANARY_AD,
+  CANARY_TEXT,
+  canaryOpens,
+  seal,
+  type StoreKey,
+  unseal,
+  wrongKeyError,
+} from "./crypto.ts";
 import type { PostgresTarget } from "./url.ts";
 
 /** The schema (namespace) every table lives in. */
 export const SCHEMA = "clawauth";
 
 /** The schema version this client reads and writes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One forward step. */
 interface Migration {
@@ -27,6 +36,52 @@ interface Migration {
   readableBy: number;
   /** DDL, run in order in the migration's transaction. */
   statements: readonly string[];
+  /** Rewrites rows for the new version, with the store's key, after the DDL. */
+  data?: (tx: Tx, key: StoreKey) => Promise<void>;
+}
+
+/** `n` fresh row versions from the store's sequence, in one round trip. */
+export async function nextVersions(tx: Tx, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const rows = await tx<{ v: string }[]>`
+    SELECT nextval('clawauth.row_versions') AS v FROM generate_series(1, ${n}::int)`;
+  return rows.map((row) => Number(row.v));
+}
+
+/**
+ * Schema 2's data step: every value sealed under schema 1 is re-sealed with
+ * the store's key (checked against the canary first), bound to a fresh row
+ * version, under the migration's locks (the canary row, which every writer
+ * shares first). A value that does not open stays at version 0, which no
+ * client opens: doctor lists it and `clawauth remove` drops it.
+ */
+async function bindVersions(tx: Tx, key: StoreKey): Promise<void> {
+  const [profiles, extras] = await Promise.all([
+    tx<{ agent: string; id: string; secret: Uint8Array }[]>`
+      SELECT agent, id, secret FROM clawauth.profiles WHERE version = 0 FOR UPDATE`,
+    tx<{ agent: string; extra: Uint8Array }[]>`
+      SELECT agent, extra FROM clawauth.agents
+      WHERE extra IS NOT NULL AND extra_version = 0 FOR UPDATE`,
+  ]);
+  const versions = await nextVersions(tx, profiles.length + extras.length);
+  const updates: Promise<unknown>[] = [];
+  for (const [i, row] of profiles.entries()) {
+    const plain = await unseal(key, row.secret, associatedData(row.agent, row.id, "secret"));
+    if (plain === undefined) continue;
+    const version = versions[i];
+    const sealed = await seal(key, plain, associatedData(row.agent, row.id, "secret", version));
+    updates.push(tx`UPDATE clawauth.profiles SET secret = ${sealed}, key_id = ${key.id},
+      version = ${version} WHERE agent = ${row.agent} AND id = ${row.id}`);
+  }
+  for (const [i, row] of extras.entries()) {
+    const plain = await unseal(key, row.extra, associatedData(row.agent, "", "extra"));
+    if (plain === undefined) continue;
+    const version = versions[profiles.length + i];
+    const sealed = await seal(key, plain, associatedData(row.agent, "", "extra", version));
+    updates.push(tx`UPDATE clawauth.agents SET extra = ${sealed}, extra_version = ${version}
+      WHERE agent = ${row.agent}`);
+  }
+  await Promise.all(updates);
 }
 
 /**
@@ -76,6 +131,17 @@ export const MIGRATIONS: readonly Migration[] = [
         rotated_at timestamptz NOT NULL DEFAULT now()
       )`,
     ],
+  },
+  {
+    // Row versions: each sealed value is bound to one, so an older ciphertext put back is refused.
+    version: 2,
+    readableBy: 2,
+    statements: [
+      `CREATE SEQUENCE clawauth.row_versions AS bigint`,
+      `ALTER TABLE clawauth.profiles ADD COLUMN version bigint NOT NULL DEFAULT 0`,
+      `ALTER TABLE clawauth.agents ADD COLUMN extra_version bigint NOT NULL DEFAULT 0`,
+    ],
+    data: bindVersions,
   },
 ];
 
@@ -127,15 +193,6 @@ function tooNew(state: SchemaState, target: PostgresTarget): ClawauthError {
   );
 }
 
-/** Whether the canary row opens with `key`; `undefined` when there is no canary. */
-export async function canaryOpens(
-  key: StoreKey,
-  row: { canary: Uint8Array } | undefined,
-): Promise<boolean | undefined> {
-  if (!row) return undefined;
-  return await unseal(key, row.canary, CANARY_AD) === CANARY_TEXT;
-}
-
 /** Refuses to seal anything under a key that is not the store's (the canary says which is). */
 export async function assertKey(
   tx: Tx,
@@ -179,8 +236,9 @@ export interface InitResult {
 
 /**
  * Creates the schema or migrates it forward, in one transaction, serialised
- * across machines by an advisory lock; writes the key canary of a new store
- * and checks it on an existing one (a wrong key is exit 65, nothing written).
+ * across machines by an advisory lock; checks the key canary of an existing
+ * store before anything changes (a wrong key is exit 65, nothing written)
+ * and writes the canary of a new one.
  */
 export function migrate(
   client: FleetClient,
@@ -199,6 +257,13 @@ export function migrate(
     );
     const from = state?.version ?? 0;
     if (state && state.version > SCHEMA_VERSION) throw tooNew(state, client.target);
+    // FOR UPDATE: writers share this row first, so none writes while rows are re-sealed.
+    const opens = from === 0 ? undefined : await canaryOpens(
+      key,
+      (await tx<{ canary: Uint8Array }[]>`
+        SELECT canary FROM clawauth.key_canary WHERE id = 1 FOR UPDATE`)[0],
+    );
+    if (opens === false) throw wrongKeyError(key, client.target.url);
     for (const migration of MIGRATIONS) {
       if (migration.version <= from) continue;
       for (const statement of migration.statements) await tx.unsafe(statement);
@@ -211,11 +276,8 @@ export function migrate(
         await tx`INSERT INTO clawauth.meta (key, value) VALUES (${name}, ${String(value)})
           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`;
       }
+      await migration.data?.(tx, key);
     }
-    const canary = await tx<{ canary: Uint8Array }[]>`
-      SELECT canary FROM clawauth.key_canary WHERE id = 1 FOR UPDATE`;
-    const opens = await canaryOpens(key, canary[0]);
-    if (opens === false) throw wrongKeyError(key, client.target.url);
     if (opens === undefined) {
       const sealed = await sealCanary(key);
       await tx`INSERT INTO clawauth.key_canary (id, key_id, canary) VALUES (1, ${key.id}, ${sealed})`;

@@ -18,14 +18,18 @@
  * @module
  */
 
+import type { Context } from "../../context.ts";
 import { ClawauthError, Exit } from "../../errors.ts";
 import { isObject, jsonEqual, type JsonObject } from "../../json/json.ts";
 import { load } from "../../lazy.ts";
+import { httpTimeoutMs } from "../../oauth/http_timeout.ts";
+import { warn } from "../../output/output.ts";
 import { AGENT_ID, type AgentPaths, type StateRef } from "../../paths.ts";
 import type { StoreData } from "../data.ts";
 // Types only: the client module (npm:postgres) loads on first use, never on the hot read.
 import type { FleetClient, Sql, Tx } from "./client.ts";
-import { loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
+import { canaryOpens, loadStoreKey, type StoreKey, wrongKeyError } from "./crypto.ts";
+import { damagedRowError, reportDamage } from "./damage.ts";
 import { findPassword } from "./pass.ts";
 import {
   extraOf,
@@ -46,10 +50,14 @@ export interface FleetSnapshot {
   store: StoreData;
   /** Ids of profiles whose sealed part did not open with the (right) key: damaged or moved. */
   undecryptable: string[];
+  /** Whether the agent's sealed extra keys (another tool's) did not open either. */
+  extraDamaged: boolean;
 }
 
 interface AgentRow {
   extra: Uint8Array | null;
+  /** The version `extra` is bound to (bigint, a string from the driver). */
+  extra_version: string | number;
   order: unknown;
   last_good: unknown;
   usage_stats: unknown;
@@ -64,13 +72,13 @@ function metaQuery(q: Query) {
 
 function profileQuery(q: Query, agent: string) {
   return q<ProfileRow[]>`
-    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id
+    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id, version
     FROM clawauth.profiles WHERE agent = ${agent} ORDER BY id COLLATE "C"`;
 }
 
 function agentQuery(q: Query, agent: string) {
   return q<AgentRow[]>`
-    SELECT a.extra, r."order", r.last_good, r.usage_stats
+    SELECT a.extra, a.extra_version, r."order", r.last_good, r.usage_stats
     FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
     WHERE a.agent = ${agent}`;
 }
@@ -80,50 +88,63 @@ const warned = new Set<string>();
 /** Store URLs whose npm:postgres pool this process has opened. */
 const pooled = new Set<string>();
 
-function warnOnce(url: string, warning: string | undefined): void {
+function warnOnce(ctx: Context, url: string, warning: string | undefined): void {
   if (!warning || warned.has(url)) return;
   warned.add(url);
-  Deno.stderr.writeSync(new TextEncoder().encode(`warning: ${warning}\n`));
+  warn(ctx, warning);
 }
 
 /**
  * The npm:postgres side of `state`'s fleet store (writes, locks, listings),
  * loaded on first use: its pool, the client module and the schema module.
  */
-async function poolOf(state: StateRef) {
+async function poolOf(ctx: Context, state: StateRef) {
   const [db, schema] = await Promise.all([
     load("store/postgres/client.ts"),
     load("store/postgres/schema.ts"),
   ]);
-  const client = db.fleetClient(state);
+  const client = db.fleetClient(ctx, state);
   pooled.add(state.url!);
-  warnOnce(client.target.url, client.warning);
+  warnOnce(ctx, client.target.url, client.warning);
   return { client, db, schema };
+}
+
+/** How the rows are opened: the canary decides a read's failures; a write checked it already. */
+interface OpenOptions {
+  /** The key canary's row, opened only when a row does not; `checked` when the key is known good. */
+  canary: { row: { canary: Uint8Array } | undefined } | "checked";
+  /** Whether damaged rows are warned about on stderr (doctor lists them instead). */
+  quiet?: boolean;
 }
 
 /**
  * Opens the rows of one agent into its document. A row that does not open
  * with the key is either the wrong key for the whole store (the canary
- * decides: exit 65) or one damaged or moved row, shown by its plain
- * metadata only (which makes the profile `invalid`, never a garbage token).
+ * decides: exit 65) or one damaged, moved or rolled-back row, reported and
+ * shown by its plain metadata only (which makes the profile `invalid`,
+ * never a garbage token): every other profile keeps working.
  */
 async function openSnapshot(
+  ctx: Context,
   client: Pick<FleetClient, "target" | "key">,
-  agent: string,
-  rows: readonly ProfileRow[],
-  agentRow: AgentRow | undefined,
-  canary: () => Promise<{ canary: Uint8Array } | undefined>,
+  rows: { agent: string; profiles: readonly ProfileRow[]; agentRow: AgentRow | undefined },
+  opts: OpenOptions,
 ): Promise<FleetSnapshot> {
+  const { agent, profiles, agentRow } = rows;
   const store: StoreData = { version: 1, profiles: {} };
   const undecryptable: string[] = [];
   const sealedExtra = agentRow?.extra ?? null;
-  const key: StoreKey | undefined = rows.length > 0 || sealedExtra ? await client.key() : undefined;
+  const key: StoreKey | undefined = profiles.length > 0 || sealedExtra
+    ? await client.key()
+    : undefined;
   // Every row opens at once: each decryption is a hop to Deno's crypto threads.
   const [extra, opened] = await Promise.all([
-    key && sealedExtra ? openExtra(key, agent, sealedExtra) : Promise.resolve<JsonObject>({}),
-    Promise.all(rows.map((row) => openProfile(key!, agent, row))),
+    key && sealedExtra
+      ? openExtra(key, agent, sealedExtra, agentRow?.extra_version ?? 0)
+      : Promise.resolve<JsonObject>({}),
+    Promise.all(profiles.map((row) => openProfile(key!, agent, row))),
   ]);
-  rows.forEach((row, i) => {
+  profiles.forEach((row, i) => {
     const open = opened[i];
     if (open.ok) store.profiles[row.id] = open.entry;
     else {
@@ -131,16 +152,23 @@ async function openSnapshot(
       store.profiles[row.id] = plainOf(row);
     }
   });
-  if (undecryptable.length > 0 || extra === undefined) {
-    const { canaryOpens } = await load("store/postgres/schema.ts");
-    if (!(await canaryOpens(key!, await canary()))) throw wrongKeyError(key!, client.target.url);
+  if ((undecryptable.length > 0 || extra === undefined) && opts.canary !== "checked") {
+    if (!(await canaryOpens(key!, opts.canary.row))) {
+      throw wrongKeyError(key!, client.target.url);
+    }
+  }
+  if (!opts.quiet) {
+    reportDamage(ctx, client.target.url, agent, [
+      ...(extra === undefined ? [""] : []),
+      ...undecryptable,
+    ]);
   }
   Object.assign(store, extra ?? {});
   for (const [field, column] of Object.entries(ROUTING)) {
     const value = agentRow?.[column];
     if (value !== null && value !== undefined) store[field] = value;
   }
-  return { store, undecryptable };
+  return { store, undecryptable, extraDamaged: extra === undefined };
 }
 
 function canaryQuery(q: Query) {
@@ -148,32 +176,39 @@ function canaryQuery(q: Query) {
     .then((rows) => rows[0]);
 }
 
-/** The rows of the read path's three statements. */
-type ReadRows = [{ key: string; value: string }[], ProfileRow[], AgentRow[]];
+/** The rows of the read path's four statements. */
+type ReadRows = [
+  { key: string; value: string }[],
+  ProfileRow[],
+  AgentRow[],
+  { canary: Uint8Array }[],
+];
 
 /**
- * The read path's three statements as one simple-protocol message: one
+ * The read path's four statements as one simple-protocol message: one
  * round trip, no statement preparation (it saves ~10 ms per `token`). The
  * agent id is inlined, which is safe only because it matches `AGENT_ID`.
+ * The key canary (a few dozen bytes) comes along, so a damaged row among
+ * healthy ones is told from a wrong key without a second connection.
  * Both read paths send exactly this.
  */
 export function readSql(agent: string): string {
   if (!AGENT_ID.test(agent)) throw new Error(`not an agent id: ${agent}`);
   return `
     SELECT key, value FROM clawauth.meta;
-    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id
+    SELECT id, provider, type, expires, email, account_id, lineage, secret, key_id, version
       FROM clawauth.profiles WHERE agent = '${agent}' ORDER BY id COLLATE "C";
-    SELECT a.extra, r."order", r.last_good, r.usage_stats
+    SELECT a.extra, a.extra_version, r."order", r.last_good, r.usage_stats
       FROM clawauth.agents a LEFT JOIN clawauth.routing r ON r.agent = a.agent
-      WHERE a.agent = '${agent}'`;
+      WHERE a.agent = '${agent}';
+    SELECT canary FROM clawauth.key_canary WHERE id = 1`;
 }
 
-/** What a read got: the rows, and the store's target, key and canary for opening them. */
+/** What a read got: the rows, and the store's target and key for opening them. */
 interface Read {
   rows: ReadRows;
   target: PostgresTarget;
   key(): Promise<StoreKey>;
-  canary(): Promise<{ canary: Uint8Array } | undefined>;
 }
 
 /**
@@ -186,37 +221,30 @@ interface Read {
  * connection. And through the pool whatever the wire reader declines
  * ({@linkcode NeedsClient}): TLS that `prefer`/`allow`/`require` accept
  * unverified (no sslrootcert), an authentication method besides trust,
- * password, md5 and SCRAM-SHA-256.
+ * password and SCRAM-SHA-256 (md5 among them).
  */
-async function readRows(paths: AgentPaths, what: string): Promise<Read> {
+async function readRows(ctx: Context, paths: AgentPaths, what: string): Promise<Read> {
   const sql = readSql(paths.agent);
   if (!pooled.has(paths.url!)) {
     const target = parsePostgresUrl(paths.url!);
-    const env = paths.env ?? ((name: string) => Deno.env.get(name));
-    const { password, warning } = findPassword(target, env);
-    warnOnce(target.url, warning);
-    const reading = wireQuery(target, password, sql);
+    const { password, warning } = findPassword(target, ctx.env);
+    warnOnce(ctx, target.url, warning);
+    const reading = wireQuery(target, password, sql, { answerMs: httpTimeoutMs(ctx) });
     // The key loads while the database answers; its failure counts only if the key is needed.
-    const key = loadStoreKey(env);
+    const key = loadStoreKey(ctx.env);
     key.catch(() => {});
     try {
       const rows = await reading as unknown as ReadRows;
-      return { rows, target, key: () => key, canary: () => readCanary(paths, what) };
+      return { rows, target, key: () => key };
     } catch (error) {
       if (!(error instanceof NeedsClient)) {
         throw (await load("store/postgres/client.ts")).dbError(error, target, what);
       }
     }
   }
-  const { client, db } = await poolOf(paths);
+  const { client, db } = await poolOf(ctx, paths);
   const rows = await db.guarded(client, what, (q) => q.unsafe(sql)) as unknown as ReadRows;
-  return { rows, target: client.target, key: client.key, canary: () => readCanary(paths, what) };
-}
-
-/** The key canary, through the pool (only when a row did not decrypt). */
-async function readCanary(state: StateRef, what: string) {
-  const { client, db } = await poolOf(state);
-  return await db.guarded(client, what, (sql) => canaryQuery(sql));
+  return { rows, target: client.target, key: client.key };
 }
 
 /**
@@ -234,19 +262,28 @@ async function assertReadable(meta: ReadRows[0], target: PostgresTarget): Promis
 }
 
 /** `SCHEMA_VERSION`, here without loading its module; `deno check` fails if they differ. */
-const READS_UP_TO: typeof SCHEMA_VERSION = 1;
+const READS_UP_TO: typeof SCHEMA_VERSION = 2;
 
 /** Reads an agent's document and the profiles that do not decrypt (for doctor). */
-export async function readPostgresSnapshot(paths: AgentPaths): Promise<FleetSnapshot> {
-  const read = await readRows(paths, `read agent ${paths.agent}`);
-  const [meta, rows, agentRows] = read.rows;
+export async function readPostgresSnapshot(
+  ctx: Context,
+  paths: AgentPaths,
+  opts: { quiet?: boolean } = {},
+): Promise<FleetSnapshot> {
+  const read = await readRows(ctx, paths, `read agent ${paths.agent}`);
+  const [meta, profiles, agentRows, canary] = read.rows;
   await assertReadable(meta, read.target);
-  return await openSnapshot(read, paths.agent, rows, agentRows[0], read.canary);
+  return await openSnapshot(
+    ctx,
+    read,
+    { agent: paths.agent, profiles, agentRow: agentRows[0] },
+    { canary: { row: canary[0] }, ...opts },
+  );
 }
 
 /** An agent's store as the fleet holds it now; none yet is an empty store. */
-export async function readPostgresStore(paths: AgentPaths): Promise<StoreData> {
-  return (await readPostgresSnapshot(paths)).store;
+export async function readPostgresStore(ctx: Context, paths: AgentPaths): Promise<StoreData> {
+  return (await readPostgresSnapshot(ctx, paths)).store;
 }
 
 /** The fields of a document compared key by key when writing back. */
@@ -255,33 +292,51 @@ function groupOf(store: JsonObject, name: string): JsonObject {
   return isObject(value) ? value : {};
 }
 
-/** Writes the rows `working` changed against `snapshot`, in the open transaction. */
-async function writeChanges(
-  tx: Tx,
-  key: StoreKey,
-  agent: string,
-  snapshot: StoreData,
-  working: StoreData,
-): Promise<void> {
+/** What one write changes: the document as read under the lock, and as `change` left it. */
+interface Changes {
+  key: StoreKey;
+  url: string;
+  agent: string;
+  snapshot: FleetSnapshot;
+  working: StoreData;
+  /** `n` fresh row versions (postgres/schema.ts's `nextVersions`). */
+  versions(n: number): Promise<number[]>;
+}
+
+/**
+ * Writes the rows `working` changed against the snapshot, in the open
+ * transaction, each sealed value bound to a fresh row version. A row that
+ * did not decrypt is never rewritten, only deleted.
+ */
+async function writeChanges(tx: Tx, changes: Changes): Promise<void> {
+  const { key, url, agent, working } = changes;
+  const snapshot = changes.snapshot.store;
+  const damaged = new Set(changes.snapshot.undecryptable);
   const writes: Promise<unknown>[] = [];
   const before = groupOf(snapshot, "profiles");
   const after = groupOf(working, "profiles");
+  const sealing: string[] = [];
   for (const id of new Set([...Object.keys(before), ...Object.keys(after)])) {
     if (jsonEqual(before[id], after[id])) continue;
-    if (!Object.hasOwn(after, id)) {
-      writes.push(tx`DELETE FROM clawauth.profiles WHERE agent = ${agent} AND id = ${id}`);
-      continue;
-    }
-    const row = await sealProfile(key, agent, id, after[id]);
+    if (damaged.has(id) && Object.hasOwn(after, id)) throw damagedRowError(url, agent, id);
+    if (Object.hasOwn(after, id)) sealing.push(id);
+    else writes.push(tx`DELETE FROM clawauth.profiles WHERE agent = ${agent} AND id = ${id}`);
+  }
+  const extra = extraOf(working);
+  const extraChanged = !jsonEqual(extraOf(snapshot), extra);
+  if (extraChanged && changes.snapshot.extraDamaged) throw damagedRowError(url, agent, "");
+  const versions = await changes.versions(sealing.length + (extraChanged ? 1 : 0));
+  for (const [i, id] of sealing.entries()) {
+    const row = await sealProfile(key, agent, id, after[id], versions[i]);
     writes.push(tx`
       INSERT INTO clawauth.profiles
-        (agent, id, provider, type, expires, email, account_id, lineage, secret, key_id)
+        (agent, id, provider, type, expires, email, account_id, lineage, secret, key_id, version)
       VALUES (${agent}, ${id}, ${row.provider}, ${row.type}, ${row.expires}, ${row.email},
-        ${row.account_id}, ${row.lineage}, ${row.secret}, ${row.key_id})
+        ${row.account_id}, ${row.lineage}, ${row.secret}, ${row.key_id}, ${row.version})
       ON CONFLICT (agent, id) DO UPDATE SET provider = EXCLUDED.provider, type = EXCLUDED.type,
         expires = EXCLUDED.expires, email = EXCLUDED.email, account_id = EXCLUDED.account_id,
         lineage = EXCLUDED.lineage, secret = EXCLUDED.secret, key_id = EXCLUDED.key_id,
-        updated_at = now()`);
+        version = EXCLUDED.version, updated_at = now()`);
   }
   if (Object.keys(ROUTING).some((field) => !jsonEqual(snapshot[field], working[field]))) {
     const value = (field: keyof typeof ROUTING) =>
@@ -292,10 +347,11 @@ async function writeChanges(
       ON CONFLICT (agent) DO UPDATE SET "order" = EXCLUDED."order",
         last_good = EXCLUDED.last_good, usage_stats = EXCLUDED.usage_stats, updated_at = now()`);
   }
-  const extra = extraOf(working);
-  if (!jsonEqual(extraOf(snapshot), extra)) {
-    const sealed = await sealExtra(key, agent, extra);
-    writes.push(tx`UPDATE clawauth.agents SET extra = ${sealed} WHERE agent = ${agent}`);
+  if (extraChanged) {
+    const version = versions[sealing.length];
+    const sealed = await sealExtra(key, agent, extra, version);
+    writes.push(tx`UPDATE clawauth.agents SET extra = ${sealed}, extra_version = ${version}
+      WHERE agent = ${agent}`);
   }
   await Promise.all(writes);
 }
@@ -331,21 +387,35 @@ async function lockAgent(
  * `timeoutMs` are exit 75.
  */
 export async function updatePostgresStore<T>(
+  ctx: Context,
   paths: AgentPaths,
   timeoutMs: number,
   change: (store: StoreData) => T | Promise<T>,
 ): Promise<T> {
-  const { client, db, schema } = await poolOf(paths);
+  const { client, db, schema } = await poolOf(ctx, paths);
   const key = await client.key();
-  return await db.transaction(client, `write agent ${paths.agent}`, timeoutMs, async (tx) => {
+  const what = `write agent ${paths.agent}`;
+  return await db.transaction(client, what, timeoutMs, async (tx, aside) => {
     const { rows, agentRow } = await lockAgent(tx, schema, client, key, paths.agent);
     // The canary opened above, so a row that does not decrypt is damaged, not the key wrong.
-    const snapshot = (await openSnapshot(client, paths.agent, rows, agentRow, () =>
-      Promise.resolve(undefined))).store;
-    const working = structuredClone(snapshot);
-    const result = await change(working);
-    if (!jsonEqual(snapshot, working)) {
-      await writeChanges(tx, key, paths.agent, snapshot, working);
+    const snapshot = await openSnapshot(
+      ctx,
+      client,
+      { agent: paths.agent, profiles: rows, agentRow },
+      { canary: "checked" },
+    );
+    const working = structuredClone(snapshot.store);
+    // `change` may wait (a refresh's request): the database's deadline pauses meanwhile.
+    const result = await aside(() => change(working));
+    if (!jsonEqual(snapshot.store, working)) {
+      await writeChanges(tx, {
+        key,
+        url: client.target.url,
+        agent: paths.agent,
+        snapshot,
+        working,
+        versions: (n) => schema.nextVersions(tx, n),
+      });
     }
     return result;
   });
@@ -357,18 +427,19 @@ export async function updatePostgresStore<T>(
  * (exit 75). A holder that dies frees it when its connection ends.
  */
 export async function withPostgresLineageLock<T>(
+  ctx: Context,
   state: StateRef,
   lineage: string,
   timeoutMs: number,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const { client, db } = await poolOf(state);
+  const { client, db } = await poolOf(ctx, state);
   let done: { result: T } | undefined;
   try {
-    await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx) => {
+    await db.transaction(client, "lock a login for its refresh", timeoutMs, async (tx, aside) => {
       await tx`INSERT INTO clawauth.lineages (id) VALUES (${lineage})
         ON CONFLICT (id) DO UPDATE SET locked_at = now()`;
-      done = { result: await fn() };
+      done = { result: await aside(fn) };
     });
   } catch (error) {
     // The work is committed; only releasing the lock failed, and a lost connection releases it.
@@ -379,8 +450,8 @@ export async function withPostgresLineageLock<T>(
 }
 
 /** The agents of a fleet store, sorted. */
-export async function postgresAgents(state: StateRef): Promise<string[]> {
-  const { client, db, schema } = await poolOf(state);
+export async function postgresAgents(ctx: Context, state: StateRef): Promise<string[]> {
+  const { client, db, schema } = await poolOf(ctx, state);
   return await db.guarded(client, "list the agents", async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
@@ -392,8 +463,8 @@ export async function postgresAgents(state: StateRef): Promise<string[]> {
 }
 
 /** Whether the fleet store has the agent of `paths`. */
-export async function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function postgresAgentExists(ctx: Context, paths: AgentPaths): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.guarded(client, `look up agent ${paths.agent}`, async (sql) => {
     const [meta, rows] = await Promise.all([
       metaQuery(sql),
@@ -405,8 +476,12 @@ export async function postgresAgentExists(paths: AgentPaths): Promise<boolean> {
 }
 
 /** Creates an agent (an empty namespace); `false` when it exists already. */
-export async function createPostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function createPostgresAgent(
+  ctx: Context,
+  paths: AgentPaths,
+  timeoutMs: number,
+): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.transaction(client, `add agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, inserted] = await Promise.all([
       metaQuery(tx),
@@ -419,8 +494,12 @@ export async function createPostgresAgent(paths: AgentPaths, timeoutMs: number):
 }
 
 /** Deletes an agent and everything it holds, once no writer holds it; `false` when absent. */
-export async function removePostgresAgent(paths: AgentPaths, timeoutMs: number): Promise<boolean> {
-  const { client, db, schema } = await poolOf(paths);
+export async function removePostgresAgent(
+  ctx: Context,
+  paths: AgentPaths,
+  timeoutMs: number,
+): Promise<boolean> {
+  const { client, db, schema } = await poolOf(ctx, paths);
   return await db.transaction(client, `remove agent ${paths.agent}`, timeoutMs, async (tx) => {
     const [meta, , deleted] = await Promise.all([
       metaQuery(tx),
@@ -434,8 +513,11 @@ export async function removePostgresAgent(paths: AgentPaths, timeoutMs: number):
 }
 
 /** The schema state of a fleet store (`undefined`: not initialised), for status and doctor. */
-export async function postgresSchemaState(state: StateRef): Promise<SchemaState | undefined> {
-  const { client, db, schema } = await poolOf(state);
+export async function postgresSchemaState(
+  ctx: Context,
+  state: StateRef,
+): Promise<SchemaState | undefined> {
+  const { client, db, schema } = await poolOf(ctx, state);
   return await db.guarded(client, "read the schema version", async (sql) => {
     const [exists] = await sql<{ meta: string | null }[]>`
       SELECT to_regclass('clawauth.meta')::text AS meta`;
@@ -444,11 +526,11 @@ export async function postgresSchemaState(state: StateRef): Promise<SchemaState 
 }
 
 /** Refuses a key that does not open the store's canary (exit 65). */
-export async function checkPostgresKey(state: StateRef): Promise<void> {
-  const { client, db, schema } = await poolOf(state);
+export async function checkPostgresKey(ctx: Context, state: StateRef): Promise<void> {
+  const { client, db } = await poolOf(ctx, state);
   const key = await client.key();
   const row = await db.guarded(client, "check the key", (sql) => canaryQuery(sql));
-  const opens = await schema.canaryOpens(key, row);
+  const opens = await canaryOpens(key, row);
   if (opens === false) throw wrongKeyError(key, client.target.url);
   if (opens === undefined) {
     throw new ClawauthError(

@@ -53,10 +53,21 @@ export function isPostgresUrl(text: string): boolean {
   return /^postgres(ql)?:\/\//i.test(text);
 }
 
-/** `text` with any password blanked, for a message about a URL we refuse. */
+/**
+ * `text` with any password blanked, for a message about a store we refuse,
+ * whatever else is wrong with it: the user info runs to the last `@` (a
+ * password may hold `?`, `#`, `/` or `@`), under any scheme (`postgress://`
+ * too), and everything from its first `:` is hidden.
+ */
 export function withoutPassword(text: string): string {
-  return text.replace(/^(postgres(?:ql)?:\/\/[^:@/?#]*):[^@/?#]*@/i, "$1:***@")
-    .replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? "";
+  const rest = text.slice(scheme.length);
+  const at = rest.lastIndexOf("@");
+  const colon = rest.indexOf(":");
+  const shown = at > 0 && colon >= 0 && colon < at
+    ? `${rest.slice(0, colon)}:***${rest.slice(at)}`
+    : rest;
+  return `${scheme}${shown}`.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
 }
 
 function refuse(problem: string, hint: string): ClawauthError {

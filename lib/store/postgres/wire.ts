@@ -1,7 +1,8 @@
 /**
  * A minimal PostgreSQL wire-protocol reader for the fleet store's hot path (connect, one simple
  * Query, Terminate), Deno-native so `token` loads neither npm:postgres nor the Node layer; the rest
- * keeps npm:postgres. § numbers: PostgreSQL 15 manual, ch. 55 "Frontend/Backend Protocol". Errors
+ * keeps npm:postgres. It speaks TLS, cleartext and SCRAM-SHA-256 logins and one query, no more: a
+ * login the server wants by md5 (or any other method) is declined to npm:postgres. § numbers: PostgreSQL 15 manual, ch. 55 "Frontend/Backend Protocol". Errors
  * carry npm:postgres's codes, so `dbError` maps them alike.
  *
  * @module
@@ -9,7 +10,7 @@
 
 import type { PostgresTarget } from "./url.ts";
 
-/** Declined (unverified TLS, or another authentication method): read through npm:postgres. */
+/** Declined (unverified TLS, or md5 or another authentication method): read through npm:postgres. */
 export class NeedsClient extends Error {}
 
 /** A failure with npm:postgres's `code`: an SQLSTATE, ECONNREFUSED, CONNECT_TIMEOUT, … */
@@ -179,33 +180,10 @@ async function scram(session: Session, password: string): Promise<void> {
   }
 }
 
-/** MD5's shifts and sine table (RFC 1321 §3.4). */
-const MD5_SHIFT = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
-const MD5_K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32));
-
-/** MD5 in lowercase hex (RFC 1321), which md5 authentication needs and Web Crypto lacks. */
-export function md5Hex(data: Uint8Array): string {
-  const words = new Uint32Array((((data.length + 8) >> 6) + 1) * 16);
-  data.forEach((byte, i) => words[i >> 2] |= byte << (i % 4 * 8));
-  words[data.length >> 2] |= 0x80 << (data.length % 4 * 8);
-  words[words.length - 2] = data.length * 8;
-  const h = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
-  for (let block = 0; block < words.length; block += 16) {
-    let [a, b, c, d] = h;
-    for (let i = 0; i < 64; i++) {
-      const f = [(b & c) | (~b & d), (d & b) | (~d & c), b ^ c ^ d, c ^ (b | ~d)][i >> 4];
-      const g = [i, (5 * i + 1) % 16, (3 * i + 5) % 16, (7 * i) % 16][i >> 4];
-      const x = (a + f + MD5_K[i] + words[block + g]) | 0;
-      const s = MD5_SHIFT[(i >> 4) * 4 + i % 4];
-      [a, d, c, b] = [d, c, b, (b + ((x << s) | (x >>> (32 - s)))) | 0];
-    }
-    [a, b, c, d].forEach((v, i) => h[i] = (h[i] + v) | 0);
-  }
-  const hex = (v: number) => (v & 255).toString(16).padStart(2, "0");
-  return h.map((v) => hex(v) + hex(v >>> 8) + hex(v >>> 16) + hex(v >>> 24)).join("");
-}
-
-/** StartupMessage, authentication (trust, password, md5, SCRAM), up to ReadyForQuery (§55.2.1). */
+/**
+ * StartupMessage, authentication (trust, password, SCRAM), up to ReadyForQuery (§55.2.1). Any
+ * other method (md5 among them) is npm:postgres's: the reader stays as small as its job.
+ */
 async function startUp(session: Session, target: PostgresTarget, password = ""): Promise<void> {
   const { user, database } = target;
   const params = { user, database, application_name: "clawauth", client_encoding: "UTF8" };
@@ -218,11 +196,7 @@ async function startUp(session: Session, target: PostgresTarget, password = ""):
     const kind = type === "R" ? body.getInt32(0) : 0; // else ParameterStatus, BackendKeyData…
     const mechanisms = kind === 10 ? decoder.decode(bytes.subarray(4)).split("\0") : [];
     if (kind === 3) await session.send(frame("p", password));
-    else if (kind === 5) {
-      const inner = encoder.encode(md5Hex(encoder.encode(password + user)));
-      const salted = new Uint8Array([...inner, ...bytes.subarray(4, 8)]);
-      await session.send(frame("p", `md5${md5Hex(salted)}`));
-    } else if (mechanisms.includes("SCRAM-SHA-256")) await scram(session, password);
+    else if (mechanisms.includes("SCRAM-SHA-256")) await scram(session, password);
     else if (kind !== 0) throw new NeedsClient(`authentication method ${kind}`);
   }
 }
@@ -263,22 +237,34 @@ async function simpleQuery(session: Session, sql: string): Promise<Row[][]> {
   }
 }
 
-/** Runs `sql` (one simple Query) as `target`'s user; connect_timeout bounds connect and login. */
+/**
+ * Runs `sql` (one simple Query) as `target`'s user: connect_timeout bounds
+ * connect and login, `answerMs` the query's answer (a server that stops
+ * answering is `QUERY_TIMEOUT`, never a hang).
+ */
 export async function wireQuery(
   target: PostgresTarget,
   password: string | undefined,
   sql: string,
+  opts: { answerMs: number },
 ): Promise<Row[][]> {
   let session: Session | undefined;
+  let timedOut: WireError | undefined;
   const close = () => {
     try {
       session?.conn.close();
     } catch { /* closed already */ }
   };
+  const abort = new AbortController();
+  const stop = (error: WireError) => {
+    timedOut ??= error;
+    abort.abort();
+    close();
+  };
   // Not setTimeout: its first call costs ~4 ms in Deno 2.9; this timer costs ~0.1 ms.
   const deadline = AbortSignal.timeout(target.connectTimeoutSec * 1000);
-  const abort = new AbortController();
-  deadline.onabort = () => (abort.abort(), close());
+  deadline.onabort = () => stop(new WireError("CONNECT_TIMEOUT", "timed out"));
+  let answer: AbortSignal | undefined;
   try {
     const { host: hostname, port } = target;
     const tcp = await Deno.connect({ hostname, port, signal: abort.signal });
@@ -287,13 +273,17 @@ export async function wireQuery(
     await negotiateTls(session, target);
     await startUp(session, target, password);
     deadline.onabort = null;
+    answer = AbortSignal.timeout(opts.answerMs);
+    answer.onabort = () =>
+      stop(new WireError("QUERY_TIMEOUT", `no reply within ${opts.answerMs / 1000} s`));
     const results = await simpleQuery(session, sql);
     await session.send(frame("X")).catch(() => {}); // Terminate (§55.2.9)
     return results;
   } catch (error) {
-    throw abort.signal.aborted ? new WireError("CONNECT_TIMEOUT", "timed out") : socketError(error);
+    throw timedOut ?? socketError(error);
   } finally {
     deadline.onabort = null;
+    if (answer) answer.onabort = null;
     close();
   }
 }
