@@ -51,15 +51,17 @@ export async function startProxy(
   });
   const lines: Record<string, unknown>[] = [];
   let stdout = "";
+  let pending = "";
   let stderr = "";
   const listening = Promise.withResolvers<string>();
   const stdoutDone = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
       stdout += chunk;
+      pending += chunk;
       let newline;
-      while ((newline = stdout.indexOf("\n")) >= 0) {
-        const line = JSON.parse(stdout.slice(0, newline));
-        stdout = stdout.slice(newline + 1);
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = JSON.parse(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
         if (line.event === "listening") listening.resolve(line.url);
         else lines.push(line);
       }
@@ -90,3 +92,40 @@ export async function startProxy(
     },
   };
 }
+
+/** An HTTP/1.1 request written by hand, for headers fetch will not send (a foreign `Host`). */
+export async function rawRequest(
+  url: string,
+  lines: { method: string; path: string; headers: Record<string, string> },
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const head = Object.entries({ ...lines.headers, Connection: "close" })
+    .map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  await conn.write(
+    new TextEncoder().encode(`${lines.method} ${lines.path} HTTP/1.1\r\n${head}\r\n`),
+  );
+  // Up to the end of the head: a proxy that refuses early need not wait for a body.
+  let text = "";
+  const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+  while (!text.includes("\r\n\r\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel().catch(() => {});
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
+}
+
+/** Headers that carry the local key as `x-api-key`, and JSON. */
+export function keyed(key: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "x-api-key": key, "content-type": "application/json", ...extra };
+}
+
+/** A small Messages API body. */
+export const MESSAGES_BODY: string = JSON.stringify({
+  model: "claude-fake",
+  max_tokens: 5,
+  stream: true,
+  messages: [{ role: "user", content: "ping" }],
+});
