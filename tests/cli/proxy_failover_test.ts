@@ -220,3 +220,53 @@ Deno.test("proxy records quota headers per profile (Anthropic's unified and Code
   assert.equal(codex["7d"].resetsAt, (reset + 86_400) * 1000);
   assert.equal((state.store().lastGood as Json).anthropic, "anthropic:k");
 });
+
+Deno.test("proxy fails over when an upstream sends no headers within --header-timeout", async () => {
+  await using state = await tempState();
+  const { a, b } = twoKeys(state);
+  const unstall = Promise.withResolvers<void>();
+  await using upstream = await startFakeUpstream((credential) =>
+    credential === a ? { stall: unstall.promise } : {}
+  );
+  routeTo(state, upstream);
+  try {
+    await using proxy = await startProxy(state, ["--header-timeout", "1s"]);
+    const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
+      method: "POST",
+      headers: keyed(proxy.key),
+      body: MESSAGES_BODY,
+    });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.deepEqual(upstream.requests.map((r) => r.credential), [a, b]);
+    const status = await statusById(state);
+    assert.equal(status["anthropic:a"].state, "cooldown");
+  } finally {
+    unstall.resolve();
+  }
+});
+
+Deno.test("proxy --strategy least-used prefers the profile with the most quota left; the default stays on the first", async () => {
+  await using state = await tempState();
+  const { a, b } = twoKeys(state);
+  const store = state.store();
+  const resetsAt = Date.now() + 3_600_000;
+  store.usageStats = {
+    "anthropic:a": { quota: { "5h": { utilization: 0.9, resetsAt, seenAt: 1 } } },
+    "anthropic:b": { quota: { "5h": { utilization: 0.2, resetsAt, seenAt: 1 } } },
+  };
+  state.writeStore(store);
+  await using upstream = await startFakeUpstream();
+  routeTo(state, upstream);
+  for (const [args, expected] of [[[], a], [["--strategy", "least-used"], b]] as const) {
+    await using proxy = await startProxy(state, [...args]);
+    const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
+      method: "POST",
+      headers: keyed(proxy.key),
+      body: MESSAGES_BODY,
+    });
+    assert.equal(response.status, 200);
+    await response.body?.cancel();
+    assert.equal(upstream.requests.at(-1)?.credential, expected, args.join(" ") || "default");
+  }
+});
