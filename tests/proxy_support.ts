@@ -7,7 +7,7 @@
  */
 
 import type { FakeUpstream } from "./fake_upstream.ts";
-import type { RunResult, TempState } from "./helpers.ts";
+import { fakeSecret, type RunResult, type TempState } from "./helpers.ts";
 
 /** A proxy process of a test. */
 export interface RunningProxy extends AsyncDisposable {
@@ -17,6 +17,16 @@ export interface RunningProxy extends AsyncDisposable {
   key: string;
   /** The request lines logged so far (parsed). */
   lines(): Record<string, unknown>[];
+  /** POSTs `init.body` (default {@linkcode MESSAGES_BODY}) to `path` with the local key as `x-api-key`. */
+  post(
+    path?: string,
+    init?: { headers?: Record<string, string>; body?: string },
+  ): Promise<Response>;
+  /** {@linkcode RunningProxy.post}, the answer's body discarded: its status. */
+  status(
+    path?: string,
+    init?: { headers?: Record<string, string>; body?: string },
+  ): Promise<number>;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<RunResult>;
 }
@@ -35,6 +45,16 @@ export function routeTo(
   const settings = config.providers ?? {};
   for (const id of providers) settings[id] = { ...settings[id], apiBaseUrl: upstream.url };
   state.writeFile("clawauth.json", JSON.stringify({ ...config, providers: settings }));
+}
+
+/** Stores one Anthropic API key, `anthropic:k`, and returns it. */
+export function oneAnthropicKey(state: TempState): string {
+  const key = fakeSecret("sk-ant-api03-");
+  state.writeStore({
+    version: 1,
+    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key } },
+  });
+  return key;
 }
 
 /** Starts the proxy on a free port and waits until it listens. */
@@ -82,10 +102,26 @@ export async function startProxy(
       await Promise.all([stdoutDone, stderrDone]);
       return { code: status.code, stdout, stderr };
     })();
+  const key = keyRun.stdout.trim();
+  const post = (
+    path = "/anthropic/v1/messages",
+    init: { headers?: Record<string, string>; body?: string } = {},
+  ) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: init.headers ?? keyed(key),
+      body: init.body ?? MESSAGES_BODY,
+    });
   return {
     url,
-    key: keyRun.stdout.trim(),
+    key,
     lines: () => lines,
+    post,
+    async status(path, init) {
+      const response = await post(path, init);
+      await response.body?.cancel();
+      return response.status;
+    },
     stop,
     async [Symbol.asyncDispose]() {
       await stop();

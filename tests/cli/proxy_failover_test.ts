@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { fakeSecret, tempState } from "../helpers.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";
-import { keyed, MESSAGES_BODY, routeTo, startProxy } from "../proxy_support.ts";
+import { MESSAGES_BODY, routeTo, startProxy } from "../proxy_support.ts";
 
 type Json = Record<string, unknown>;
 
@@ -47,11 +47,7 @@ Deno.test("proxy fails over on 429: the client gets 200 from the second profile,
   routeTo(state, upstream);
   await using proxy = await startProxy(state);
   const before = Date.now();
-  const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const response = await proxy.post();
   const after = Date.now();
   assert.equal(response.status, 200);
   assert.match(await response.text(), /event: message_stop/);
@@ -68,13 +64,7 @@ Deno.test("proxy fails over on 429: the client gets 200 from the second profile,
   assert.equal(status["anthropic:b"].state, "ok");
 
   // The next request goes straight to b: a is cooling down.
-  const second = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
-  assert.equal(second.status, 200);
-  await second.body?.cancel();
+  assert.equal(await proxy.status(), 200);
   assert.deepEqual(upstream.requests.map((r) => r.credential), [a, b, b]);
   const { code } = await proxy.stop();
   assert.equal(code, 0);
@@ -94,11 +84,7 @@ Deno.test("proxy: when every profile is cooling down the client gets the provide
   );
   routeTo(state, upstream);
   await using proxy = await startProxy(state);
-  const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const response = await proxy.post();
   assert.equal(response.status, 429, "the last upstream answer");
   assert.equal(response.headers.get("x-fake"), "kept");
   const wait = Number(response.headers.get("retry-after"));
@@ -107,11 +93,7 @@ Deno.test("proxy: when every profile is cooling down the client gets the provide
   assert.equal(upstream.requests.length, 2, "each profile once");
 
   // Both sidelined: answered at once, from the last answer, without an upstream call.
-  const again = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const again = await proxy.post();
   assert.equal(again.status, 429);
   assert.ok(Number(again.headers.get("retry-after")) <= 20);
   await again.body?.cancel();
@@ -139,20 +121,12 @@ Deno.test("proxy fails over on 401 of a setup-token and pins never rotate away",
   );
   routeTo(state, upstream);
   await using proxy = await startProxy(state);
-  const routed = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
-  assert.equal(routed.status, 200);
-  await routed.body?.cancel();
-  const pinned = await fetch(`${proxy.url}/anthropic:sub/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
-  assert.equal(pinned.status, 401, "a pinned profile's answer is passed on");
-  await pinned.body?.cancel();
+  assert.equal(await proxy.status(), 200);
+  assert.equal(
+    await proxy.status("/anthropic:sub/v1/messages"),
+    401,
+    "a pinned profile's answer is passed on",
+  );
   assert.deepEqual(upstream.requests.map((r) => r.credential), [token, key, token]);
   assert.equal((await statusById(state))["anthropic:sub"].state, "cooldown");
 });
@@ -197,13 +171,7 @@ Deno.test("proxy records quota headers per profile (Anthropic's unified and Code
   routeTo(state, upstream);
   const proxy = await startProxy(state);
   for (const path of ["/anthropic/v1/messages", "/codex/responses"]) {
-    const response = await fetch(`${proxy.url}${path}`, {
-      method: "POST",
-      headers: keyed(proxy.key),
-      body: MESSAGES_BODY,
-    });
-    assert.equal(response.status, 200);
-    await response.body?.cancel();
+    assert.equal(await proxy.status(path), 200);
   }
   // Quota is written batched; a stop flushes it.
   assert.equal((await proxy.stop()).code, 0);
@@ -231,13 +199,7 @@ Deno.test("proxy fails over when an upstream sends no headers within --header-ti
   routeTo(state, upstream);
   try {
     await using proxy = await startProxy(state, ["--header-timeout", "1s"]);
-    const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-      method: "POST",
-      headers: keyed(proxy.key),
-      body: MESSAGES_BODY,
-    });
-    assert.equal(response.status, 200);
-    await response.body?.cancel();
+    assert.equal(await proxy.status(), 200);
     assert.deepEqual(upstream.requests.map((r) => r.credential), [a, b]);
     const status = await statusById(state);
     assert.equal(status["anthropic:a"].state, "cooldown");
@@ -260,13 +222,7 @@ Deno.test("proxy --strategy least-used prefers the profile with the most quota l
   routeTo(state, upstream);
   for (const [args, expected] of [[[], a], [["--strategy", "least-used"], b]] as const) {
     await using proxy = await startProxy(state, [...args]);
-    const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-      method: "POST",
-      headers: keyed(proxy.key),
-      body: MESSAGES_BODY,
-    });
-    assert.equal(response.status, 200);
-    await response.body?.cancel();
+    assert.equal(await proxy.status(), 200);
     assert.equal(upstream.requests.at(-1)?.credential, expected, args.join(" ") || "default");
   }
 });

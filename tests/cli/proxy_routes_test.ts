@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { fakeSecret, freePort, tempState } from "../helpers.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";
-import { keyed, MESSAGES_BODY, rawRequest, routeTo, startProxy } from "../proxy_support.ts";
+import {
+  keyed,
+  MESSAGES_BODY,
+  oneAnthropicKey,
+  rawRequest,
+  routeTo,
+  startProxy,
+} from "../proxy_support.ts";
 
 const FAR = Date.now() + 30 * 86_400_000;
 
@@ -127,10 +134,7 @@ Deno.test("proxy never sends a ChatGPT login to /openai: without an API key it a
 Deno.test("proxy refuses bad requests before any upstream: no or wrong key 401, foreign Host or Origin 403, too large 413, unknown route 404", async () => {
   await using state = await tempState();
   await using upstream = await startFakeUpstream();
-  state.writeStore({
-    version: 1,
-    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key: fakeSecret() } },
-  });
+  oneAnthropicKey(state);
   routeTo(state, upstream);
   await using proxy = await startProxy(state);
   const messages = `${proxy.url}/anthropic/v1/messages`;
@@ -193,21 +197,14 @@ Deno.test("proxy refuses bad requests before any upstream: no or wrong key 401, 
 
 Deno.test("proxy answers 502 naming the host when the upstream cannot be reached", async () => {
   await using state = await tempState();
-  state.writeStore({
-    version: 1,
-    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key: fakeSecret() } },
-  });
+  oneAnthropicKey(state);
   const port = freePort();
   state.writeFile(
     "clawauth.json",
     JSON.stringify({ providers: { anthropic: { apiBaseUrl: `http://127.0.0.1:${port}` } } }),
   );
   await using proxy = await startProxy(state);
-  const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const response = await proxy.post();
   assert.equal(response.status, 502);
   const body = await response.json();
   assert.equal(body.type, "error");
@@ -231,10 +228,7 @@ Deno.test("proxy refuses a non-loopback --host (64) and a plain-http apiBaseUrl 
 Deno.test("proxy key prints one 0600 key, the same each time; --rotate replaces it and a running proxy takes the new one", async () => {
   await using state = await tempState();
   await using upstream = await startFakeUpstream();
-  state.writeStore({
-    version: 1,
-    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key: fakeSecret() } },
-  });
+  oneAnthropicKey(state);
   routeTo(state, upstream);
   const first = await state.run(["proxy", "key"]);
   assert.equal(first.code, 0, first.stderr);

@@ -5,16 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { fakeSecret, tempState } from "../helpers.ts";
+import { tempState } from "../helpers.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";
-import { keyed, MESSAGES_BODY, routeTo, startProxy } from "../proxy_support.ts";
-
-function withKey(state: Awaited<ReturnType<typeof tempState>>): void {
-  state.writeStore({
-    version: 1,
-    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key: fakeSecret() } },
-  });
-}
+import { keyed, MESSAGES_BODY, oneAnthropicKey, routeTo, startProxy } from "../proxy_support.ts";
 
 /** Reads from `reader` until `text` has arrived; fails (rather than hangs) after 20 s. */
 async function readUntil(
@@ -40,7 +33,7 @@ async function readUntil(
 
 Deno.test("proxy streams: the client has the first event before the upstream sends the second", async () => {
   await using state = await tempState();
-  withKey(state);
+  oneAnthropicKey(state);
   const release = Promise.withResolvers<void>();
   let sentRest = false;
   await using upstream = await startFakeUpstream(() => ({
@@ -50,11 +43,7 @@ Deno.test("proxy streams: the client has the first event before the upstream sen
   }));
   routeTo(state, upstream);
   await using proxy = await startProxy(state);
-  const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const response = await proxy.post();
   assert.equal(response.status, 200);
   assert.equal(response.headers.get("content-type"), "text/event-stream");
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -67,7 +56,7 @@ Deno.test("proxy streams: the client has the first event before the upstream sen
 
 Deno.test("proxy streams: a client that goes away closes the upstream connection", async () => {
   await using state = await tempState();
-  withKey(state);
+  oneAnthropicKey(state);
   const never = new Promise<void>(() => {});
   await using upstream = await startFakeUpstream(() => ({ hold: never }));
   routeTo(state, upstream);
@@ -89,16 +78,12 @@ Deno.test("proxy streams: a client that goes away closes the upstream connection
 
 Deno.test("proxy: SIGTERM with a stream in flight stops accepting, lets the stream finish, and exits 0", async () => {
   await using state = await tempState();
-  withKey(state);
+  oneAnthropicKey(state);
   const release = Promise.withResolvers<void>();
   await using upstream = await startFakeUpstream(() => ({ hold: release.promise }));
   routeTo(state, upstream);
   const proxy = await startProxy(state);
-  const response = await fetch(`${proxy.url}/anthropic/v1/messages`, {
-    method: "POST",
-    headers: keyed(proxy.key),
-    body: MESSAGES_BODY,
-  });
+  const response = await proxy.post();
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const first = await readUntil(reader, "event: message_start");
   const stopped = proxy.stop("SIGTERM");
