@@ -13,12 +13,12 @@ import { classify, type Failure, suspect } from "./failover.ts";
 import { parseQuota, type Quota } from "./quota.ts";
 import { due, MIN_VALID_MS, type Refresher } from "./refresher.ts";
 import type { RouteMatch } from "./routes.ts";
-import { clientHeaders, send, upstreamHeaders } from "./upstream.ts";
+import { clientHeaders, type HeaderList, send, upstreamHeaders } from "./upstream.ts";
 
 /** An upstream answer read whole (small: an error), to pass on or keep. */
 export interface Kept {
   status: number;
-  headers: Headers;
+  headers: HeaderList;
   body: string;
 }
 
@@ -70,18 +70,17 @@ export async function attempt(input: AttemptInput, profile: Profile): Promise<At
     if (sent.kind === "timeout") return { kind: "failed", failure: { reason: "timeout" }, tries };
     const { response } = sent;
     const quota = parseQuota(response.headers, ctx.now());
-    const headers = clientHeaders(response.headers);
     if (!suspect(response.status)) {
       // Streams through as it arrives; a client that goes away cancels it upstream.
       const passed = new Response(response.body, {
         status: response.status,
         statusText: response.statusText,
-        headers,
+        headers: clientHeaders(response.headers),
       });
       return { kind: "answer", response: passed, quota, ok: response.ok, tries };
     }
     const body = await response.text();
-    headers.delete("content-length");
+    const headers = clientHeaders(response.headers, true);
     const failure = classify(response.status, response.headers, body, ctx.now());
     if (!failure) {
       const passed = new Response(body, { status: response.status, headers });

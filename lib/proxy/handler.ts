@@ -15,7 +15,7 @@ import { attempt, type Kept } from "./attempt.ts";
 import { presentedKey, refusal } from "./guards.ts";
 import type { LocalKeyHolder } from "./local_key.ts";
 import type { RequestLine, RequestLog } from "./log.ts";
-import { planRequest, type Strategy } from "./pick.ts";
+import { type Plan, planRequest, type Strategy } from "./pick.ts";
 import type { Recorder } from "./recorder.ts";
 import type { Refresher } from "./refresher.ts";
 import { matchRoute, type ProxyRoute, routeList, type RouteMatch } from "./routes.ts";
@@ -41,8 +41,12 @@ export interface ProxyDeps {
 
 /** Reads a body up to `MAX_BODY_BYTES`; `undefined` when it is larger. */
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > MAX_BODY_BYTES) return undefined;
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // A declared length is enforced by the server: read it whole, the fast way.
+    if (Number(declared) > MAX_BODY_BYTES) return undefined;
+    return new Uint8Array(await request.arrayBuffer());
+  }
   if (!request.body) return new Uint8Array();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
@@ -51,7 +55,6 @@ async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | und
     if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk);
   }
-  if (chunks.length === 1) return chunks[0];
   const body = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
@@ -70,6 +73,31 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
   const sticky = new Map<string, string>();
   const lastFailure = new Map<string, Kept>();
   const { ctx, routes, log } = deps;
+  const plans = new Map<string, { version: number; at: number; plan: Plan }>();
+
+  /**
+   * The plan for a request, reused for a second while the snapshot stays
+   * the same: ranking every profile on every request costs more than the
+   * rest of the proxy's own work (a cooldown may so end a second late).
+   */
+  const planFor = async (match: RouteMatch, stuck: string | undefined): Promise<Plan> => {
+    const view = await deps.view.current();
+    const now = ctx.now();
+    const key = `${match.route.name}\n${match.pinned ?? ""}\n${stuck ?? ""}`;
+    const cached = plans.get(key);
+    if (cached && cached.version === deps.view.version && now - cached.at < 1000) {
+      return cached.plan;
+    }
+    const plan = planRequest(view, match.route, {
+      backend: deps.paths.backend,
+      now,
+      strategy: deps.strategy,
+      pinned: match.pinned,
+      sticky: stuck,
+    });
+    plans.set(key, { version: deps.view.version, at: now, plan });
+    return plan;
+  };
 
   return async (request) => {
     const started = performance.now();
@@ -116,13 +144,7 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
         problem(shape, "too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`),
       );
     }
-    const plan = planRequest(await deps.view.current(), route, {
-      backend: deps.paths.backend,
-      now: ctx.now(),
-      strategy: deps.strategy,
-      pinned: match.pinned,
-      sticky: sticky.get(route.name),
-    });
+    const plan = await planFor(match, sticky.get(route.name));
     const input = {
       ctx,
       refresher: deps.refresher,

@@ -35,6 +35,8 @@ interface Pending {
 /** Batches the proxy's bookkeeping writes. */
 export class Recorder {
   #pending = new Map<string, Pending>();
+  /** The quota each profile's last answer reported: most answers repeat it. */
+  #lastSeen = new Map<string, Quota>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -92,6 +94,9 @@ export class Recorder {
 
   /** Notes the quota an answer of `id` reported; written only when it moved. */
   observe(id: string, quota: Quota): void {
+    const last = this.#lastSeen.get(id);
+    if (last && !quotaChanged(last, quota)) return;
+    this.#lastSeen.set(id, quota);
     const known = { ...readQuota(this.view.usage(id)), ...this.#pending.get(id)?.quota };
     if (!quotaChanged(known, { ...known, ...quota })) return;
     const pending = this.#pending.get(id);
