@@ -27,6 +27,8 @@ export interface RunningProxy extends AsyncDisposable {
     path?: string,
     init?: { headers?: Record<string, string>; body?: string },
   ): Promise<number>;
+  /** Sends `signal` without waiting. */
+  signal(signal: Deno.Signal): void;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<RunResult>;
 }
@@ -117,6 +119,7 @@ export async function startProxy(
     key,
     lines: () => lines,
     post,
+    signal: (signal) => child.kill(signal),
     async status(path, init) {
       const response = await post(path, init);
       await response.body?.cancel();

@@ -11,7 +11,7 @@ import type { Context } from "../context.ts";
 import { type Profile, secretOf } from "../profiles.ts";
 import { classify, type Failure, suspect } from "./failover.ts";
 import { parseQuota, type Quota } from "./quota.ts";
-import { due, MIN_VALID_MS, type Refresher } from "./refresher.ts";
+import { due, FORCE, MIN_VALID_MS, type Refresher } from "./refresher.ts";
 import type { RouteMatch } from "./routes.ts";
 import { clientHeaders, type HeaderList, send, upstreamHeaders } from "./upstream.ts";
 
@@ -89,7 +89,7 @@ export async function attempt(input: AttemptInput, profile: Profile): Promise<At
     if (failure.reason === "auth" && profile.type === "oauth" && !refreshed) {
       try {
         // The provider may have revoked the access token early: one forced refresh.
-        profile = await refresher.fresh(profile, true);
+        profile = await refresher.fresh(profile, FORCE);
         refreshed = true;
         continue;
       } catch {

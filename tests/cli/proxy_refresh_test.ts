@@ -71,3 +71,21 @@ Deno.test("proxy: an access token the provider revoked early (401) is refreshed 
   const status = JSON.parse((await state.run(["status", "--json"])).stdout);
   assert.equal(status.profiles[0].state, "ok", "a refresh that cured the 401 is no failure");
 });
+
+Deno.test("proxy refreshes a login it serves ahead of expiry, with no request waiting", async () => {
+  await using state = await tempState();
+  await using idp = await idpFor(state);
+  const id = await loginVia(idp, state);
+  setExpires(state, id, Date.now() + 2 * 60_000);
+  await using upstream = await startFakeUpstream();
+  routeTo(state, upstream, ["openai-codex"]);
+  await using _proxy = await startProxy(state);
+  // The timer looks at start, then every 30 s: wait for the new expiry, not for a time.
+  const renewed = () => Number(profilesOf(state)[id].expires) > Date.now() + 10 * 60_000;
+  for (let i = 0; i < 400 && !renewed(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.ok(renewed(), "the stored login was renewed");
+  assert.equal(idp.counts().refresh_token, 1);
+  assert.equal(upstream.requests.length, 0);
+});

@@ -7,7 +7,14 @@
 import assert from "node:assert/strict";
 import { tempState } from "../helpers.ts";
 import { startFakeUpstream } from "../fake_upstream.ts";
-import { keyed, MESSAGES_BODY, oneAnthropicKey, routeTo, startProxy } from "../proxy_support.ts";
+import {
+  keyed,
+  MESSAGES_BODY,
+  oneAnthropicKey,
+  routeTo,
+  type RunningProxy,
+  startProxy,
+} from "../proxy_support.ts";
 
 /** Reads from `reader` until `text` has arrived; fails (rather than hangs) after 20 s. */
 async function readUntil(
@@ -29,6 +36,18 @@ async function readUntil(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Polls until the proxy refuses new connections (it is draining); false if it never does. */
+async function refusesConnections(proxy: RunningProxy): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    const refused = await fetch(`${proxy.url}/anthropic/v1/models`, {
+      headers: keyed(proxy.key),
+    }).then(async (r) => (await r.body?.cancel(), false), () => true);
+    if (refused) return true;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return false;
 }
 
 Deno.test("proxy streams: the client has the first event before the upstream sends the second", async () => {
@@ -87,18 +106,34 @@ Deno.test("proxy: SIGTERM with a stream in flight stops accepting, lets the stre
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   const first = await readUntil(reader, "event: message_start");
   const stopped = proxy.stop("SIGTERM");
-  // Once it stops accepting, a new connection is refused: wait for that, not for a time.
-  let refused = false;
-  for (let i = 0; i < 400 && !refused; i++) {
-    refused = await fetch(`${proxy.url}/anthropic/v1/models`, {
-      headers: keyed(proxy.key),
-    }).then(async (r) => (await r.body?.cancel(), false), () => true);
-    if (!refused) await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.ok(refused, "new connections are refused while the stream runs on");
+  assert.ok(
+    await refusesConnections(proxy),
+    "new connections are refused while the stream runs on",
+  );
   release.resolve();
   const rest = await readUntil(reader, "event: message_stop", first);
   assert.match(rest, /content_block_delta[\s\S]*message_stop/);
   const { code, stderr } = await stopped;
   assert.equal(code, 0, stderr);
+});
+
+Deno.test("proxy: a second Ctrl-C while a stream drains ends the proxy at once with 130", async () => {
+  await using state = await tempState();
+  oneAnthropicKey(state);
+  const never = Promise.withResolvers<void>();
+  await using upstream = await startFakeUpstream(() => ({ hold: never.promise }));
+  routeTo(state, upstream);
+  const proxy = await startProxy(state);
+  try {
+    const response = await proxy.post();
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await readUntil(reader, "event: message_start");
+    proxy.signal("SIGINT");
+    assert.ok(await refusesConnections(proxy));
+    const { code } = await proxy.stop("SIGINT");
+    assert.equal(code, 130);
+    await reader.cancel().catch(() => {});
+  } finally {
+    never.resolve();
+  }
 });
