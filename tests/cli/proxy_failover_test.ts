@@ -226,3 +226,25 @@ Deno.test("proxy --strategy least-used prefers the profile with the most quota l
     assert.equal(upstream.requests.at(-1)?.credential, expected, args.join(" ") || "default");
   }
 });
+
+Deno.test("proxy: 16 requests that meet the same 429 together count as one failure of the profile", async () => {
+  await using state = await tempState();
+  const { a, b } = twoKeys(state);
+  const gate = Promise.withResolvers<void>();
+  await using upstream = await startFakeUpstream((credential) =>
+    credential === a ? { status: 429, stall: gate.promise } : {}
+  );
+  routeTo(state, upstream);
+  await using proxy = await startProxy(state);
+  const statuses = Array.from({ length: 16 }, () => proxy.status());
+  // Every request holds a's answer before any 429 is let out.
+  for (let i = 0; i < 400 && upstream.requests.length < 16; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.equal(upstream.requests.length, 16);
+  gate.resolve();
+  assert.deepEqual(await Promise.all(statuses), Array(16).fill(200));
+  assert.equal(upstream.requests.filter((r) => r.credential === b).length, 16);
+  const status = await statusById(state);
+  assert.equal(status["anthropic:a"].errorCount, 1, "one failure, so the shortest cooldown");
+});
