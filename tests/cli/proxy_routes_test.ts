@@ -211,7 +211,7 @@ Deno.test("proxy answers 502 naming the host when the upstream cannot be reached
   assert.match(body.error.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
 });
 
-Deno.test("proxy refuses a non-loopback --host (64) and a plain-http apiBaseUrl off loopback (65)", async () => {
+Deno.test("proxy refuses a non-loopback --host (64) and a plain-http apiBaseUrl off loopback (65), which doctor names too", async () => {
   await using state = await tempState();
   const host = await state.run(["proxy", "--host", "0.0.0.0", "--port", "0"]);
   assert.equal(host.code, 64, host.stderr);
@@ -223,6 +223,9 @@ Deno.test("proxy refuses a non-loopback --host (64) and a plain-http apiBaseUrl 
   const plain = await state.run(["proxy", "--port", "0"]);
   assert.equal(plain.code, 65, plain.stderr);
   assert.match(plain.stderr, /only loopback may be plain http/);
+  const doctor = await state.run(["doctor"]);
+  assert.equal(doctor.code, 1);
+  assert.match(doctor.stdout, /provider anthropic: .*only loopback may be plain http/);
 });
 
 Deno.test("proxy key prints one 0600 key, the same each time; --rotate replaces it and a running proxy takes the new one", async () => {
