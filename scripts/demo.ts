@@ -52,6 +52,57 @@ async function deviceLogin(): Promise<void> {
   if (status.code !== 0) console.log(`(exit ${status.code})`);
 }
 
+/**
+ * `clawauth proxy` in front of a stand-in Anthropic API that rate-limits the
+ * `work` token: one request, served by `spare` after one failover.
+ */
+async function proxyFailover(): Promise<void> {
+  say("The proxy: tools hold a local key; a rate-limited profile fails over within the request");
+  const limited = `sk-ant-oat01-${"d".repeat(40)}`;
+  const api = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      request.headers.get("authorization") === `Bearer ${limited}`
+        ? Response.json({
+          type: "error",
+          error: { type: "rate_limit_error", message: "slow down" },
+        }, {
+          status: 429,
+          headers: { "retry-after": "30" },
+        })
+        : Response.json({ type: "message", content: [{ type: "text", text: "pong" }] }),
+  );
+  const config = JSON.parse(await Deno.readTextFile(`${stateDir}/clawauth.json`));
+  config.providers.anthropic = { apiBaseUrl: `http://127.0.0.1:${api.addr.port}` };
+  await Deno.writeTextFile(`${stateDir}/clawauth.json`, JSON.stringify(config));
+  console.log("clawauth.json points the /anthropic route at a stand-in API on 127.0.0.1.");
+  await clawauth(["report", "anthropic:work", "--ok"]);
+  const key = (await runCli(["proxy", "key"], env)).stdout.trim();
+  console.log("$ clawauth proxy --port 0 --json &");
+  const proxy = spawnCli(["proxy", "--port", "0", "--json"], env, { stdin: "null" });
+  const lines = proxy.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const nextLine = async () => {
+    while (!buffered.includes("\n")) buffered += (await lines.read()).value ?? "\n";
+    const line = buffered.slice(0, buffered.indexOf("\n"));
+    buffered = buffered.slice(line.length + 1);
+    return line;
+  };
+  const { url } = JSON.parse(await nextLine());
+  console.log(`$ curl -H "x-api-key: <local key>" ${url}/anthropic/v1/messages -d '{…}'`);
+  const response = await fetch(`${url}/anthropic/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": key, "content-type": "application/json" },
+    body: '{"model":"claude-fake","max_tokens":5,"messages":[{"role":"user","content":"ping"}]}',
+  });
+  console.log(`${response.status} ${await response.text()}`);
+  console.log(`proxy log: ${await nextLine()}`);
+  proxy.kill("SIGTERM");
+  await Promise.all([proxy.status, lines.cancel(), proxy.stderr.cancel()]);
+  await api.shutdown();
+  await clawauth(["resolve", "anthropic"]);
+}
+
 function say(text: string): void {
   console.log(`\n${bold(`# ${text}`)}`);
 }
@@ -181,6 +232,8 @@ try {
   await clawauth(["order", "clear", "--provider", "anthropic"]);
   await clawauth(["report", "anthropic:work", "--reason", "rate_limit"]);
   await clawauth(["resolve", "anthropic"]);
+
+  await proxyFailover();
 
   say("Health check");
   await clawauth(["doctor"]);

@@ -30,6 +30,8 @@ export interface Behaviour {
   status?: number;
   /** Extra response headers (`retry-after`, rate-limit and quota headers). */
   headers?: Record<string, string>;
+  /** Send no headers until this resolves (a stalled upstream). */
+  stall?: Promise<void>;
   /** Stream only the first event, then wait for this before the rest. */
   hold?: Promise<void>;
   /** Called once the first event was handed to the connection. */
@@ -119,6 +121,7 @@ export async function startFakeUpstream(initial: Behave = () => ({})): Promise<F
     requests.push(recorded);
     const anthropic = url.pathname.endsWith("/messages");
     const answer = behave(recorded.credential, recorded);
+    await answer.stall;
     const status = answer.status ?? 200;
     if (status !== 200) {
       return Response.json(errorBody(anthropic, status), { status, headers: answer.headers });

@@ -7,7 +7,7 @@
  */
 
 import type { FakeUpstream } from "./fake_upstream.ts";
-import type { RunResult, TempState } from "./helpers.ts";
+import { fakeSecret, type RunResult, type TempState } from "./helpers.ts";
 
 /** A proxy process of a test. */
 export interface RunningProxy extends AsyncDisposable {
@@ -17,6 +17,18 @@ export interface RunningProxy extends AsyncDisposable {
   key: string;
   /** The request lines logged so far (parsed). */
   lines(): Record<string, unknown>[];
+  /** POSTs `init.body` (default {@linkcode MESSAGES_BODY}) to `path` with the local key as `x-api-key`. */
+  post(
+    path?: string,
+    init?: { headers?: Record<string, string>; body?: string },
+  ): Promise<Response>;
+  /** {@linkcode RunningProxy.post}, the answer's body discarded: its status. */
+  status(
+    path?: string,
+    init?: { headers?: Record<string, string>; body?: string },
+  ): Promise<number>;
+  /** Sends `signal` without waiting. */
+  signal(signal: Deno.Signal): void;
   /** Sends `signal` and waits for the exit. */
   stop(signal?: Deno.Signal): Promise<RunResult>;
 }
@@ -37,6 +49,16 @@ export function routeTo(
   state.writeFile("clawauth.json", JSON.stringify({ ...config, providers: settings }));
 }
 
+/** Stores one Anthropic API key, `anthropic:k`, and returns it. */
+export function oneAnthropicKey(state: TempState): string {
+  const key = fakeSecret("sk-ant-api03-");
+  state.writeStore({
+    version: 1,
+    profiles: { "anthropic:k": { type: "api_key", provider: "anthropic", key } },
+  });
+  return key;
+}
+
 /** Starts the proxy on a free port and waits until it listens. */
 export async function startProxy(
   state: TempState,
@@ -51,15 +73,17 @@ export async function startProxy(
   });
   const lines: Record<string, unknown>[] = [];
   let stdout = "";
+  let pending = "";
   let stderr = "";
   const listening = Promise.withResolvers<string>();
   const stdoutDone = (async () => {
     for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
       stdout += chunk;
+      pending += chunk;
       let newline;
-      while ((newline = stdout.indexOf("\n")) >= 0) {
-        const line = JSON.parse(stdout.slice(0, newline));
-        stdout = stdout.slice(newline + 1);
+      while ((newline = pending.indexOf("\n")) >= 0) {
+        const line = JSON.parse(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
         if (line.event === "listening") listening.resolve(line.url);
         else lines.push(line);
       }
@@ -80,13 +104,67 @@ export async function startProxy(
       await Promise.all([stdoutDone, stderrDone]);
       return { code: status.code, stdout, stderr };
     })();
+  const key = keyRun.stdout.trim();
+  const post = (
+    path = "/anthropic/v1/messages",
+    init: { headers?: Record<string, string>; body?: string } = {},
+  ) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: init.headers ?? keyed(key),
+      body: init.body ?? MESSAGES_BODY,
+    });
   return {
     url,
-    key: keyRun.stdout.trim(),
+    key,
     lines: () => lines,
+    post,
+    signal: (signal) => child.kill(signal),
+    async status(path, init) {
+      const response = await post(path, init);
+      await response.body?.cancel();
+      return response.status;
+    },
     stop,
     async [Symbol.asyncDispose]() {
       await stop();
     },
   };
 }
+
+/** An HTTP/1.1 request written by hand, for headers fetch will not send (a foreign `Host`). */
+export async function rawRequest(
+  url: string,
+  lines: { method: string; path: string; headers: Record<string, string> },
+): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const head = Object.entries({ ...lines.headers, Connection: "close" })
+    .map(([name, value]) => `${name}: ${value}\r\n`).join("");
+  await conn.write(
+    new TextEncoder().encode(`${lines.method} ${lines.path} HTTP/1.1\r\n${head}\r\n`),
+  );
+  // Up to the end of the head: a proxy that refuses early need not wait for a body.
+  let text = "";
+  const reader = conn.readable.pipeThrough(new TextDecoderStream()).getReader();
+  while (!text.includes("\r\n\r\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  await reader.cancel().catch(() => {});
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), text };
+}
+
+/** Headers that carry the local key as `x-api-key`, and JSON. */
+export function keyed(key: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "x-api-key": key, "content-type": "application/json", ...extra };
+}
+
+/** A small Messages API body. */
+export const MESSAGES_BODY: string = JSON.stringify({
+  model: "claude-fake",
+  max_tokens: 5,
+  stream: true,
+  messages: [{ role: "user", content: "ping" }],
+});

@@ -15,6 +15,7 @@ import { isObject, type JsonObject } from "../json/json.ts";
 import { readOpenclawOrder } from "../openclaw_config.ts";
 import { join } from "../paths.ts";
 import { OVERRIDE_KEYS } from "../provider/definition.ts";
+import { configuredRoute } from "../proxy/routes.ts";
 import { Doctor, errorText } from "./report.ts";
 
 /** Clock skew beyond this is a warning: tokens look expired, or not yet valid. */
@@ -69,6 +70,11 @@ function providerProblem(id: string, configPath: string, entry: unknown): string
     return error instanceof ClawauthError ? error.message : errorText(error);
   }
   if (!isObject(entry)) return "not an object";
+  try {
+    configuredRoute(id, entry, configPath); // the proxy's apiBaseUrl and apiAuth
+  } catch (error) {
+    return error instanceof ClawauthError ? error.message : errorText(error);
+  }
   for (const key of URL_KEYS) {
     const value = entry[key];
     const problem = typeof value === "string" ? endpointProblem(value) : undefined;

@@ -16,6 +16,9 @@ export interface Failure {
   until?: number;
 }
 
+/** The latest a provider's reset time may sideline a profile (the billing cap). */
+const MAX_WAIT_MS = 24 * 3_600_000;
+
 /** Statuses whose body may decide the verdict (billing hides in 400, 403 and 429 bodies). */
 const READ_BODY = new Set([400, 402, 403, 429, 503]);
 
@@ -44,8 +47,9 @@ export function classify(
 ): Failure | undefined {
   const reason = reasonOf(status, body);
   if (reason === undefined) return undefined;
+  // A reset days out is more likely a bad header than a plan: the longest sidelining is 24 h.
   const until = comeBackAt(headers, now);
-  return until === undefined ? { reason } : { reason, until };
+  return until === undefined ? { reason } : { reason, until: Math.min(until, now + MAX_WAIT_MS) };
 }
 
 function reasonOf(status: number, body: string): FailureReason | undefined {

@@ -8,21 +8,18 @@
  */
 
 import type { Context } from "../context.ts";
-import { type Profile, secretOf } from "../profiles.ts";
 import type { Paths } from "../paths.ts";
+import { availableAt } from "../routing/routing.ts";
 import { problem } from "./answers.ts";
-import { classify, type Failure, suspect } from "./failover.ts";
+import { attempt, type Kept } from "./attempt.ts";
 import { presentedKey, refusal } from "./guards.ts";
 import type { LocalKeyHolder } from "./local_key.ts";
 import type { RequestLine, RequestLog } from "./log.ts";
-import { planRequest, type Strategy } from "./pick.ts";
-import { parseQuota } from "./quota.ts";
+import { type Plan, planRequest, type Strategy } from "./pick.ts";
 import type { Recorder } from "./recorder.ts";
-import { due, MIN_VALID_MS, type Refresher } from "./refresher.ts";
-import { matchRoute, type ProxyRoute, routeList } from "./routes.ts";
+import type { Refresher } from "./refresher.ts";
+import { matchRoute, type ProxyRoute, routeList, type RouteMatch } from "./routes.ts";
 import type { StoreView } from "./snapshot.ts";
-import { clientHeaders, send, upstreamHeaders } from "./upstream.ts";
-import { availableAt } from "../routing/routing.ts";
 
 /** The largest request body the proxy buffers for a replay. */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -42,17 +39,14 @@ export interface ProxyDeps {
   log: RequestLog;
 }
 
-/** A failed answer, kept to be passed on when no profile does better. */
-interface Kept {
-  status: number;
-  headers: Headers;
-  body: string;
-}
-
 /** Reads a body up to `MAX_BODY_BYTES`; `undefined` when it is larger. */
 async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? NaN);
-  if (declared > MAX_BODY_BYTES) return undefined;
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // A declared length is enforced by the server: read it whole, the fast way.
+    if (Number(declared) > MAX_BODY_BYTES) return undefined;
+    return new Uint8Array(await request.arrayBuffer());
+  }
   if (!request.body) return new Uint8Array();
   const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
@@ -61,7 +55,6 @@ async function readBody(request: Request): Promise<Uint8Array<ArrayBuffer> | und
     if (size > MAX_BODY_BYTES) return undefined;
     chunks.push(chunk);
   }
-  if (chunks.length === 1) return chunks[0];
   const body = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
@@ -80,6 +73,31 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
   const sticky = new Map<string, string>();
   const lastFailure = new Map<string, Kept>();
   const { ctx, routes, log } = deps;
+  const plans = new Map<string, { version: number; at: number; plan: Plan }>();
+
+  /**
+   * The plan for a request, reused for a second while the snapshot stays
+   * the same: ranking every profile on every request costs more than the
+   * rest of the proxy's own work (a cooldown may so end a second late).
+   */
+  const planFor = async (match: RouteMatch, stuck: string | undefined): Promise<Plan> => {
+    const view = await deps.view.current();
+    const now = ctx.now();
+    const key = `${match.route.name}\n${match.pinned ?? ""}\n${stuck ?? ""}`;
+    const cached = plans.get(key);
+    if (cached && cached.version === deps.view.version && now - cached.at < 1000) {
+      return cached.plan;
+    }
+    const plan = planRequest(view, match.route, {
+      backend: deps.paths.backend,
+      now,
+      strategy: deps.strategy,
+      pinned: match.pinned,
+      sticky: stuck,
+    });
+    plans.set(key, { version: deps.view.version, at: now, plan });
+    return plan;
+  };
 
   return async (request) => {
     const started = performance.now();
@@ -97,8 +115,7 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
       log(line);
       return response;
     };
-    const url = new URL(request.url);
-    const match = matchRoute(routes, url);
+    const match = matchRoute(routes, new URL(request.url));
     const shape = match?.route.errors ?? "openai";
     const refused = refusal(request.headers, deps.hosts);
     if (refused) return done(problem(shape, "forbidden", refused));
@@ -120,142 +137,111 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
         "Missing or wrong clawauth local key (send it as x-api-key or Authorization: Bearer; see clawauth proxy key).",
       ));
     }
-    const body = request.method === "GET" || request.method === "HEAD"
-      ? undefined
-      : await readBody(request);
-    if (body === undefined && request.method !== "GET" && request.method !== "HEAD") {
+    const bodyless = request.method === "GET" || request.method === "HEAD";
+    const body = bodyless ? undefined : await readBody(request);
+    if (!bodyless && body === undefined) {
       return done(
         problem(shape, "too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`),
       );
     }
-    const view = await deps.view.current();
-    const plan = planRequest(view, route, {
-      backend: deps.paths.backend,
-      now: ctx.now(),
-      strategy: deps.strategy,
-      pinned: match.pinned,
-      sticky: sticky.get(route.name),
-    });
+    const plan = await planFor(match, sticky.get(route.name));
+    const input = {
+      ctx,
+      refresher: deps.refresher,
+      match,
+      request,
+      body,
+      headerTimeoutMs: deps.headerTimeoutMs,
+    };
     let kept: Kept | undefined;
-    let attempts = 0;
     let timedOut = false;
     for (const candidate of plan.tryOrder) {
-      let profile: Profile = candidate.profile;
-      let refreshed = false;
-      for (;;) {
-        attempts++;
-        line.profile = profile.id;
-        try {
-          if (due(profile, ctx.now(), MIN_VALID_MS)) {
-            profile = await deps.refresher.fresh(profile);
-            refreshed = true;
-          }
-        } catch {
-          break; // refreshProfile recorded why (e.g. needs_login); the next profile may serve
-        }
-        const secret = secretOf(profile);
-        const auth = profile.type && route.auth[profile.type];
-        if (secret === undefined || !auth) break;
-        const sent = await send(ctx.fetch, {
-          url: match.upstream,
-          method: request.method,
-          headers: upstreamHeaders(request.headers, auth, { profile, secret }),
-          body,
-          headerTimeoutMs: deps.headerTimeoutMs,
-        });
-        if (sent.kind === "unreachable") {
-          line.retries = attempts - 1;
-          const host = new URL(match.upstream).host;
-          return done(problem(shape, "bad_gateway", `clawauth's proxy could not reach ${host}.`));
-        }
-        let failure: Failure | undefined;
-        let answer: Response | undefined;
-        if (sent.kind === "timeout") failure = { reason: "timeout" };
-        else {
-          const { response } = sent;
-          const quota = parseQuota(response.headers, ctx.now());
-          if (!suspect(response.status)) {
-            deps.recorder.success(profile.id, plan.provider, quota);
-            if (!match.pinned) sticky.set(route.name, profile.id);
-            line.retries = attempts - 1;
-            return done(
-              new Response(response.body, {
-                status: response.status,
-                statusText: response.statusText,
-                headers: clientHeaders(response.headers),
-              }),
-            );
-          }
-          const text = await response.text();
-          if (quota) deps.recorder.observe(profile.id, quota);
-          failure = classify(response.status, response.headers, text, ctx.now());
-          const headers = clientHeaders(response.headers);
-          headers.delete("content-length");
-          if (!failure) {
-            answer = new Response(text, { status: response.status, headers });
-          } else {
-            kept = { status: response.status, headers, body: text };
-          }
-        }
-        if (answer) {
-          line.retries = attempts - 1;
-          return done(answer);
-        }
-        if (failure!.reason === "auth" && profile.type === "oauth" && !refreshed) {
-          // One forced refresh: the provider may have revoked the access token early.
-          try {
-            profile = await deps.refresher.fresh(profile, true);
-            refreshed = true;
-            continue;
-          } catch {
-            // Refreshing failed too: record the auth failure below.
-          }
-        }
-        if (sent.kind === "timeout") timedOut = true;
-        await deps.recorder.failure(profile.id, failure!);
-        if (sticky.get(route.name) === profile.id) sticky.delete(route.name);
-        break;
+      const id = candidate.profile.id;
+      line.profile = id;
+      const result = await attempt(input, candidate.profile);
+      line.retries += result.tries;
+      if (result.kind === "unreachable") {
+        line.retries -= 1;
+        const host = new URL(match.upstream).host;
+        return done(problem(shape, "bad_gateway", `clawauth's proxy could not reach ${host}.`));
+      }
+      if (result.kind === "answer") {
+        line.retries -= 1;
+        if (result.ok) {
+          deps.recorder.success(id, plan.provider, result.quota);
+          if (!match.pinned) sticky.set(route.name, id);
+        } else if (result.quota) deps.recorder.observe(id, result.quota);
+        return done(result.response);
+      }
+      if (result.kind === "failed") {
+        if (result.quota) deps.recorder.observe(id, result.quota);
+        kept = result.kept ?? kept;
+        timedOut = result.failure.reason === "timeout";
+        await deps.recorder.failure(id, result.failure);
+        if (sticky.get(route.name) === id) sticky.delete(route.name);
       }
     }
-    line.retries = Math.max(0, attempts - 1);
+    line.retries = Math.max(0, line.retries - 1);
     if (kept) lastFailure.set(route.name, kept);
-    const now = ctx.now();
-    const after = planRequest(await deps.view.current(), route, {
-      backend: deps.paths.backend,
-      now,
-      strategy: deps.strategy,
-      pinned: match.pinned,
-    });
-    if (after.tryOrder.length === 0 && after.sidelined.length > 0) {
-      // Every profile is cooling down: the provider's last word, and when to come back.
-      const soonest = Math.min(...after.sidelined.map((c) => availableAt(c.usage)));
-      const wait = retryAfter(soonest, now);
-      const last = kept ?? (timedOut ? undefined : lastFailure.get(route.name));
-      if (last) {
-        const headers = new Headers(last.headers);
-        headers.set("retry-after", wait);
-        return done(new Response(last.body, { status: last.status, headers }));
-      }
-      return done(problem(
+    return done(
+      await exhausted(deps, {
+        match,
         shape,
-        timedOut ? "timeout" : "rate_limited",
-        timedOut
-          ? `${
-            new URL(match.upstream).host
-          } sent no answer in time, and every ${route.provider} profile is cooling down.`
-          : `Every ${route.provider} profile is cooling down.`,
-        { headers: { "retry-after": wait } },
-      ));
-    }
-    if (kept) return done(new Response(kept.body, { status: kept.status, headers: kept.headers }));
-    return done(problem(
-      shape,
-      timedOut ? "timeout" : "no_credential",
-      timedOut
-        ? `${new URL(match.upstream).host} sent no answer in time.`
-        : `clawauth has ${
-          plan.unusable ?? `no usable ${route.provider} profile now`
-        }; see clawauth status.`,
-    ));
+        kept: kept ?? (timedOut ? undefined : lastFailure.get(route.name)),
+        timedOut,
+        unusable: plan.unusable,
+      }),
+    );
   };
+}
+
+/**
+ * The answer when no profile served: while every profile cools down, the
+ * provider's last answer (or the proxy's own 429) with `retry-after` set to
+ * the soonest end; else the last answer as it was, or why nothing could try.
+ */
+async function exhausted(
+  deps: ProxyDeps,
+  opts: {
+    match: RouteMatch;
+    shape: ProxyRoute["errors"];
+    kept: Kept | undefined;
+    timedOut: boolean;
+    unusable: string | undefined;
+  },
+): Promise<Response> {
+  const { match, shape, kept, timedOut } = opts;
+  const { route } = match;
+  const now = deps.ctx.now();
+  const after = planRequest(await deps.view.current(), route, {
+    backend: deps.paths.backend,
+    now,
+    strategy: deps.strategy,
+    pinned: match.pinned,
+  });
+  const host = new URL(match.upstream).host;
+  if (after.tryOrder.length === 0 && after.sidelined.length > 0) {
+    const wait = retryAfter(Math.min(...after.sidelined.map((c) => availableAt(c.usage))), now);
+    if (kept) {
+      const headers = new Headers(kept.headers);
+      headers.set("retry-after", wait);
+      return new Response(kept.body, { status: kept.status, headers });
+    }
+    return problem(
+      shape,
+      timedOut ? "timeout" : "rate_limited",
+      timedOut
+        ? `${host} sent no answer in time, and every ${route.provider} profile is cooling down.`
+        : `Every ${route.provider} profile is cooling down.`,
+      { headers: { "retry-after": wait } },
+    );
+  }
+  if (kept) return new Response(kept.body, { status: kept.status, headers: kept.headers });
+  return timedOut ? problem(shape, "timeout", `${host} sent no answer in time.`) : problem(
+    shape,
+    "no_credential",
+    `clawauth has ${
+      opts.unusable ?? `no usable ${route.provider} profile now`
+    }; see clawauth status.`,
+  );
 }

@@ -70,12 +70,10 @@ export function rotateLocalKey(stateDir: string): string {
 
 /** Whether two keys are equal, in time that depends on the expected key's length only. */
 export function sameKey(given: string, expected: string): boolean {
-  const a = new TextEncoder().encode(given);
-  const b = new TextEncoder().encode(expected);
-  const sameLength = a.length === b.length;
-  const left = sameLength ? a : b;
+  const sameLength = given.length === expected.length;
+  const left = sameLength ? given : expected;
   let diff = sameLength ? 0 : 1;
-  for (let i = 0; i < b.length; i++) diff |= left[i] ^ b[i];
+  for (let i = 0; i < expected.length; i++) diff |= left.charCodeAt(i) ^ expected.charCodeAt(i);
   return diff === 0;
 }
 

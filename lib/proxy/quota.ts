@@ -25,11 +25,22 @@ export interface QuotaWindow {
 /** A profile's quota windows by name (`5h`, `7d`, or a length such as `90m`). */
 export type Quota = Record<string, QuotaWindow>;
 
-function numberHeader(headers: Headers, name: string): number | undefined {
+function numberHeader(headers: ReadonlyMap<string, string>, name: string): number | undefined {
   const text = headers.get(name);
-  if (text === null || text.trim() === "") return undefined;
+  if (text === undefined || text.trim() === "") return undefined;
   const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
+}
+
+/** The quota headers of an answer, in one pass over them (most answers carry none). */
+function quotaHeaders(headers: Headers): ReadonlyMap<string, string> | undefined {
+  let found: Map<string, string> | undefined;
+  for (const [name, value] of headers) {
+    if (name.startsWith("anthropic-ratelimit-unified-") || name.startsWith("x-codex-")) {
+      (found ??= new Map()).set(name, value);
+    }
+  }
+  return found;
 }
 
 const seconds = (value: number | undefined) => value === undefined ? undefined : value * 1000;
@@ -51,7 +62,9 @@ function window(utilization: number | undefined, resetsAt: number | undefined, n
 }
 
 /** The quota an answer reports, or `undefined` when it carries none. */
-export function parseQuota(headers: Headers, now: number): Quota | undefined {
+export function parseQuota(answer: Headers, now: number): Quota | undefined {
+  const headers = quotaHeaders(answer);
+  if (!headers) return undefined;
   const quota: Quota = {};
   for (const name of ["5h", "7d"]) {
     const prefix = `anthropic-ratelimit-unified-${name}`;

@@ -35,8 +35,12 @@ interface Pending {
 /** Batches the proxy's bookkeeping writes. */
 export class Recorder {
   #pending = new Map<string, Pending>();
+  /** The quota each profile's last answer reported: most answers repeat it. */
+  #lastSeen = new Map<string, Quota>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  /** Failure writes in progress, by profile. */
+  #failing = new Map<string, Promise<number | undefined>>();
 
   /** Writes through `paths`' backend and keeps `view` in step. */
   constructor(
@@ -47,16 +51,26 @@ export class Recorder {
 
   /**
    * Records a failure of `id` now (cooldown from the provider's reset time
-   * when it gave one). Returns when the profile may serve again.
+   * when it gave one). Returns when the profile may serve again. Failures
+   * of requests that were in flight together count once: they join the
+   * write in progress, and a profile already cooling down is left as it is.
    */
-  async failure(id: string, failure: Failure): Promise<number | undefined> {
-    const now = this.ctx.now();
+  failure(id: string, failure: Failure): Promise<number | undefined> {
     const usage = this.view.usage(id);
     const until = Math.max(
       numberAt(usage, "cooldownUntil") ?? 0,
       numberAt(usage, "disabledUntil") ?? 0,
     );
-    if (until > now) return until;
+    if (until > this.ctx.now()) return Promise.resolve(until);
+    let writing = this.#failing.get(id);
+    if (!writing) {
+      writing = this.#recordFailure(id, failure).finally(() => this.#failing.delete(id));
+      this.#failing.set(id, writing);
+    }
+    return writing;
+  }
+
+  async #recordFailure(id: string, failure: Failure): Promise<number | undefined> {
     try {
       const result = await recordOutcome(this.ctx, this.paths, id, failure.reason, {
         until: failure.until,
@@ -92,6 +106,9 @@ export class Recorder {
 
   /** Notes the quota an answer of `id` reported; written only when it moved. */
   observe(id: string, quota: Quota): void {
+    const last = this.#lastSeen.get(id);
+    if (last && !quotaChanged(last, quota)) return;
+    this.#lastSeen.set(id, quota);
     const known = { ...readQuota(this.view.usage(id)), ...this.#pending.get(id)?.quota };
     if (!quotaChanged(known, { ...known, ...quota })) return;
     const pending = this.#pending.get(id);

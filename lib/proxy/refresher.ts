@@ -19,6 +19,8 @@ import { type Profile, secretOf } from "../profiles.ts";
 export const MIN_VALID_MS = 60_000;
 /** The timer refreshes logins that expire within this span. */
 export const AHEAD_MS = 5 * 60_000;
+/** `minValidMs` that refreshes whatever the token's expiry. */
+export const FORCE: number = Number.MAX_SAFE_INTEGER;
 /** How often the timer looks. */
 const SCAN_MS = 30_000;
 
@@ -44,18 +46,18 @@ export class Refresher {
   ) {}
 
   /**
-   * `profile` with a token valid for at least a minute; `force` refreshes
-   * even a valid one (after the provider refused it). Concurrent callers
-   * for one profile share one refresh.
+   * `profile` with a token valid for at least `minValidMs` (a minute by
+   * default; {@linkcode FORCE} refreshes even a valid one, after the
+   * provider refused it). Concurrent callers for one profile share one
+   * refresh.
    */
-  fresh(profile: Profile, force = false): Promise<Profile> {
+  fresh(profile: Profile, minValidMs: number = MIN_VALID_MS): Promise<Profile> {
     const running = this.#inflight.get(profile.id);
     if (running) return running;
-    const minValid = force ? Number.MAX_SAFE_INTEGER : MIN_VALID_MS;
     const work = (async () => {
       try {
         const { refreshProfile } = await load("routing/refresh.ts");
-        const fresh = await refreshProfile(this.ctx, this.paths, profile, minValid);
+        const fresh = await refreshProfile(this.ctx, this.paths, profile, minValidMs);
         this.onFresh(fresh);
         this.#warned.delete(profile.id);
         return fresh;
@@ -89,7 +91,7 @@ export class Refresher {
 
   async #ahead(profile: Profile): Promise<void> {
     try {
-      await this.fresh(profile);
+      await this.fresh(profile, AHEAD_MS);
     } catch (error) {
       // Once per profile until it works again: the timer retries every 30 s.
       if (!this.#warned.has(profile.id)) {

@@ -80,8 +80,11 @@ const AUTH_STYLES: Readonly<Record<string, ApiAuth["scheme"]>> = {
   "x-api-key": "x-api-key",
 };
 
-/** A route for a provider declared in clawauth.json with `apiBaseUrl` and `apiAuth`. */
-function configuredRoute(
+/**
+ * The route clawauth.json's settings for provider `id` make (`apiBaseUrl`,
+ * `apiAuth`, `apiErrors`), if any; a bad setting is exit 65.
+ */
+export function configuredRoute(
   id: string,
   settings: JsonObject,
   configPath: string,

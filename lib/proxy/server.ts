@@ -99,7 +99,9 @@ export async function serveProxy(ctx: Context, opts: ServeOptions): Promise<numb
       port: opts.port,
       onListen: ({ port }) => listening.resolve(port),
       onError: (error) => {
-        ctx.err(`clawauth proxy: ${(error as Error).message}\n`);
+        // Only the kind: a message may quote a header value, and headers hold credentials.
+        const debug = ctx.env("CLAWAUTH_DEBUG") === "1" ? `: ${(error as Error).stack}` : "";
+        ctx.err(`clawauth proxy: a request failed (${(error as Error).name})${debug}\n`);
         return Response.json({ error: { message: "clawauth's proxy failed on this request." } }, {
           status: 500,
         });

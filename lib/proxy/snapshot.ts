@@ -33,6 +33,7 @@ export class StoreView {
   #reading: Promise<View> | undefined;
   #stale = false;
   #warned = false;
+  #version = 0;
 
   /** A view of the store at `paths`. */
   constructor(private readonly ctx: Context, private readonly paths: Paths) {}
@@ -58,6 +59,12 @@ export class StoreView {
   /** Edits the cached snapshot in place, e.g. with the counters a write just stored. */
   patch(edit: (store: StoreData) => void): void {
     if (this.#view) edit(this.#view.store);
+    this.#version++;
+  }
+
+  /** Moves on every change of the snapshot: what was derived from an older one is stale. */
+  get version(): number {
+    return this.#version;
   }
 
   /** The cached `usageStats` entry of `id` (created empty in the snapshot when missing). */
@@ -80,6 +87,7 @@ export class StoreView {
           routingOrder(this.ctx, this.paths.openclawConfig),
         ]);
         this.#view = { store, externalOrder, readAt };
+        this.#version++;
         this.#warned = false;
         return this.#view;
       } catch (error) {

@@ -28,11 +28,45 @@ const HOP_BY_HOP = [
 /** Request headers the proxy sets itself: the host, the body length, every credential. */
 const REPLACED = ["host", "content-length", "authorization", "x-api-key", "accept-encoding"];
 
-function withoutHopByHop(source: Headers, also: readonly string[]): Headers {
-  const headers = new Headers(source);
-  const named = (source.get("connection") ?? "").split(",").map((h) => h.trim().toLowerCase());
-  for (const name of [...HOP_BY_HOP, ...also, ...named]) if (name) headers.delete(name);
-  return headers;
+/** Headers as name-value pairs: what fetch and Response take without a second validation pass. */
+export type HeaderList = [name: string, value: string][];
+
+/** The names an auth style sets itself, besides the credential. */
+const OWN_NAMES = new WeakMap<ApiAuth, ReadonlySet<string>>();
+
+function dropsFor(auth: ApiAuth): ReadonlySet<string> {
+  let names = OWN_NAMES.get(auth);
+  if (!names) {
+    names = new Set([
+      ...HOP_BY_HOP,
+      ...REPLACED,
+      ...Object.keys(auth.appendHeaders ?? {}),
+      ...Object.keys(auth.profileHeaders ?? {}),
+    ]);
+    OWN_NAMES.set(auth, names);
+  }
+  return names;
+}
+
+/**
+ * `source` without `drop` and the headers its `Connection` names, in one
+ * pass (the hot path); `keep` receives the dropped values it asks for.
+ */
+function forwardable(
+  source: Headers,
+  drop: ReadonlySet<string>,
+  keep?: Map<string, string>,
+): HeaderList {
+  const connection = source.get("connection");
+  const named = connection
+    ? new Set(connection.split(",").map((h) => h.trim().toLowerCase()))
+    : undefined;
+  const list: HeaderList = [];
+  for (const [name, value] of source) {
+    if (keep?.has(name)) keep.set(name, value);
+    if (!drop.has(name) && !named?.has(name)) list.push([name, value]);
+  }
+  return list;
 }
 
 /** The headers sent upstream: the client's, less the local key, plus the credential. */
@@ -40,29 +74,38 @@ export function upstreamHeaders(
   incoming: Headers,
   auth: ApiAuth,
   credential: { profile: Profile; secret: string },
-): Headers {
-  const headers = withoutHopByHop(incoming, REPLACED);
+): HeaderList {
+  const appended = Object.entries(auth.appendHeaders ?? {});
+  const sent = new Map(appended.map(([name]) => [name, ""]));
+  const list = forwardable(incoming, dropsFor(auth), sent);
   // Deno's fetch decodes compressed bodies but keeps `content-encoding`: ask for none.
-  headers.set("accept-encoding", "identity");
-  if (auth.scheme === "bearer") headers.set("authorization", `Bearer ${credential.secret}`);
-  else headers.set("x-api-key", credential.secret);
-  for (const [name, flag] of Object.entries(auth.appendHeaders ?? {})) {
-    const list = (headers.get(name) ?? "").split(",").map((f) => f.trim()).filter(Boolean);
-    if (!list.includes(flag)) headers.set(name, [...list, flag].join(","));
+  list.push(["accept-encoding", "identity"]);
+  list.push(
+    auth.scheme === "bearer"
+      ? ["authorization", `Bearer ${credential.secret}`]
+      : ["x-api-key", credential.secret],
+  );
+  for (const [name, flag] of appended) {
+    const flags = (sent.get(name) ?? "").split(",").map((f) => f.trim()).filter(Boolean);
+    list.push([name, (flags.includes(flag) ? flags : [...flags, flag]).join(",")]);
   }
   for (const [name, field] of Object.entries(auth.profileHeaders ?? {})) {
     const value = stringAt(credential.profile.raw, field);
-    if (value !== undefined) headers.set(name, value);
-    else headers.delete(name);
+    if (value !== undefined) list.push([name, value]);
   }
-  return headers;
+  return list;
 }
 
-/** The headers passed back to the client: the upstream's, less hop-by-hop ones. */
-export function clientHeaders(upstream: Headers): Headers {
-  // A body fetch decoded no longer has the upstream's encoding or length.
-  const decoded = upstream.has("content-encoding") ? ["content-encoding", "content-length"] : [];
-  return withoutHopByHop(upstream, decoded);
+const PASSED: ReadonlySet<string> = new Set(HOP_BY_HOP);
+/** A body fetch decoded, or one the proxy read whole, no longer has the upstream's encoding or length. */
+const REBUILT: ReadonlySet<string> = new Set([...HOP_BY_HOP, "content-encoding", "content-length"]);
+
+/**
+ * The headers passed back to the client: the upstream's, less hop-by-hop
+ * ones; `rebuilt` when the body is not the upstream's bytes as sent.
+ */
+export function clientHeaders(upstream: Headers, rebuilt = false): HeaderList {
+  return forwardable(upstream, rebuilt || upstream.has("content-encoding") ? REBUILT : PASSED);
 }
 
 /** How an upstream call ended before its body. */
@@ -75,7 +118,7 @@ export type Sent =
 export interface Outgoing {
   url: string;
   method: string;
-  headers: Headers;
+  headers: HeaderList;
   body: Uint8Array<ArrayBuffer> | undefined;
   /** How long to wait for the response headers. */
   headerTimeoutMs: number;

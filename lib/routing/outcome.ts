@@ -1,5 +1,5 @@
 /**
- * Recording a request's outcome for failover (SPEC §5), under the store
+ * Recording a request's outcome for failover (OpenClaw's cooldown rules), under the store
  * lock: what `report` does, and what the proxy does after each upstream answer.
  *
  * @module

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { ROOT } from "../helpers.ts";
 
-Deno.test("deno task demo runs to the end: one refresh for eight processes, a clean doctor, no secret printed whole", async () => {
+Deno.test("deno task demo runs to the end: one refresh for eight processes, one failover through the proxy, a clean doctor, no secret printed whole", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", `${ROOT}/scripts/demo.ts`],
     cwd: ROOT,
@@ -21,6 +21,7 @@ Deno.test("deno task demo runs to the end: one refresh for eight processes, a cl
     /exit codes: 0 0 0 0 0 0 0 0; distinct tokens: 1; refresh requests seen by the provider: 1/,
   );
   assert.match(stdout, /^0 errors, 0 warnings\.$/m);
+  assert.match(stdout, /^proxy log: .*"profile":"anthropic:spare","status":200.*"retries":1/m);
   assert.match(stdout, /^Done\. /m);
   assert.doesNotMatch(stdout, /sk-ant-oat01-\w{20,}/, "setup-tokens are shown masked");
 });
