@@ -69,7 +69,7 @@ export type FlagValues<F extends FlagTable> = { readonly [K in keyof F]: FlagVal
 /** Any text: for flags whose value is checked where it is used (a path, a URL). */
 export const TEXT: Kind<string> = { what: "text", read: (text) => text };
 
-/** Flags every command accepts (SPEC §2). */
+/** Flags every command accepts (docs/commands.md). */
 export const GLOBAL_FLAGS = {
   "state-dir": { type: "value", kind: TEXT },
   store: { type: "value", kind: TEXT },

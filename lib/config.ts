@@ -1,6 +1,6 @@
 /**
  * clawauth's own config, `clawauth.json`: provider overrides and generic
- * OIDC providers declared by issuer (SPEC §3).
+ * OIDC providers declared by issuer (docs/providers.md).
  *
  * @module
  */

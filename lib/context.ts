@@ -1,6 +1,6 @@
 /**
  * What a command may touch of the outside world, injected so tests can fake
- * the clock and the streams (see STYLE.md, "command modules").
+ * the clock and the streams (docs/contributing.md#style).
  *
  * @module
  */

@@ -1,11 +1,11 @@
 /**
  * The one error type clawauth raises: a sentence a user can act on, the next
- * step, and the exit code of SPEC §2.
+ * step, and the exit code of docs/commands.md#exit-codes.
  *
  * @module
  */
 
-/** Exit codes of SPEC §2, by name. */
+/** Exit codes of docs/commands.md#exit-codes, by name. */
 export const Exit = {
   ok: 0,
   failure: 1,

@@ -27,7 +27,7 @@ export async function untilInterrupted<T>(work: Promise<T>, what: string): Promi
   }
 }
 
-/** The signals that wait while rotated tokens are being written (SPEC §4). */
+/** The signals that wait while rotated tokens are being written (docs/locking.md). */
 const HELD_SIGNALS: readonly Deno.Signal[] = Deno.build.os === "windows"
   ? ["SIGINT"]
   : ["SIGINT", "SIGTERM", "SIGHUP"];

@@ -1,5 +1,5 @@
 /**
- * Where clawauth's files live (SPEC §1): the state dir, the agent, and the
+ * Where clawauth's files live (docs/files.md): the state dir, the agent, and the
  * files of an agent.
  *
  * @module
@@ -10,7 +10,7 @@ import { ClawauthError, Exit, usageError } from "./errors.ts";
 import { exists } from "./fs/files.ts";
 import { chooseStore, type StoreKind } from "./store/kind.ts";
 
-/** Agent ids as SPEC §1 allows them. */
+/** Agent ids as docs/files.md#paths allows them. */
 export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** A state dir and the store backend chosen for this run. */
@@ -130,7 +130,7 @@ export function agentOf(flags: StateFlags, ctx: Context): string {
   return flags.agent || ctx.env("CLAWAUTH_AGENT") || "main";
 }
 
-/** Resolves every path for this command line (SPEC §1). */
+/** Resolves every path for this command line (docs/files.md). */
 export function resolvePaths(flags: StateFlags, ctx: Context): Paths {
   const state = stateRefOf(flags, ctx);
   const agent = agentOf(flags, ctx);

@@ -1,5 +1,5 @@
 /**
- * What a stored profile is and what state it is in (SPEC §1, §2). Pure:
+ * What a stored profile is and what state it is in (docs/stores.md, docs/commands.md#status). Pure:
  * every function takes the clock as an argument.
  *
  * @module
@@ -10,7 +10,7 @@ import { parseRefreshFence } from "./store/openclaw/fence.ts";
 
 /** Provider ids: lowercase words joined by `-`, `_` or `.`. */
 export const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-/** Profile names as SPEC §1 allows them. */
+/** Profile names as docs/stores.md#profiles-every-backend allows them. */
 export const PROFILE_NAME = /^[A-Za-z0-9._@+-]{1,128}$/;
 /** Largest `expires` a JavaScript Date can hold. */
 export const MAX_EXPIRES = 8.64e15;
@@ -20,7 +20,7 @@ export const EXPIRING_WINDOW_MS = 24 * 3_600_000;
 /** The three credential types of OpenClaw's v1 store. */
 export type ProfileType = "oauth" | "token" | "api_key";
 
-/** The states of SPEC §2. */
+/** The states of docs/commands.md#status. */
 export type ProfileState =
   | "ok"
   | "expiring"
@@ -70,7 +70,7 @@ export interface CredentialFields {
 }
 
 /**
- * The one schema of a stored credential (SPEC §1): every key each type
+ * The one schema of a stored credential (docs/stores.md): every key each type
  * keeps beside `type` and `provider`. Other modules derive their field lists
  * from it ({@linkcode ROTATING_FIELDS}, {@linkcode IDENTITY_FIELDS},
  * {@linkcode isCredentialKey}) instead of spelling the names again.
@@ -199,7 +199,7 @@ export function usageOf(usageStats: unknown, id: string): UsageStats {
 }
 
 /**
- * The state of a profile at `now` (SPEC §2). Brokenness outranks expiry,
+ * The state of a profile at `now` (docs/commands.md#status). Brokenness outranks expiry,
  * which outranks failover sidelining: the worst fact is the one to show.
  */
 export function stateOf(
@@ -208,7 +208,7 @@ export function stateOf(
   now: number,
 ): ProfileState {
   if (profile.invalid) return "invalid";
-  // OpenClaw's failed refresh fence: the login is spent (SPEC §4).
+  // OpenClaw's failed refresh fence: the login is spent (docs/locking.md).
   if (usage.needsLogin || parseRefreshFence(profile.raw)?.state === "failed") return "needs_login";
   if (!canRefresh(profile) && profile.expires !== null) {
     if (profile.expires <= now) return "expired";

@@ -1,5 +1,5 @@
 /**
- * OpenClaw's exec SecretRef provider protocol, version 1 (SPEC §7), as
+ * OpenClaw's exec SecretRef provider protocol, version 1 (docs/helpers.md), as
  * OpenClaw 2026.9 documents and parses it (`docs/gateway/secrets/
  * secretref-contract.md`, `parseExecValues` in its `dist/resolve-*.mjs`):
  *
@@ -139,7 +139,7 @@ export function secretTargetOf(id: string): SecretTarget | undefined {
   return split ? { provider: split.provider, profileId: id } : undefined;
 }
 
-/** The per-id code for a failure that ended with `exitCode` (SPEC §2 exit codes). */
+/** The per-id code for a failure that ended with `exitCode` (docs/commands.md#exit-codes). */
 export function errorCodeOf(exitCode: number): SecretErrorCode {
   switch (exitCode) {
     case Exit.noCredential:

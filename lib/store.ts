@@ -1,8 +1,8 @@
 /**
  * The credential store, `auth-profiles.json` version 1 (OpenClaw's format):
  * read and check it, and change it only under the lock with an atomic write,
- * keeping every key we do not know (SPEC §1, §4). The same surface serves
- * each backend (SPEC §1 "Store backends"): the JSON files, OpenClaw's SQLite
+ * keeping every key we do not know (docs/files.md, docs/locking.md). The same surface serves
+ * each backend (docs/stores.md): the JSON files, OpenClaw's SQLite
  * store, and a PostgreSQL fleet store (§8), whose locks are database locks.
  *
  * @module
@@ -61,7 +61,7 @@ export async function updateStore<T>(
 }
 
 /**
- * Runs `fn` holding the store-wide lock of one lineage (SPEC §4), waiting at
+ * Runs `fn` holding the store-wide lock of one lineage (docs/locking.md), waiting at
  * most `timeoutMs` (exit 75): a flock on `<state>/locks/<id>.lock` for the
  * file stores, a row lock in the database for a fleet store, where it spans
  * every machine and dies with its holder's connection.

@@ -14,7 +14,7 @@
  *   the 1.15× stretch goal.
  * - Refresh window: the time from the provider's answer leaving the token
  *   endpoint to the rotated tokens being renamed into place. Signals wait
- *   through it (SPEC §4); only SIGKILL inside it can lose the rotated
+ *   through it (docs/locking.md); only SIGKILL inside it can lose the rotated
  *   refresh token.
  *
  * @module

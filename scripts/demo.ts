@@ -137,7 +137,7 @@ try {
     }),
   );
   console.log(
-    "clawauth.json points openai-codex at the sandbox (SPEC §3 overrides).",
+    "clawauth.json points openai-codex at the sandbox (docs/providers.md#clawauthjson).",
   );
 
   say(

@@ -130,7 +130,7 @@ export async function startSandboxIdp(opts: SandboxIdpOptions = {}): Promise<San
 }
 
 /**
- * The `clawauth.json` provider entry (SPEC §3 overrides) that points a
+ * The `clawauth.json` provider entry (docs/providers.md#clawauthjson) that points a
  * provider at this sandbox, with the given redirect URI. `openaiDevice` adds
  * the OpenAI device-login endpoints, which then take precedence over RFC 8628
  * (openai-codex has them built in, so its entry must point them here too).

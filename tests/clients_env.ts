@@ -9,7 +9,7 @@
  * {@linkcode clientsSkipReason} says why.
  *
  * Each runner gives its client a clean environment that keeps it offline
- * (../shared/NOTES.md): no update checks, no telemetry, no plugin sync, a
+ * (each client's docs, checked against the pinned versions): no update checks, no telemetry, no plugin sync, a
  * private HOME, and the model API at a loopback URL.
  *
  * @module
@@ -190,7 +190,7 @@ export function runCodex(
   }, { ...opts, env: { CODEX_HOME: codexHome, ...opts.env } });
 }
 
-/** What keeps Codex offline (../shared/NOTES.md): no update check, analytics or plugin sync. */
+/** What keeps Codex offline: no update check, analytics or plugin sync. */
 export const CODEX_OFFLINE_TOML = `check_for_update_on_startup = false
 
 [analytics]

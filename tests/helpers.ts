@@ -137,7 +137,7 @@ export function fakeSecret(prefix = "sk-ant-oat01-"): string {
 /**
  * Whether `text` leaks `secret` beyond its public `prefix`: any 9 characters
  * in a row of it that reach past the prefix count. The one allowed mask,
- * first 8 … last 8 (SPEC §2), shows at most 8 in a row, so it passes.
+ * first 8 … last 8 (docs/commands.md), shows at most 8 in a row, so it passes.
  */
 export function leaks(text: string, secret: string, prefix: string): boolean {
   for (let i = Math.max(0, prefix.length - 8); i + 9 <= secret.length; i++) {

@@ -1,6 +1,6 @@
 /**
  * `clawauth connect TOOL` and `clawauth disconnect TOOL`: plug clawauth into
- * another tool's own credential hook (SPEC §7), so that the tool holds no
+ * another tool's own credential hook (docs/helpers.md), so that the tool holds no
  * refresh token and asks clawauth each time. One adapter per tool lives in
  * `lib/connect/`.
  *

@@ -61,7 +61,7 @@ const REPORT_CODE: Kind<readonly [number, FailureReason]> = {
   },
 };
 
-/** One request per `--provider` and `--profile`, plus the model spec's (SPEC §2). */
+/** One request per `--provider` and `--profile`, plus the model spec's (docs/commands.md). */
 function requests(
   providers: readonly string[],
   profiles: readonly string[],

@@ -1,7 +1,7 @@
 /**
  * `clawauth login`: OAuth with PKCE. Interactive (browser + loopback
  * listener raced against a pasted answer), or in two scripted steps
- * (`--start`, then `--finish`). SPEC §3.
+ * (`--start`, then `--finish`). docs/login.md.
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * `clawauth openclaw-secret`: an OpenClaw exec SecretRef provider (protocol
- * v1, SPEC §7). OpenClaw writes the ids it needs on stdin; each id is a
+ * v1, docs/helpers.md). OpenClaw writes the ids it needs on stdin; each id is a
  * profile id (pinned) or a provider id (routed), and its secret is obtained
  * exactly as `clawauth token` obtains it. Per-id failures are answered under
  * `errors`; only a request that is not protocol v1 fails the whole run.

@@ -1,5 +1,5 @@
 /**
- * `clawauth report`: feed a request's outcome back into rotation (SPEC §5).
+ * `clawauth report`: feed a request's outcome back into rotation (docs/routing.md).
  *
  * @module
  */

@@ -49,7 +49,7 @@ const STATE_COLOR = {
   invalid: "red",
 } as const;
 
-/** The `status --check` exit code for these rows (SPEC §2). */
+/** The `status --check` exit code for these rows (docs/commands.md). */
 export function checkCode(rows: ProfileRow[]): number {
   if (rows.length === 0 || rows.some((row) => FAILING.has(row.state))) {
     return Exit.failure;

@@ -1,6 +1,6 @@
 /**
  * `clawauth store init|status|copy|keygen|rotate-key`: set up and look after
- * a fleet store (PostgreSQL, SPEC §8), and move profiles between it and a
+ * a fleet store (PostgreSQL, docs/fleet.md), and move profiles between it and a
  * local store. The database client loads only for the actions that need it.
  *
  * @module

@@ -43,7 +43,7 @@ export function absolute(path: string): string {
 function storeWord(ctx: Context, storeFlag: string | undefined): string | undefined {
   const named = storeFlag || ctx.env("CLAWAUTH_STORE");
   if (!named) return undefined;
-  // A password never goes into another tool's config (nor argv): SPEC §8.
+  // A password never goes into another tool's config (nor argv): docs/fleet.md.
   return /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(named) ? undefined : named;
 }
 

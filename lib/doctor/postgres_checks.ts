@@ -1,5 +1,5 @@
 /**
- * Doctor checks of a fleet store (PostgreSQL, SPEC §8): the database answers,
+ * Doctor checks of a fleet store (PostgreSQL, docs/fleet.md): the database answers,
  * over which TLS mode, with which schema version; the key opens the store's
  * canary; and, per agent, every profile's secrets decrypt.
  *

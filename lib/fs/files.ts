@@ -1,7 +1,7 @@
 /**
  * Private, crash-safe file access: directories 0700 and files 0600 whatever
  * the umask, and a write is a rename of a fsynced temp file, so a crash leaves
- * the old or the new content, never a mix (SPEC §1, §4). Every read is of a
+ * the old or the new content, never a mix (docs/files.md, docs/locking.md). Every read is of a
  * regular file of bounded size, and no file is created through a link that
  * someone else planted.
  *

@@ -1,5 +1,5 @@
 /**
- * The loopback listener that receives the browser's redirect (SPEC §3):
+ * The loopback listener that receives the browser's redirect (docs/login.md):
  * 127.0.0.1 only, one exact path, constant-time `state` check, a short
  * escaped page under `Content-Security-Policy: default-src 'none'`, and it
  * closes after the first valid callback.

@@ -1,5 +1,5 @@
 /**
- * Waiting for the answer of a browser login (SPEC §3): the loopback
+ * Waiting for the answer of a browser login (docs/login.md): the loopback
  * listener raced against a pasted answer, a deadline and Ctrl-C. On a
  * terminal the paste is read in raw mode, so the spinner never garbles what
  * is typed and the code is not left in the scrollback.

@@ -1,6 +1,6 @@
 /**
  * The rule for every URL clawauth sends a secret to, or has another tool send
- * one to (SPEC §3): https, or plain http on a loopback host only. Provider
+ * one to (docs/login.md): https, or plain http on a loopback host only. Provider
  * endpoints, `connect --base-url` and git's helper origins all ask here.
  *
  * @module

@@ -1,7 +1,7 @@
 /**
  * Every HTTP request clawauth makes to a provider: how long it may take
  * (`CLAWAUTH_HTTP_TIMEOUT`, and less under the store lock), which endpoint
- * URLs are acceptable (SPEC §3), and a `fetch` that never follows a redirect
+ * URLs are acceptable (docs/login.md), and a `fetch` that never follows a redirect
  * and smooths the quirks of providers that bend OAuth.
  *
  * @module
@@ -34,7 +34,7 @@ export function refreshTimeoutMs(ctx: Context): number {
   return httpTimeoutBelowLock(httpTimeoutMs(ctx), lockTimeoutMs(ctx));
 }
 
-/** A provider endpoint as a URL, or exit 65 naming the setting when it is unusable (SPEC §3). */
+/** A provider endpoint as a URL, or exit 65 naming the setting when it is unusable (docs/login.md). */
 export function endpoint(
   providerId: string,
   name: string,
@@ -52,7 +52,7 @@ export function endpoint(
   return new URL(value).href;
 }
 
-/** A provider answered with a redirect; clawauth never follows one (SPEC §3 endpoint rule). */
+/** A provider answered with a redirect; clawauth never follows one (docs/providers.md#clawauthjson). */
 export class RedirectRefused extends Error {
   /** The endpoint that answered, without its query. */
   readonly endpoint: string;

@@ -15,7 +15,7 @@ import { PROFILE_NAME } from "../profiles.ts";
 import { storedProviderId } from "../provider/names.ts";
 import { putProfile, updateStore } from "../store.ts";
 
-/** The profile name of a login: `--profile`, else the account e-mail, else `default` (SPEC §1). */
+/** The profile name of a login: `--profile`, else the account e-mail, else `default` (docs/stores.md#profiles-every-backend). */
 export function loginProfileName(
   requested: string | undefined,
   tokens: Pick<TokenSet, "email">,

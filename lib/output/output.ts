@@ -1,6 +1,6 @@
 /**
  * Human and JSON output: masked secrets, plain tables when stdout is not a
- * terminal, colour only when allowed (SPEC §2).
+ * terminal, colour only when allowed (docs/commands.md).
  *
  * @module
  */

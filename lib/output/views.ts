@@ -23,7 +23,7 @@ export function profileRows(
   return candidatesOf(store, { now, provider });
 }
 
-/** The JSON view of a profile: never a secret (SPEC §2). */
+/** The JSON view of a profile: never a secret (docs/commands.md). */
 export function profileJson(row: ProfileRow, now: number): JsonObject {
   const { profile, usage } = row;
   const view: JsonObject = {

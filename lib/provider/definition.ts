@@ -9,7 +9,7 @@ import type { ProfileType } from "../profiles.ts";
 
 /**
  * OAuth endpoints and client settings. The names are those `clawauth.json`
- * overrides use (SPEC §3), so an override is a plain merge.
+ * overrides use (docs/providers.md#clawauthjson), so an override is a plain merge.
  */
 export interface OAuthSettings {
   /** Issuer identifier; enables discovery when endpoints are not given. */
@@ -48,7 +48,7 @@ export interface OAuthSettings {
   errorsWithStatus200?: boolean;
 }
 
-/** The override names `clawauth.json` may set for a provider (SPEC §3). */
+/** The override names `clawauth.json` may set for a provider (docs/providers.md#clawauthjson). */
 export const OVERRIDE_KEYS = [
   "issuer",
   "authorizeUrl",

@@ -1,5 +1,5 @@
 /**
- * Provider ids as each store names them (SPEC §1): OpenClaw ≥ 2026.9 keeps a
+ * Provider ids as each store names them (docs/stores.md): OpenClaw ≥ 2026.9 keeps a
  * Codex (ChatGPT) login as provider `openai`, type `oauth`, beside OpenAI API
  * keys of the same provider. The user keeps saying `openai-codex`; a request
  * for `openai` never gets a ChatGPT token, and an `openai` OAuth profile is

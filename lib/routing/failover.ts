@@ -1,5 +1,5 @@
 /**
- * OpenClaw's failover bookkeeping (SPEC §5): cooldowns of 1, 5, 25 minutes
+ * OpenClaw's failover bookkeeping (docs/routing.md): cooldowns of 1, 5, 25 minutes
  * then a 1 h cap by error count; billing disables for 5 h, doubling to a 24 h
  * cap; counters reset after 24 h without failure. Pure: the clock is an
  * argument, the entry is edited in place.

@@ -1,7 +1,7 @@
 /**
  * Lineages: copies of one OAuth login held in several places (agents of the
  * state dir, and `--link`ed files of other tools). Copies are one login only
- * when they are the same person's (SPEC §4): the same provider and user
+ * when they are the same person's (docs/locking.md): the same provider and user
  * identity (the access token's `sub` or OpenAI's `chatgpt_user_id`, else the
  * e-mail) together with the account where there is one, or the very same
  * refresh token. An `accountId` alone never joins copies: ChatGPT's

@@ -1,5 +1,5 @@
 /**
- * Refreshing an OAuth login exactly once, across every copy of it (SPEC §4
+ * Refreshing an OAuth login exactly once, across every copy of it (docs/locking.md
  * and the lineage rules): under the login's state-wide lineage lock and the
  * store lock, re-read; use a token another process (or a sibling copy)
  * already refreshed; else make one token request, write the rotated tokens
@@ -57,7 +57,7 @@ type Copy = StoreCopy | LinkCopy;
 
 /**
  * What one refresh has sent and received: once a request is out, signals
- * wait (SPEC §4), and rotated tokens are remembered so that a failed write
+ * wait (docs/locking.md), and rotated tokens are remembered so that a failed write
  * can still say so and hand out the new access token.
  */
 interface Exchange {

@@ -1,5 +1,5 @@
 /**
- * Which profile serves a request (SPEC §5): an explicit profile, else the
+ * Which profile serves a request (docs/routing.md): an explicit profile, else the
  * agent's `order`, else OpenClaw's `auth.order`, else round robin (OAuth,
  * then tokens, then API keys, least recently used first). Sidelined profiles
  * go last, soonest available first. Pure: the clock is an argument.

@@ -1,6 +1,6 @@
 /**
  * Turns `--provider`, `--profile` and `--model` into one profile to use, or
- * an error that says why none can serve and what to run (SPEC §5).
+ * an error that says why none can serve and what to run (docs/routing.md).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * What a store backend answers (SPEC §1 "Store backends"). Commands and
+ * What a store backend answers (docs/stores.md). Commands and
  * lib/store.ts know nothing of files, SQLite or PostgreSQL beyond this.
  *
  * @module
@@ -23,7 +23,7 @@ export interface Backend {
     paths: AgentPaths & { legacy?: string },
     opts: { timeoutMs: number; change: (store: StoreData) => T | Promise<T> },
   ): Promise<T>;
-  /** Runs `fn` holding the store-wide lock of one lineage (SPEC §4). */
+  /** Runs `fn` holding the store-wide lock of one lineage (docs/locking.md). */
   withLineageLock<T>(
     ctx: Context,
     state: StateRef,

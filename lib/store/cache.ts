@@ -1,7 +1,7 @@
 /**
  * The runtime cache `auth.json`, in pi-coding-agent's shape: per provider, the
  * credential routing picks now. Derived from the store after every change and
- * never read as a source of truth (SPEC §1).
+ * never read as a source of truth (docs/files.md).
  *
  * @module
  */

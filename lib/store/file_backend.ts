@@ -1,7 +1,7 @@
 /**
  * What the two file-based backends share (`json`, and `openclaw`, whose
  * SQLite databases sit in the state dir too): agents are directories of the
- * state dir, and locks are flock(2) files in it (SPEC §4).
+ * state dir, and locks are flock(2) files in it (docs/locking.md).
  *
  * @module
  */

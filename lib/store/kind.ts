@@ -1,5 +1,5 @@
 /**
- * Which store backend a run uses (SPEC §1 "Store backends"): `--store` >
+ * Which store backend a run uses (docs/stores.md): `--store` >
  * `$CLAWAUTH_STORE` > `clawauth.json` `"store"` > detection. Cheap: on the
  * `token` hot path it costs at most one small file read and one stat.
  *

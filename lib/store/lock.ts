@@ -1,7 +1,7 @@
 /**
  * The store lock: an exclusive flock(2) on `auth-profiles.lock` through
  * `Deno.FsFile`, so `flock(1)` and other clawauth processes exclude each
- * other. The wait is bounded (SPEC §4) and polls a non-blocking lock: a
+ * other. The wait is bounded (docs/locking.md) and polls a non-blocking lock: a
  * blocking `lock()` cannot be called off, so after a timeout it would stay
  * pending and keep an in-process caller that caught the 75 alive until the
  * holder lets go.

@@ -17,7 +17,7 @@ import { errorParagraph, escapeHtml, page } from "./pages.ts";
 
 /** The registered public client. */
 export const CLIENT_ID = "clawauth-test";
-/** Scopes the client asks for; all are granted (offline_access aside, see NOTES.md). */
+/** Scopes the client asks for; all are granted (refresh tokens come from the provider's issueRefreshToken, with or without offline_access). */
 export const SCOPES = ["openid", "profile", "email", "offline_access"];
 /** The one resource (RFC 8707) access tokens are for. */
 export const RESOURCE = "https://api.openai.com/v1";

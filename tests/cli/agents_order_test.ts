@@ -1,7 +1,7 @@
 /**
  * `order get|set|clear` (and OpenClaw's `models auth order …`), OpenClaw's
  * `auth.order` from a JSON5 `openclaw.json`, and `agents add|list|remove`
- * (SPEC §2, §5).
+ * (docs/commands.md, docs/routing.md).
  */
 
 import assert from "node:assert/strict";

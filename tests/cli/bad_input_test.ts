@@ -2,7 +2,7 @@
  * The bad-input corpus (tests/fixtures/bad_inputs/cases.json): malformed
  * stores and configs, hostile ids, oversize or garbage input, and broken
  * token endpoints. Every case must end with the documented exit code
- * (SPEC §2), one error line plus at most one hint, no stack trace, no
+ * (docs/commands.md), one error line plus at most one hint, no stack trace, no
  * secret and no terminal control sequence in the output, and the store
  * byte for byte as it was.
  */

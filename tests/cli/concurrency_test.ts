@@ -1,5 +1,5 @@
 /**
- * The store lock (SPEC §4): concurrent writers lose nothing, and `flock(1)`
+ * The store lock (docs/locking.md): concurrent writers lose nothing, and `flock(1)`
  * on auth-profiles.lock holds every writer off, up to CLAWAUTH_LOCK_TIMEOUT.
  */
 

@@ -1,5 +1,5 @@
 /**
- * `clawauth connect` with the real clients, offline (SPEC §7): Claude Code,
+ * `clawauth connect` with the real clients, offline (docs/helpers.md): Claude Code,
  * Codex CLI and pi are connected, then run once non-interactively against a
  * fake model API on 127.0.0.1 that records each request's credential
  * (tests/fake_model_api.ts). The fake API must receive exactly the secret

@@ -1,5 +1,5 @@
 /**
- * `clawauth doctor` (SPEC §2): each check, what `--fix` repairs, and what it
+ * `clawauth doctor` (docs/commands.md): each check, what `--fix` repairs, and what it
  * must never touch (a store that does not parse, a lock someone holds).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Black-box tests of `clawauth exec` (SPEC §2, §5): fresh secrets in the
+ * Black-box tests of `clawauth exec` (docs/commands.md, docs/routing.md): fresh secrets in the
  * child's environment and never in its argv, the exit code passed through,
  * `--report` feeding the outcome back into rotation, refresh before running.
  */

@@ -1,5 +1,5 @@
 /**
- * Exactly one refresh, fleet-wide (SPEC §4, §8): machines sharing a fleet
+ * Exactly one refresh, fleet-wide (docs/locking.md, docs/fleet.md): machines sharing a fleet
  * store refresh a login once under its database lock, and a refresher that
  * dies frees the lock with its connection. Real PostgreSQL, sandbox IdP.
  */

@@ -1,5 +1,5 @@
 /**
- * Fleet mode (SPEC §8) against a real PostgreSQL: one throwaway cluster for
+ * Fleet mode (docs/fleet.md) against a real PostgreSQL: one throwaway cluster for
  * this file (tests/postgres_env.ts), a fresh database per test, and
  * "machines" that are separate HOMEs and state dirs sharing it.
  */

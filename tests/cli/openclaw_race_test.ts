@@ -2,7 +2,7 @@
  * The real race: OpenClaw (2026.9.6) and clawauth refresh the same expired
  * Codex login at the same moment, against one identity provider that rotates
  * refresh tokens and revokes a grant whose old refresh token is replayed.
- * SPEC §4: one login is refreshed exactly once, whoever gets there first.
+ * docs/locking.md: one login is refreshed exactly once, whoever gets there first.
  *
  * OpenClaw refreshes a Codex login only at the hard-coded
  * `https://auth.openai.com/oauth/token`, so everything runs in a network
@@ -309,7 +309,7 @@ async function round(
 ): Promise<RoundResult> {
   const roundStart = Date.now();
   const id = await login(state, net);
-  // OpenClaw refreshes only the profiles its order lists (NOTES.md).
+  // OpenClaw refreshes only the profiles its order lists (as its auth.order lists them).
   const config = JSON.parse(Deno.readTextFileSync(`${state.dir}/openclaw.json`));
   config.auth = { ...config.auth, order: { openai: [id] } };
   Deno.writeTextFileSync(`${state.dir}/openclaw.json`, JSON.stringify(config, null, 2));

@@ -1,6 +1,6 @@
 /**
  * `clawauth openclaw-secret`, OpenClaw's exec SecretRef provider (protocol
- * v1, SPEC §7), black-box through the CLI: ids on stdin, values and per-id
+ * v1, docs/helpers.md), black-box through the CLI: ids on stdin, values and per-id
  * errors on stdout, exit 65 for a request that is not protocol v1.
  *
  * The last tests run the real OpenClaw (tests/openclaw_env.ts; ignored with

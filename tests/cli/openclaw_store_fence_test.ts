@@ -3,7 +3,7 @@
  * protocol written by hand as OpenClaw would write it: its refresh fences
  * (pending, failed, never settled) are waited for and never handed out, and
  * its per-profile refresh lock is honoured while its holder lives and taken
- * over once it died (SPEC §4; lib/store/openclaw/NOTES.md). The real
+ * over once it died (docs/locking.md; docs/openclaw.md). The real
  * clawauth CLI on copies of a state dir OpenClaw prepared
  * (tests/openclaw_env.ts), with the sandbox identity provider behind a Codex
  * login.

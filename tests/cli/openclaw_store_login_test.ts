@@ -4,7 +4,7 @@
  * with the sandbox identity provider (scripts/sandbox_idp.ts) standing in for
  * auth.openai.com. A Codex login is OpenClaw's `openai` OAuth profile and is
  * never handed out as an OpenAI API key; concurrent refreshes happen once
- * (SPEC §1 "Store backends", §4; lib/store/openclaw/NOTES.md).
+ * (docs/stores.md, §4; docs/openclaw.md).
  *
  * Ignored, saying why, when OpenClaw is not installed.
  *

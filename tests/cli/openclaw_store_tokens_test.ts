@@ -4,8 +4,8 @@
  * copies of one state dir that `openclaw doctor --fix` prepared. What
  * clawauth writes must be what OpenClaw reads (and the other way round),
  * without a doctor run in between; the retired JSON files never appear; the
- * json backend, when chosen, leaves OpenClaw's store alone (SPEC §1 "Store
- * backends"; lib/store/openclaw/NOTES.md).
+ * json backend, when chosen, leaves OpenClaw's store alone (docs/stores.md
+ * ; docs/openclaw.md).
  *
  * Ignored, saying why, when OpenClaw is not installed. OpenClaw's CLI costs
  * 1.2–8 s a call, so a test runs it at most once, and only where OpenClaw's

@@ -1,5 +1,5 @@
 /**
- * Reliability of the store under abuse (SPEC §1, §4): writers SIGKILLed at
+ * Reliability of the store under abuse (docs/files.md, docs/locking.md): writers SIGKILLed at
  * random moments never leave a torn store, concurrent writers lose nothing,
  * and files stay private whatever the umask.
  */

@@ -1,5 +1,5 @@
 /**
- * Black-box tests of routing and failover (SPEC §5) through the CLI:
+ * Black-box tests of routing and failover (docs/routing.md) through the CLI:
  * concurrent `report`s, `resolve`, openclaw.json's auth.order, `channels list`
  * and `status` at scale. Single reports and round robin, on a fixed clock, are
  * in tests/unit/report_test.ts and token_test.ts.

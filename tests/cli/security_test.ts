@@ -1,5 +1,5 @@
 /**
- * Secrets appear only on the stdout of `token` (SPEC §2): never in the
+ * Secrets appear only on the stdout of `token` (docs/commands.md): never in the
  * output, human or `--json`, of any other command, nor in any error.
  */
 

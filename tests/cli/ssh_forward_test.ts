@@ -1,5 +1,5 @@
 /**
- * SPEC §3's remote-server story, end to end with a real ssh: "a user on a
+ * The remote-server story of docs/login.md#log-in-on-a-remote-server, end to end with a real ssh: "a user on a
  * remote server with no browser completes the login by SSH port forwarding".
  *
  * The "server" is a network namespace, so its 127.0.0.1 is not the test's.

@@ -1,5 +1,5 @@
 /**
- * `status` as a separate process (SPEC §2): the colour decision of the real
+ * `status` as a separate process (docs/commands.md): the colour decision of the real
  * context, and impossible expiry values. The states, the JSON view and the
  * `--check` exit codes on a fixed clock are in tests/unit/status_test.ts.
  */

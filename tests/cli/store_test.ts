@@ -1,5 +1,5 @@
 /**
- * The files of SPEC §1: the store keeps what it does not know and is never
+ * The files of docs/files.md: the store keeps what it does not know and is never
  * overwritten when it does not parse; auth.json follows routing; the legacy
  * oauth.json is adopted once; every file is private whatever the umask.
  */

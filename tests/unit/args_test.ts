@@ -1,6 +1,6 @@
 /**
  * Unit tests of the command line: lib/args.ts parses flags, and the command
- * table resolves OpenClaw's spellings (SPEC §2).
+ * table resolves OpenClaw's spellings (docs/commands.md).
  */
 
 import assert from "node:assert/strict";

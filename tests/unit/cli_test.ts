@@ -1,5 +1,5 @@
 /**
- * The command line itself, in-process through `main(ctx, argv)` (SPEC §2):
+ * The command line itself, in-process through `main(ctx, argv)` (docs/commands.md):
  * top-level help, `--version`, `--help` on every command, usage errors
  * (exit 64) and global flags before the command.
  */

@@ -6,7 +6,7 @@
  * - names of things outside the repository: a `../shared` path, an absolute
  *   `/work/` path, the external contract's `SPEC §N` sections, and the bare
  *   names of the external `SPEC.md`, `NOTES.md` and `STYLE.md`
- *   (`OPENCLAW_NOTES.md` is a file of the repository and passes);
+ *   (a longer name such as `OPENCLAW_NOTES.md` passes);
  * - in Markdown files, every relative link `[text](path#anchor)` (outside
  *   code blocks and code spans): the path must be tracked (a file, or a
  *   folder holding tracked files) and inside the repository, and an anchor

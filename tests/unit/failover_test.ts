@@ -1,5 +1,5 @@
 /**
- * Unit tests of routing and failover (SPEC §5) with a fixed clock: which
+ * Unit tests of routing and failover (docs/routing.md) with a fixed clock: which
  * profile a request resolves to (lib/routing/routing.ts, lib/routing/select.ts) and how
  * `report` moves a profile through cooldowns and disables (lib/routing/failover.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Login deadlines (SPEC §3) in-process on the fake clock: the 15-minute
+ * Login deadlines (docs/login.md) in-process on the fake clock: the 15-minute
  * life of a `--start` pending login to the millisecond, and an interactive
  * wait that ends at `--timeout` without waiting in real time. The provider's
  * endpoints are on a loopback port where nothing answers.

@@ -1,5 +1,5 @@
 /**
- * OAuth requests and polls in-process (SPEC §2 exit codes, §3 device login,
+ * OAuth requests and polls in-process (docs/commands.md#exit-codes, docs/login.md#device-codes,
  * §4 refresh): every request goes through the context's `fetch` to a fake
  * provider whose endpoints clawauth.json points at, and every poll waits on
  * the context's `sleep`, so the poll intervals are read off the fake clock

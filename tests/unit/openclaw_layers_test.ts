@@ -1,7 +1,7 @@
 /**
  * lib/store/openclaw/layers.ts, in process: how an agent's auth documents
  * are layered over the shared ones, and where each change is written, as
- * OpenClaw 2026.9.6 does it (lib/store/openclaw/NOTES.md).
+ * OpenClaw 2026.9.6 does it (docs/openclaw.md).
  *
  * @module
  */

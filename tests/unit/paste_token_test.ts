@@ -1,5 +1,5 @@
 /**
- * `paste-token` (SPEC §2) in-process: the secret comes from the fake stdin,
+ * `paste-token` (docs/commands.md) in-process: the secret comes from the fake stdin,
  * `--expires-in` lands at an exact time on the fixed clock, and unusable
  * input is exit 65 (bad data) or 64 (usage), storing nothing.
  */
@@ -12,7 +12,7 @@ const SETUP_TOKEN = `sk-ant-oat01-${"s".repeat(48)}`;
 
 type Json = Record<string, unknown>;
 
-/** One clear sentence plus the next step, nothing on stdout, no stack trace (SPEC §2). */
+/** One clear sentence plus the next step, nothing on stdout, no stack trace (docs/commands.md). */
 function assertCleanError(result: MainResult, code: number, what = ""): void {
   assert.equal(result.code, code, `${what}: ${result.stderr}`);
   assert.equal(result.stdout, "", what);

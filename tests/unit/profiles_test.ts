@@ -1,6 +1,6 @@
 /**
  * Unit tests of lib/profiles.ts with a fixed clock: what makes an entry
- * valid, and which state of SPEC §2 it is in.
+ * valid, and which state of docs/commands.md#status it is in.
  */
 
 import assert from "node:assert/strict";
@@ -22,7 +22,7 @@ const token = (extra: Record<string, unknown> = {}) => tokenProfile("sk-ant-oat0
 const state = (id: string, raw: unknown, usage = {}, now = NOW) =>
   stateOf(readProfile(id, raw), usage, now);
 
-Deno.test("profile ids are <provider>:<name> with SPEC §1's name characters", () => {
+Deno.test("profile ids are <provider>:<name> with the name characters of docs/stores.md#profiles-every-backend", () => {
   assert.deepEqual(splitProfileId("anthropic:work"), {
     provider: "anthropic",
     name: "work",

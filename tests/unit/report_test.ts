@@ -1,5 +1,5 @@
 /**
- * `report` and failover windows (SPEC §5) in-process on a fixed clock: the
+ * `report` and failover windows (docs/routing.md) in-process on a fixed clock: the
  * exact cooldown and billing windows, routing around a sidelined profile
  * and back once its window ends, the 24 h counter reset, and usage errors.
  */

@@ -1,5 +1,5 @@
 /**
- * Unit tests of routing (SPEC §5) with a fixed clock: lib/routing/routing.ts ranks
+ * Unit tests of routing (docs/routing.md) with a fixed clock: lib/routing/routing.ts ranks
  * a provider's profiles, lib/routing/select.ts turns a request into one profile.
  */
 

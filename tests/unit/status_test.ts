@@ -1,5 +1,5 @@
 /**
- * `status` and `list` (SPEC §2) in-process on a fixed clock: exact
+ * `status` and `list` (docs/commands.md) in-process on a fixed clock: exact
  * `expiresInMs`, the 24 h `expiring` boundary to the millisecond, the
  * `--check` exit codes as the clock moves, and failover sidelining windows.
  */

@@ -1,5 +1,5 @@
 /**
- * The store under bad data and held locks (SPEC §1, §4), in-process: a
+ * The store under bad data and held locks (docs/files.md, docs/locking.md), in-process: a
  * store that does not parse is exit 65 and never rewritten; a held lock is
  * exit 75 once CLAWAUTH_LOCK_TIMEOUT has passed on the fake clock (no real
  * waiting); `doctor --online` reads the provider's clock through `ctx.fetch`.

@@ -1,5 +1,5 @@
 /**
- * Store detection (SPEC §1 "Store backends") over real directories: the
+ * Store detection (docs/stores.md) over real directories: the
  * state dir is listed once instead of stat'ing files that are usually absent,
  * and every layout still picks the backend it picked before.
  */

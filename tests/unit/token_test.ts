@@ -1,5 +1,5 @@
 /**
- * `token` (SPEC §2) in-process on a fixed clock: what it prints, its exit
+ * `token` (docs/commands.md) in-process on a fixed clock: what it prints, its exit
  * codes (64, 77), `--min-valid` against exact expiries, and round robin's
  * `lastUsed` bookkeeping as the clock moves.
  */

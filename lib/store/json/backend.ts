@@ -1,6 +1,6 @@
 /**
  * The `json` backend: `auth-profiles.json` per agent, the layout of OpenClaw
- * up to 2026.5 and of clawauth alone (SPEC §1).
+ * up to 2026.5 and of clawauth alone (docs/files.md).
  *
  * @module
  */

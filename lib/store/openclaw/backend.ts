@@ -13,7 +13,7 @@ import { load } from "../../lazy.ts";
 import { openclawStateDbPath } from "../kind.ts";
 import { isFenceValue, parseRefreshFence } from "./fence.ts";
 
-/** OpenClaw's refresh protocol (lib/store/openclaw/NOTES.md): its per-profile lock and fences. */
+/** OpenClaw's refresh protocol (docs/openclaw.md): its per-profile lock and fences. */
 const openclawRefresh: ForeignRefresh = {
   stateOf: (entry) => parseRefreshFence(entry)?.state,
   isPlaceholder: isFenceValue,

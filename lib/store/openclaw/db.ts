@@ -1,6 +1,6 @@
 /**
  * OpenClaw ≥ 2026.9's SQLite auth documents, read and written the way OpenClaw
- * layers them (lib/store/openclaw/NOTES.md has the facts this follows):
+ * layers them (docs/openclaw.md has the facts this follows):
  *
  * - shared: `<state>/state/openclaw.sqlite`, table `config_machine_state`,
  *   rows `authProfiles.store` (`{version: 1, profiles}`) and

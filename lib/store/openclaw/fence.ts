@@ -1,6 +1,6 @@
 /**
  * OpenClaw's OAuth refresh protocol, the parts another refresher must honour
- * (lib/store/openclaw/NOTES.md, "Refresh lock and fence"): where its
+ * (docs/openclaw.md, "Refresh lock and fence"): where its
  * per-profile refresh lock lives, and how to recognise the fence values it
  * leaves in a credential while it refreshes (never a usable token).
  *

@@ -1,6 +1,6 @@
 /**
  * How OpenClaw 2026.9 layers an agent's auth documents over the shared ones,
- * and where each changed key goes back (lib/store/openclaw/NOTES.md,
+ * and where each changed key goes back (docs/openclaw.md,
  * "Layering"). Pure functions on parsed documents; lib/store/openclaw/db.ts
  * does the SQLite part.
  *

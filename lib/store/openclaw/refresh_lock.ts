@@ -1,6 +1,6 @@
 /**
  * OpenClaw's per-profile OAuth refresh lock, taken by clawauth too so that
- * OpenClaw never refreshes a login clawauth is refreshing (SPEC §4). The lock
+ * OpenClaw never refreshes a login clawauth is refreshing (docs/locking.md). The lock
  * is the sidecar `<target>.lock`, created exclusively and holding
  * `{"pid","createdAt"}` as OpenClaw's own file lock writes it (`starttime`
  * is optional there); it is stale after 180 s or once its pid is gone.

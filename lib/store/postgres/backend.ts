@@ -1,5 +1,5 @@
 /**
- * The `postgres` backend (fleet mode, SPEC §8) as a {@linkcode Backend}: its
+ * The `postgres` backend (fleet mode, docs/fleet.md) as a {@linkcode Backend}: its
  * locks are database locks that span every machine and die with their
  * holder's connection. Loaded only for a fleet store.
  *

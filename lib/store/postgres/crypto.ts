@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for the fleet store (SPEC §8): every secret is sealed
+ * Encryption at rest for the fleet store (docs/fleet.md): every secret is sealed
  * by clawauth with AES-256-GCM (Web Crypto) before it leaves the machine, so
  * the database, its backups and `pg_dump` never hold a plaintext token.
  *

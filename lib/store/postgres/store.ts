@@ -1,5 +1,5 @@
 /**
- * The `postgres` backend (fleet mode, SPEC §8): an agent's store document
+ * The `postgres` backend (fleet mode, docs/fleet.md): an agent's store document
  * kept in a PostgreSQL database that many machines share, seen through the
  * same {@linkcode StoreData} shape the JSON backend has.
  *

@@ -1,5 +1,5 @@
 /**
- * Fleet-store URLs (SPEC §8): `postgres://USER@HOST[:PORT]/DB[?sslmode=…]`.
+ * Fleet-store URLs (docs/fleet.md): `postgres://USER@HOST[:PORT]/DB[?sslmode=…]`.
  * Parsed when the backend is chosen, so it must stay cheap (no database
  * client here). A password in the URL is refused: it would sit in argv, in
  * shell history and in every message that names the store; it comes from
