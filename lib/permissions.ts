@@ -32,5 +32,17 @@ export const CLI_V8_FLAGS: readonly string[] = [
   "--v8-flags=--no-lazy,--no-enable-lazy-source-positions",
 ];
 
+/**
+ * Deno's opt-in behaviours the binary runs with: `--unstable-no-legacy-abort`
+ * makes `Deno.serve`'s `request.signal` abort only when the client goes away
+ * (not after every answer as well), so `clawauth proxy` can call off an
+ * upstream request whose client left before the answer's headers.
+ */
+export const CLI_RUNTIME_FLAGS: readonly string[] = ["--unstable-no-legacy-abort"];
+
 /** Every run-time flag of the binary: what `deno compile` embeds and what tests run with. */
-export const CLI_FLAGS: readonly string[] = [...CLI_PERMISSIONS, ...CLI_V8_FLAGS];
+export const CLI_FLAGS: readonly string[] = [
+  ...CLI_PERMISSIONS,
+  ...CLI_V8_FLAGS,
+  ...CLI_RUNTIME_FLAGS,
+];

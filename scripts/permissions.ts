@@ -8,4 +8,4 @@
  * @module
  */
 
-export { CLI_FLAGS, CLI_PERMISSIONS, CLI_V8_FLAGS } from "../lib/permissions.ts";
+export { CLI_FLAGS, CLI_PERMISSIONS, CLI_RUNTIME_FLAGS, CLI_V8_FLAGS } from "../lib/permissions.ts";

@@ -31,7 +31,9 @@ export type Attempt =
   /** The profile could not be tried (its refresh failed; refresh.ts recorded why). */
   | { kind: "skipped"; tries: number }
   /** The upstream cannot be reached at all: no other profile would fare better. */
-  | { kind: "unreachable"; tries: number };
+  | { kind: "unreachable"; tries: number }
+  /** The client went away before the answer: nothing to record, nobody to answer. */
+  | { kind: "cancelled"; tries: number };
 
 /** What one try sends. */
 export interface AttemptInput {
@@ -65,8 +67,9 @@ export async function attempt(input: AttemptInput, profile: Profile): Promise<At
       headers: upstreamHeaders(input.request.headers, auth, { profile, secret }),
       body: input.body,
       headerTimeoutMs: input.headerTimeoutMs,
+      client: input.request.signal,
     });
-    if (sent.kind === "unreachable") return { kind: "unreachable", tries };
+    if (sent.kind === "unreachable" || sent.kind === "cancelled") return { kind: sent.kind, tries };
     if (sent.kind === "timeout") return { kind: "failed", failure: { reason: "timeout" }, tries };
     const { response } = sent;
     const quota = parseQuota(response.headers, ctx.now());

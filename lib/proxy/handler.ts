@@ -160,6 +160,10 @@ export function proxyHandler(deps: ProxyDeps): (request: Request) => Promise<Res
       line.profile = id;
       const result = await attempt(input, candidate.profile);
       line.retries += result.tries;
+      if (result.kind === "cancelled") {
+        // 499, as nginx logs it: the client closed the request; no one reads this answer.
+        return done(new Response(null, { status: 499 }));
+      }
       if (result.kind === "unreachable") {
         line.retries -= 1;
         const host = new URL(match.upstream).host;

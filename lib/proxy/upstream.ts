@@ -112,6 +112,8 @@ export function clientHeaders(upstream: Headers, rebuilt = false): HeaderList {
 export type Sent =
   | { kind: "answer"; response: Response }
   | { kind: "timeout" }
+  /** The client went away first: the upstream request was called off. */
+  | { kind: "cancelled" }
   | { kind: "unreachable"; detail: string };
 
 /** What {@linkcode send} sends. */
@@ -122,6 +124,8 @@ export interface Outgoing {
   body: Uint8Array<ArrayBuffer> | undefined;
   /** How long to wait for the response headers. */
   headerTimeoutMs: number;
+  /** Aborts when the client goes away; it then calls off the upstream request, body included. */
+  client?: AbortSignal;
 }
 
 /** Sends one request; the headers deadline is lifted once they arrive. */
@@ -140,10 +144,13 @@ export async function send(
       headers: outgoing.headers,
       body: outgoing.body,
       redirect: "manual",
-      signal: controller.signal,
+      signal: outgoing.client
+        ? AbortSignal.any([controller.signal, outgoing.client])
+        : controller.signal,
     });
     return { kind: "answer", response };
   } catch (error) {
+    if (outgoing.client?.aborted) return { kind: "cancelled" };
     if (controller.signal.aborted) return { kind: "timeout" };
     return { kind: "unreachable", detail: error instanceof Error ? error.message : String(error) };
   } finally {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ROOT } from "../../scripts/cli_runner.ts";
 import { compileArgs, TARGETS } from "../../scripts/compile.ts";
-import { CLI_PERMISSIONS, CLI_V8_FLAGS } from "../../scripts/permissions.ts";
+import { CLI_PERMISSIONS, CLI_RUNTIME_FLAGS, CLI_V8_FLAGS } from "../../scripts/permissions.ts";
 
 async function compileScript(args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -15,7 +15,7 @@ async function compileScript(args: string[], env: Record<string, string> = {}) {
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-Deno.test("compile --all builds every release target with exactly the CLI's permissions and V8 flags", async () => {
+Deno.test("compile --all builds every release target with exactly the CLI's permissions, V8 and runtime flags", async () => {
   const result = await compileScript(["--all", "--dry-run", "--out", "dist"]);
   assert.equal(result.code, 0, result.stderr);
   const lines = result.stdout.trim().split("\n");
@@ -34,6 +34,8 @@ Deno.test("compile --all builds every release target with exactly the CLI's perm
     assert.deepEqual(flags, [...CLI_PERMISSIONS], line);
     const v8 = line.split(" ").filter((word) => word.startsWith("--v8-flags"));
     assert.deepEqual(v8, [...CLI_V8_FLAGS], line);
+    const unstable = line.split(" ").filter((word) => word.startsWith("--unstable"));
+    assert.deepEqual(unstable, [...CLI_RUNTIME_FLAGS], line);
   }
   assert.match(lines[4], /--output dist\/clawauth-x86_64-pc-windows-msvc\.exe /);
   // Commands and the OAuth code are imported by computed paths (lib/lazy.ts): each must be included.

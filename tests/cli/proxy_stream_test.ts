@@ -1,7 +1,8 @@
 /**
  * `clawauth proxy` streams: events pass through as they arrive, a client
- * that goes away closes the upstream connection, and a stop signal lets a
- * stream in flight finish before the proxy exits 0.
+ * that goes away closes the upstream connection (before the answer's
+ * headers as well as during its body), and a stop signal lets a stream in
+ * flight finish before the proxy exits 0.
  */
 
 import assert from "node:assert/strict";
@@ -93,6 +94,67 @@ Deno.test("proxy streams: a client that goes away closes the upstream connection
   await reader.cancel().catch(() => {});
   // Resolves only when the upstream's stream is cancelled: its connection closed.
   await upstream.requests[0].cancelled;
+});
+
+/**
+ * An upstream on raw TCP that reads a request and never answers: `received`
+ * resolves when the request's first bytes arrive, `closed` when the proxy
+ * closes that connection (end of stream).
+ */
+function silentUpstream(): {
+  url: string;
+  received: Promise<void>;
+  closed: Promise<void>;
+  close(): void;
+} {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const received = Promise.withResolvers<void>();
+  const closed = (async () => {
+    const conn = await listener.accept();
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      while ((await conn.read(buffer)) !== null) received.resolve();
+    } catch { /* a reset is a close too */ }
+    conn.close();
+  })();
+  return {
+    url: `http://127.0.0.1:${listener.addr.port}`,
+    received: received.promise,
+    closed,
+    close: () => listener.close(),
+  };
+}
+
+Deno.test("proxy: a client that goes away before the answer's headers closes the upstream connection, and nothing is recorded against the profile", async () => {
+  await using state = await tempState();
+  oneAnthropicKey(state);
+  const upstream = silentUpstream();
+  try {
+    routeTo(state, upstream);
+    await using proxy = await startProxy(state);
+    const controller = new AbortController();
+    const pending = fetch(`${proxy.url}/anthropic/v1/messages`, {
+      method: "POST",
+      headers: keyed(proxy.key),
+      body: MESSAGES_BODY,
+      signal: controller.signal,
+    }).catch(() => undefined);
+    await upstream.received;
+    controller.abort();
+    await pending;
+    // Resolves only when the proxy has called off its upstream request.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const closed = await Promise.race([
+      upstream.closed.then(() => true),
+      new Promise<false>((resolve) => timer = setTimeout(() => resolve(false), 20_000)),
+    ]);
+    clearTimeout(timer);
+    assert.ok(closed, "the upstream connection stayed open 20 s after the client left");
+    const status = JSON.parse((await state.run(["status", "--json"])).stdout);
+    assert.equal(status.profiles[0].state, "ok", "a client's cancel is no failure of the profile");
+  } finally {
+    upstream.close();
+  }
 });
 
 Deno.test("proxy: SIGTERM with a stream in flight stops accepting, lets the stream finish, and exits 0", async () => {
