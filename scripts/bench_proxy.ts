@@ -10,9 +10,10 @@
  * loop, keep-alive `fetch`) for four phases: a small non-streaming request
  * and the time to first byte of a stream, with one client and with
  * `clients` concurrent clients. Latency percentiles pool every round's
- * samples; requests per second are the median of the rounds. Then `streams`
- * streams are held open through each target and its memory is read from
- * /proc (VmRSS now, VmHWM the peak over the whole run). LiteLLM cannot be
+ * samples; requests per second are the median of the rounds. Then each
+ * target's peak memory over the load is read from /proc (VmHWM), and
+ * `streams` streams are held open through a fresh process of each proxy
+ * (VmRSS then, and VmHWM: its peak since it started). LiteLLM cannot be
  * installed here: its figures, measured elsewhere, are quoted in a table of
  * their own and never enter a ratio (scripts/bench_proxy_report.ts).
  *
@@ -111,7 +112,7 @@ function summarise(rounds: readonly PhaseResult[]): Summary {
 }
 
 /** VmRSS and VmHWM of a process, in kB. */
-function procMemory(pid: number): Memory {
+function procMemory(pid: number): Omit<Memory, "loadPeakKb"> {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   const kb = (name: string): number =>
     Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, "m"))?.[1]);
@@ -119,7 +120,11 @@ function procMemory(pid: number): Memory {
 }
 
 /** Holds `n` streams open through `target` (the upstream stops after the first event), reads its memory. */
-async function openStreams(target: Target, upstream: string, n: number): Promise<Memory | string> {
+async function openStreams(
+  target: Target,
+  upstream: string,
+  n: number,
+): Promise<Omit<Memory, "loadPeakKb"> | string> {
   const control = (what: string) =>
     fetch(`${upstream}/_bench/${what}`, { method: "POST" }).then((r) => r.body?.cancel());
   const client = Deno.createHttpClient({});
@@ -142,7 +147,8 @@ async function openStreams(target: Target, upstream: string, n: number): Promise
       const first = await reader.read();
       if (answer.status !== 200 || first.done) throw new Error(`HTTP ${answer.status}`);
     }));
-    return procMemory(target.pid);
+    const { rssKb, peakKb } = procMemory(target.pid);
+    return { rssKb, peakKb };
   } catch (error) {
     return `the ${n} streams did not open: ${(error as Error).message}`;
   } finally {
@@ -153,6 +159,27 @@ async function openStreams(target: Target, upstream: string, n: number): Promise
       }
     }));
     client.close();
+  }
+}
+
+/**
+ * `probe` on a fresh process of `target` (stopped before the proxy section
+ * goes on, so two instances never share the cores); the upstream itself,
+ * which every proxy needs, is probed as it is.
+ */
+async function freshMemory<T>(
+  target: Target,
+  start: (() => Promise<Target | Unavailable>) | undefined,
+  probe: (target: Target) => Promise<T | string>,
+): Promise<T | string> {
+  if (!start) return await probe(target);
+  await target.stop();
+  const fresh = await start();
+  if ("unavailable" in fresh) return fresh.unavailable;
+  try {
+    return await probe(fresh);
+  } finally {
+    await fresh.stop();
   }
 }
 
@@ -170,18 +197,20 @@ export async function proxyBench(
     log("proxy: starting the fake upstream, the pass-through, clawauth proxy, claude-code-router");
     const upstream = await startUpstream(upstreamKey);
     started.push(upstream);
-    started.push(await startPassThrough(upstream.base, upstreamKey));
-    started.push(
-      await startClawauth({
-        dir: `${o.root}/proxy-clawauth`,
-        upstream: upstream.base,
-        key: upstreamKey,
-        main: o.clawauthMain,
-      }),
-    );
-    started.push(
-      await startCcr({ dir: `${o.root}/proxy-ccr`, upstream: upstream.base, key: upstreamKey }),
-    );
+    // Each proxy starts twice: once for the load phases, once fresh for the memory probe.
+    const starters: Record<string, () => Promise<Target | Unavailable>> = {
+      passThrough: () => startPassThrough(upstream.base, upstreamKey),
+      clawauth: () =>
+        startClawauth({
+          dir: `${o.root}/proxy-clawauth`,
+          upstream: upstream.base,
+          key: upstreamKey,
+          main: o.clawauthMain,
+        }),
+      claudeCodeRouter: () =>
+        startCcr({ dir: `${o.root}/proxy-ccr`, upstream: upstream.base, key: upstreamKey }),
+    };
+    for (const start of Object.values(starters)) started.push(await start());
     const targets = started.filter((t): t is Target => "url" in t);
     for (const t of started) if ("unavailable" in t) log(`proxy: ${t.label}: ${t.unavailable}`);
 
@@ -206,10 +235,15 @@ export async function proxyBench(
       const perPhase = Object.fromEntries(
         PHASE_KEYS.map((k, i) => [k, summarise(results.get(t.key)!.map((round) => round[i]))]),
       ) as Record<PhaseKey, Summary>;
+      const { peakKb: loadPeakKb } = procMemory(t.pid);
       rows.push({
         target: t,
         phases: perPhase,
-        memory: await openStreams(t, upstream.base, o.streams),
+        memory: await freshMemory(
+          t,
+          starters[t.key],
+          (fresh) => openStreams(fresh, upstream.base, o.streams),
+        ).then((m) => typeof m === "string" ? m : { loadPeakKb, ...m }),
       });
     }
     const measured = rows.filter((r): r is Measured => "phases" in r);

@@ -37,9 +37,18 @@ export interface Summary {
   firstError?: string;
 }
 
-/** A process's memory with the streams open, in kB. */
+/**
+ * A target's memory, in kB: its peak over the load phases, and a fresh
+ * process's RSS and peak with the streams open (what the ≤ 100 MB target
+ * is about: the load phases' peak is mostly V8's young generation growing
+ * under thousands of requests a second, the upstream's own included).
+ */
 export interface Memory {
+  /** VmHWM of the process that served the load phases. */
+  loadPeakKb: number;
+  /** VmRSS of a fresh process holding the streams open. */
   rssKb: number;
+  /** VmHWM of that fresh process: start-up plus the open streams. */
   peakKb: number;
 }
 
@@ -115,15 +124,20 @@ export function targetJson(m: Measured, base: Measured): Json {
     startMs: round(m.target.startMs, 0),
     phases,
     rpsRatioToUpstream: round(m.phases.smallN.rps / base.phases.smallN.rps, 3),
-    memory: typeof m.memory === "string"
-      ? { unavailable: m.memory }
-      : { rssWithOpenStreamsKb: m.memory.rssKb, peakRssKb: m.memory.peakKb },
+    memory: typeof m.memory === "string" ? { unavailable: m.memory } : {
+      rssWithOpenStreamsKb: m.memory.rssKb,
+      peakRssWithOpenStreamsKb: m.memory.peakKb,
+      peakRssUnderLoadKb: m.memory.loadPeakKb,
+    },
   };
 }
 
 /** The issue's targets for `clawauth proxy`, each met or not; absent when not measurable. */
 export interface Verdicts {
-  oneClientLatency?: boolean;
+  /** One client: ≤ 1 ms added at p50, small requests and time to first byte. */
+  oneClientP50?: boolean;
+  /** One client: ≤ 3 ms added at p99, small requests and time to first byte. */
+  oneClientP99?: boolean;
   rss?: boolean;
   lessLatencyThanEachPeer?: boolean;
   moreRpsThanEveryPeer?: boolean;
@@ -136,10 +150,8 @@ export function verdicts(
   peers: readonly Measured[],
 ): Verdicts {
   if (!clawauth) return {};
-  const within = (key: PhaseKey) => {
-    const a = added(clawauth, base, key);
-    return a.p50 <= PROXY_TARGETS.addedP50Ms && a.p99 <= PROXY_TARGETS.addedP99Ms;
-  };
+  const within = (pct: "p50" | "p99", limit: number) =>
+    (["small1", "ttfb1"] as const).every((key) => added(clawauth, base, key)[pct] <= limit);
   const mem = clawauth.memory;
   const beats = (peer: Measured) =>
     PHASE_KEYS.every((k) =>
@@ -147,7 +159,8 @@ export function verdicts(
       clawauth.phases[k].p99Ms < peer.phases[k].p99Ms
     );
   return {
-    oneClientLatency: within("small1") && within("ttfb1"),
+    oneClientP50: within("p50", PROXY_TARGETS.addedP50Ms),
+    oneClientP99: within("p99", PROXY_TARGETS.addedP99Ms),
     rss: typeof mem === "string" ? undefined : mem.peakKb / 1024 <= PROXY_TARGETS.rssMb,
     ...(peers.length
       ? {
@@ -167,7 +180,9 @@ export function tables(o: ReportSettings, rows: readonly Row[], v: Verdicts): st
   const base = measured[0];
   const n = o.clients;
   const memCells = (m: Measured): string[] =>
-    typeof m.memory === "string" ? [m.memory, ""] : [mb(m.memory.peakKb), mb(m.memory.rssKb)];
+    typeof m.memory === "string"
+      ? [m.memory, ""]
+      : [mb(m.memory.loadPeakKb), `${mb(m.memory.rssKb)} / ${mb(m.memory.peakKb)}`];
   const absolute = rows.map((m) => {
     if ("unavailable" in m) return [m.label, m.unavailable, "", "", "", "", "", "", ""];
     const p = m.phases;
@@ -190,8 +205,8 @@ export function tables(o: ReportSettings, rows: readonly Row[], v: Verdicts): st
       `${n} clients p50 / p99`,
       `TTFB, ${n} clients`,
       `req/s, ${n} clients`,
-      "peak RSS MB",
-      `RSS MB, ${o.streams} streams`,
+      "peak RSS MB, load phases",
+      `RSS / peak MB, ${o.streams} streams (fresh process)`,
       "start-up ms",
     ],
     absolute,
@@ -232,10 +247,10 @@ export function tables(o: ReportSettings, rows: readonly Row[], v: Verdicts): st
   );
   const t = PROXY_TARGETS;
   const goals = [
-    `one client, small requests and TTFB: ≤ ${t.addedP50Ms} ms added at p50, ≤ ${t.addedP99Ms} ms at p99: ${
-      verdictOf(v.oneClientLatency)
-    }`,
-    `peak RSS ≤ ${t.rssMb} MB: ${verdictOf(v.rss)}`,
+    `one client, small requests and TTFB: ≤ ${t.addedP50Ms} ms added at p50: ${
+      verdictOf(v.oneClientP50)
+    }; ≤ ${t.addedP99Ms} ms at p99: ${verdictOf(v.oneClientP99)}`,
+    `peak RSS with ${o.streams} open streams ≤ ${t.rssMb} MB (a fresh proxy): ${verdictOf(v.rss)}`,
     `less added latency than each peer (p50 and p99, every phase): ${
       verdictOf(v.lessLatencyThanEachPeer)
     }`,
