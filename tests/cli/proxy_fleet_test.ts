@@ -12,11 +12,16 @@
  */
 
 import assert from "node:assert/strict";
-import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
 import { fakeSecret, setOrder } from "../helpers.ts";
-import { idpFor } from "../oauth_helpers.ts";
 import { startFakeUpstream, type UpstreamRequest } from "../fake_upstream.ts";
-import { type Fleet, fleetOf, type Machine, testCluster } from "../postgres_env.ts";
+import {
+  fleetIdp,
+  fleetLogin,
+  fleetOf,
+  type Machine,
+  setFleetExpires,
+  testCluster,
+} from "../postgres_env.ts";
 import { routeTo, type RunningProxy, startProxy } from "../proxy_support.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("proxy fleet tests");
@@ -175,25 +180,6 @@ Deno.test({
   },
 });
 
-/** The sandbox IdP, configured on every machine (each has its own clawauth.json). */
-async function fleetIdp(fleet: Fleet): Promise<SandboxIdp> {
-  const [first, ...others] = fleet.machines;
-  const idp = await idpFor(first.state);
-  const config = Deno.readTextFileSync(`${first.state.dir}/clawauth.json`);
-  for (const machine of others) machine.state.writeFile("clawauth.json", config);
-  return idp;
-}
-
-/** A Codex login (`login --start`/`--finish`) on `machine`; returns the profile id. */
-async function login(idp: SandboxIdp, machine: Machine): Promise<string> {
-  const started = await machine.run(["login", "--provider", "openai-codex", "--start", "--json"]);
-  assert.equal(started.code, 0, started.stderr);
-  const redirect = await idp.approve(JSON.parse(started.stdout).url);
-  const finished = await machine.run(["login", "--finish", redirect, "--json"]);
-  assert.equal(finished.code, 0, finished.stderr);
-  return JSON.parse(finished.stdout).profile;
-}
-
 /** The access token a machine is handed for `id` (`token --profile`). */
 async function accessOn(machine: Machine, id: string): Promise<string> {
   const result = await machine.run(["token", "--profile", id]);
@@ -209,14 +195,11 @@ Deno.test({
     await using fleet = await fleetOf(pg);
     await using idp = await fleetIdp(fleet);
     const [a, b, c] = fleet.machines;
-    const id = await login(idp, c);
+    const id = await fleetLogin(idp, c);
     const old = await accessOn(c, id);
     // Still valid, but within the minute before expiry in which the proxy refreshes first.
     const soon = Date.now() + 20_000;
-    await pg.psql(
-      `UPDATE clawauth.profiles SET expires = ${soon} WHERE id = '${id}';`,
-      fleet.url.replace(/^.*\//, ""),
-    );
+    await setFleetExpires(pg, fleet, { id, expires: soon });
     const reset = Math.floor(Date.now() / 1000) + 3_600;
     // Only answers through A carry quota headers: B's machine can only learn them from the store.
     await using upstream = await startFakeUpstream((_credential, request) =>
