@@ -42,10 +42,17 @@ export class StoreView {
    * own writes) a re-read, awaited. Serving an old one while a re-read ran
    * would let the first request after a quiet spell route on a snapshot of
    * any age, e.g. to a profile another proxy of the fleet put in cooldown.
+   * While the store cannot be read, the old one serves and is re-read behind.
    */
   async current(): Promise<View> {
     const view = this.#view;
-    if (view && !this.#stale && this.ctx.now() - view.readAt < MAX_AGE_MS) return view;
+    if (view && !this.#stale) {
+      if (this.ctx.now() - view.readAt < MAX_AGE_MS) return view;
+      if (this.#warned) {
+        this.#reload().catch(() => {});
+        return view;
+      }
+    }
     return await this.#reload();
   }
 

@@ -245,3 +245,57 @@ Deno.test({
     assert.equal(idp.counts().refresh_token, 1, "no second refresh before the proxies stopped");
   },
 });
+
+Deno.test({
+  name:
+    `proxy fleet: with the database gone the proxy serves from its last snapshot and says so once; back, it records a 429 again, and it exits 0${SUFFIX}`,
+  ignore,
+  async fn() {
+    await using fleet = await fleetOf(pg);
+    const [a, , c] = fleet.machines;
+    const one = fakeSecret();
+    const two = fakeSecret();
+    for (const [name, secret] of [["one", one], ["two", two]]) {
+      const pasted = await a.run(["paste-token", "--provider", "anthropic", "--profile", name], {
+        stdin: secret,
+      });
+      assert.equal(pasted.code, 0, pasted.stderr);
+    }
+    assert.equal((await setOrder(a, "anthropic", "anthropic:one", "anthropic:two")).code, 0);
+    let limited = false;
+    await using upstream = await startFakeUpstream((credential) =>
+      limited && credential === one ? { status: 429, headers: { "retry-after": "30" } } : {}
+    );
+    routeTo(a.state, upstream, ["anthropic"]);
+    const [proxy] = await proxiesOn([a]);
+    let down = false;
+    try {
+      assert.equal((await message(proxy, "a")).status, 200);
+      await pg.stop();
+      down = true;
+      // Each request comes when the snapshot is old enough to be re-read; the
+      // success bookkeeping (written within 2 s) fails too.
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, STALE_MS + 100));
+        assert.equal((await message(proxy, "a")).status, 200, "served from the last snapshot");
+      }
+      await pg.start();
+      down = false;
+      // Back: a 429 is recorded (the request waits for that write) and fails over.
+      limited = true;
+      const failedOver = await message(proxy, "a");
+      assert.equal(failedOver.status, 200);
+      const status = await statusOn(c);
+      assert.equal(status["anthropic:one"].state, "cooldown", "the 429 reached the store");
+      assert.deepEqual(sentVia(upstream.requests, "a"), [one, one, one, one, one, two]);
+    } finally {
+      if (down) await pg.start();
+      const result = await proxy.stop();
+      assert.equal(result.code, 0, result.stderr);
+      const warnings = result.stderr.match(/could not re-read the store/g) ?? [];
+      assert.equal(warnings.length, 1, result.stderr);
+      assert.match(result.stderr, /127\.0\.0\.1/, "the warning names the database host");
+      assert.ok(!result.stderr.includes(pg.password));
+    }
+  },
+});

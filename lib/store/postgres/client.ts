@@ -324,6 +324,20 @@ export function dbError(error: unknown, target: PostgresTarget, what: string): u
   );
 }
 
+/**
+ * Forgets `client`'s pool after a connection-level failure, so that the
+ * next call of a long-running process (the proxy) connects afresh: when the
+ * `socket` it was given fails to connect, npm:postgres 3.4 keeps that
+ * connection waiting for a socket that never comes, and every later query
+ * of the pool waits with it, even once the database is back. Returns `error`.
+ */
+function dropIfUnreachable(client: FleetClient, error: unknown): unknown {
+  if (!UNREACHABLE.has(codeOf(error) ?? "")) return error;
+  for (const [url, cached] of clients) if (cached === client) clients.delete(url);
+  client.sql.end({ timeout: 0 }).catch(() => {});
+  return error;
+}
+
 /** Runs `fn` on the pool, mapping database failures (see {@linkcode dbError}). */
 export async function guarded<T>(
   client: FleetClient,
@@ -333,7 +347,7 @@ export async function guarded<T>(
   try {
     return await fn(client.sql);
   } catch (error) {
-    throw dbError(error, client.target, what);
+    throw dbError(dropIfUnreachable(client, error), client.target, what);
   }
 }
 
@@ -358,6 +372,6 @@ export async function transaction<T>(
       return await fn(tx);
     }) as T;
   } catch (error) {
-    throw dbError(error, client.target, what);
+    throw dbError(dropIfUnreachable(client, error), client.target, what);
   }
 }
