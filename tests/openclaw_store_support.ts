@@ -11,6 +11,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { exists } from "../lib/fs/files.ts";
+import { oauthRefreshLockTarget } from "../lib/store/openclaw/fence.ts";
 import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
 import { fakeSecret, type RunResult } from "./helpers.ts";
 import { idpFor, loginVia } from "./oauth_helpers.ts";
@@ -145,6 +146,117 @@ export function editStoredProfile(
 /** Moves a stored login's expiry into the past, as time would (default {@linkcode CODEX_ID}). */
 export function expire(state: OpenclawState, id: string = CODEX_ID): void {
   editStoredProfile(state, id, (entry) => ({ ...entry, expires: Date.now() - 60_000 }));
+}
+
+// ---------------------------------------------------------------------------
+// OpenClaw's refresh protocol (fences, the refresh lock), written by hand as OpenClaw would
+// ---------------------------------------------------------------------------
+
+function hex(bytes: number): string {
+  return [...crypto.getRandomValues(new Uint8Array(bytes))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The credential with OpenClaw's refresh fence in place of its tokens
+ * (`createOAuthRefreshFence`): a new claim id, SHA-256 generation digests of
+ * the secrets it fences, `expires: 1`; `failed` marks the claim as failed.
+ */
+export async function fenced(entry: Entry, id: string, failed = false): Promise<Entry> {
+  const claim = hex(16);
+  const value = async (kind: "access" | "refresh"): Promise<string> => {
+    const digest = await sha256Hex(
+      JSON.stringify([
+        "openclaw.oauth-refresh-generation",
+        1,
+        id,
+        entry.provider,
+        kind,
+        entry[kind],
+      ]),
+    );
+    return `${FENCE_PREFIX}${claim}:${failed ? "failed:" : ""}${kind}:${digest}`;
+  };
+  const { idToken: _idToken, ...rest } = entry;
+  return { ...rest, access: await value("access"), refresh: await value("refresh"), expires: 1 };
+}
+
+/**
+ * Settles the pending fence `pending` on {@linkcode CODEX_ID} as OpenClaw's
+ * refresh would: `original` with new tokens valid for an hour. Asserts the
+ * fence was left alone until then (`who` waited for it). Returns the new access token.
+ */
+export function settleFence(
+  state: OpenclawState,
+  fence: { pending: Entry; original: Entry; who: string },
+): string {
+  const settled = fakeSecret("settled-at-");
+  editStoredProfile(state, CODEX_ID, (entry) => {
+    assert.deepEqual(
+      entry,
+      fence.pending,
+      `${fence.who} left OpenClaw's fence alone while it waited`,
+    );
+    return {
+      ...fence.original,
+      access: settled,
+      refresh: fakeSecret("settled-rt-"),
+      expires: Date.now() + 3_600_000,
+    };
+  });
+  return settled;
+}
+
+/** `/proc/<pid>/stat` field 22 (starttime), read as OpenClaw's `getProcessStartTime` does. */
+function processStartTime(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 1).trimStart().split(/\s+/);
+  return Number(fields[19]);
+}
+
+/**
+ * Takes OpenClaw's per-profile refresh lock for `pid`: the sidecar
+ * `<target>.lock`, created O_EXCL 0600 with the payload OpenClaw's file lock
+ * writes. Returns its path and text.
+ */
+export function takeRefreshLock(
+  state: OpenclawState,
+  provider: string,
+  profileId: string,
+  pid: number,
+): { path: string; text: string } {
+  const path = `${oauthRefreshLockTarget(state.dir, provider, profileId)}.lock`;
+  for (const dir of [`${state.dir}/locks`, `${state.dir}/locks/oauth-refresh`]) {
+    Deno.mkdirSync(dir, { recursive: true });
+    Deno.chmodSync(dir, 0o700);
+  }
+  const text = JSON.stringify({
+    pid,
+    createdAt: new Date().toISOString(),
+    starttime: processStartTime(pid),
+  });
+  const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    file.writeSync(new TextEncoder().encode(text));
+  } finally {
+    file.close();
+  }
+  return { path, text };
+}
+
+/** A live process to name as a lock holder (`sleep`), killed when disposed. */
+export function sleeper(): Deno.ChildProcess {
+  return new Deno.Command("sleep", {
+    args: ["300"],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
 }
 
 // ---------------------------------------------------------------------------

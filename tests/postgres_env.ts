@@ -13,6 +13,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+import type { SandboxIdp } from "../scripts/sandbox_idp.ts";
 import {
   freePort,
   ignoredSuffix,
@@ -23,6 +25,7 @@ import {
   type TempState,
   tempState,
 } from "./helpers.ts";
+import { idpFor } from "./oauth_helpers.ts";
 
 /** The login role the tests connect as (never a superuser). */
 export const FLEET_ROLE = "fleet";
@@ -362,4 +365,35 @@ export async function fleetOf(
       for (const machine of machines) await machine.state[Symbol.asyncDispose]();
     },
   };
+}
+
+/** The sandbox IdP, configured on every machine of `fleet` (each has its own clawauth.json). */
+export async function fleetIdp(fleet: Fleet): Promise<SandboxIdp> {
+  const [first, ...others] = fleet.machines;
+  const idp = await idpFor(first.state);
+  const config = Deno.readTextFileSync(`${first.state.dir}/clawauth.json`);
+  for (const machine of others) machine.state.writeFile("clawauth.json", config);
+  return idp;
+}
+
+/** A Codex login (`login --start` / `--finish`) on one machine of the fleet; returns the profile id. */
+export async function fleetLogin(idp: SandboxIdp, machine: Machine): Promise<string> {
+  const started = await machine.run(["login", "--provider", "openai-codex", "--start", "--json"]);
+  assert.equal(started.code, 0, started.stderr);
+  const redirect = await idp.approve(JSON.parse(started.stdout).url);
+  const finished = await machine.run(["login", "--finish", redirect, "--json"]);
+  assert.equal(finished.code, 0, finished.stderr);
+  return JSON.parse(finished.stdout).profile;
+}
+
+/** Sets a stored login's expiry (epoch ms), as time would move it (the expiry is a plain column). */
+export async function setFleetExpires(
+  cluster: PgCluster,
+  fleet: Fleet,
+  opts: { id: string; expires: number },
+): Promise<void> {
+  await cluster.psql(
+    `UPDATE clawauth.profiles SET expires = ${opts.expires} WHERE id = '${opts.id}';`,
+    fleet.url.replace(/^.*\//, ""),
+  );
 }

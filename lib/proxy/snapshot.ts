@@ -1,8 +1,8 @@
 /**
  * The store as the proxy sees it: a cached snapshot, so the success path
- * reads no file, takes no lock and makes no database round trip. It is
- * re-read in the background when older than a second (changes by other
- * processes show within about a second), and at once after the proxy's own
+ * reads no file, takes no lock and makes no database round trip. A request
+ * that finds it older than a second re-reads it first (changes by other
+ * processes show within about a second), and so does one after the proxy's own
  * writes, which also patch it so the next request already routes around a
  * failed profile.
  *
@@ -39,14 +39,20 @@ export class StoreView {
   constructor(private readonly ctx: Context, private readonly paths: Paths) {}
 
   /**
-   * The current snapshot: the cached one while it is young; an old one is
-   * served while a re-read runs; after own writes, the re-read is awaited.
+   * The current snapshot: the cached one while it is young, else (and after
+   * own writes) a re-read, awaited. Serving an old one while a re-read ran
+   * would let the first request after a quiet spell route on a snapshot of
+   * any age, e.g. to a profile another proxy of the fleet put in cooldown.
+   * While the store cannot be read, the old one serves and is re-read behind.
    */
   async current(): Promise<View> {
     const view = this.#view;
     if (view && !this.#stale) {
-      if (this.ctx.now() - view.readAt >= MAX_AGE_MS) this.#reload().catch(() => {});
-      return view;
+      if (this.ctx.now() - view.readAt < MAX_AGE_MS) return view;
+      if (this.#warned) {
+        this.#reload().catch(() => {});
+        return view;
+      }
     }
     return await this.#reload();
   }

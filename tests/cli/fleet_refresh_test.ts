@@ -5,37 +5,20 @@
  */
 
 import assert from "node:assert/strict";
-import type { SandboxIdp } from "../../scripts/sandbox_idp.ts";
-import { idpFor } from "../oauth_helpers.ts";
-import { type Fleet, fleetOf, type Machine, testCluster } from "../postgres_env.ts";
+import {
+  type Fleet,
+  fleetIdp,
+  fleetLogin,
+  fleetOf,
+  setFleetExpires,
+  testCluster,
+} from "../postgres_env.ts";
 
 const { pg, ignore, suffix: SUFFIX } = await testCluster("fleet refresh tests");
 
-/** The sandbox IdP, configured on every machine (each has its own clawauth.json). */
-async function fleetIdp(fleet: Fleet): Promise<SandboxIdp> {
-  const [first, ...others] = fleet.machines;
-  const idp = await idpFor(first.state);
-  const config = Deno.readTextFileSync(`${first.state.dir}/clawauth.json`);
-  for (const machine of others) machine.state.writeFile("clawauth.json", config);
-  return idp;
-}
-
-/** `login --start` / `--finish` on one machine of the fleet; returns the profile id. */
-async function login(idp: SandboxIdp, machine: Machine): Promise<string> {
-  const started = await machine.run(["login", "--provider", "openai-codex", "--start", "--json"]);
-  assert.equal(started.code, 0, started.stderr);
-  const redirect = await idp.approve(JSON.parse(started.stdout).url);
-  const finished = await machine.run(["login", "--finish", redirect, "--json"]);
-  assert.equal(finished.code, 0, finished.stderr);
-  return JSON.parse(finished.stdout).profile;
-}
-
-/** Makes the stored access token expired, as time would (the expiry is a plain column). */
-async function expire(fleet: Fleet, id: string): Promise<void> {
-  await pg.psql(
-    `UPDATE clawauth.profiles SET expires = ${Date.now() - 1000} WHERE id = '${id}';`,
-    fleet.url.replace(/^.*\//, ""),
-  );
+/** Makes the stored access token expired, as time would. */
+function expire(fleet: Fleet, id: string): Promise<void> {
+  return setFleetExpires(pg, fleet, { id, expires: Date.now() - 1000 });
 }
 
 Deno.test({
@@ -46,7 +29,7 @@ Deno.test({
     await using fleet = await fleetOf(pg);
     await using idp = await fleetIdp(fleet);
     const [a, b] = fleet.machines;
-    const id = await login(idp, a);
+    const id = await fleetLogin(idp, a);
     const before = await b.run(["token", "--provider", "openai-codex"]);
     assert.equal(before.code, 0, before.stderr);
     assert.equal(idp.counts().refresh_token, 0, "a valid login is served without a refresh");
@@ -80,7 +63,7 @@ Deno.test({
     await using fleet = await fleetOf(pg);
     await using idp = await fleetIdp(fleet);
     const [a, b] = fleet.machines;
-    const id = await login(idp, a);
+    const id = await fleetLogin(idp, a);
     await expire(fleet, id);
     idp.setTokenFault("hang", 1);
     const refresher = a.spawn(["token", "--provider", "openai-codex"]);
@@ -118,7 +101,7 @@ Deno.test({
     await using fleet = await fleetOf(pg);
     await using idp = await fleetIdp(fleet);
     const [a, b, c] = fleet.machines;
-    const id = await login(idp, a);
+    const id = await fleetLogin(idp, a);
     await expire(fleet, id);
     idp.setTokenFault("hang", 1);
     const refresher = a.spawn(["token", "--provider", "openai-codex"], {

@@ -137,7 +137,7 @@ Deno.test("connect pi --proxy: baseUrl and the local key for the provider; opena
   assert.equal(openai.code, 0, openai.stderr);
   const key = localKey(state);
   const written = Deno.readTextFileSync(`${dir}/models.json`);
-  assert.match(written, /^  \/\/ mine$/m);
+  assert.match(written, /^ {2}\/\/ mine$/m);
   const providers = JSON.parse(written.replace(/^\s*\/\/.*$/gm, "")).providers;
   assert.deepEqual(providers, {
     anthropic: { baseUrl: "http://127.0.0.1:8787/anthropic", apiKey: key },

@@ -418,6 +418,8 @@ export async function guarded<T>(
   try {
     return await new Watchdog(client, client.answerMs).race(fn(client.sql));
   } catch (error) {
+    // A pool whose connect failed waits on it for good (npm:postgres 3.4): the next call starts afresh.
+    if (UNREACHABLE.has(codeOf(error) ?? "")) dropClient(client);
     throw dbError(error, client.target, what);
   }
 }
@@ -446,6 +448,8 @@ export async function transaction<T>(
       return await fn(tx, (work) => watchdog.aside(work));
     }) as Promise<T>);
   } catch (error) {
+    // A pool whose connect failed waits on it for good (npm:postgres 3.4): the next call starts afresh.
+    if (UNREACHABLE.has(codeOf(error) ?? "")) dropClient(client);
     throw dbError(error, client.target, what);
   }
 }
