@@ -97,16 +97,29 @@ export function sharedAuthRows(state: OpenclawState): unknown[] {
   }
 }
 
-/** The profiles of the shared store document, `authProfiles.store`. */
-export function storedProfiles(state: OpenclawState): Profiles {
+/** One shared document of OpenClaw's state DB, parsed (`undefined` when the row is absent). */
+function sharedDocument(state: OpenclawState, key: string): Record<string, unknown> | undefined {
   const db = new DatabaseSync(state.stateDb, { readOnly: true });
   try {
     const row = db.prepare("SELECT value_json FROM config_machine_state WHERE state_key = ?")
-      .get("authProfiles.store") as { value_json: string } | undefined;
-    return row ? (JSON.parse(row.value_json) as { profiles: Profiles }).profiles : {};
+      .get(key) as { value_json: string } | undefined;
+    return row ? JSON.parse(row.value_json) : undefined;
   } finally {
     db.close();
   }
+}
+
+/** The profiles of the shared store document, `authProfiles.store`. */
+export function storedProfiles(state: OpenclawState): Profiles {
+  return (sharedDocument(state, "authProfiles.store")?.profiles ?? {}) as Profiles;
+}
+
+/** `usageStats` of the shared state document, `authProfiles.state`. */
+export function storedUsage(state: OpenclawState): Record<string, Record<string, unknown>> {
+  return (sharedDocument(state, "authProfiles.state")?.usageStats ?? {}) as Record<
+    string,
+    Record<string, unknown>
+  >;
 }
 
 /**
