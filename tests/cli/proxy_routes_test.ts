@@ -195,6 +195,33 @@ Deno.test("proxy refuses bad requests before any upstream: no or wrong key 401, 
   assert.equal(upstream.requests.length, 1, "only the good localhost request went out");
 });
 
+Deno.test("proxy answers 413 to a chunked body that grows past 32 MiB, and nothing reaches the upstream", async () => {
+  await using state = await tempState();
+  await using upstream = await startFakeUpstream();
+  oneAnthropicKey(state);
+  routeTo(state, upstream);
+  await using proxy = await startProxy(state);
+  const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+  let sent = 0;
+  // No Content-Length: the size is only known by reading, 33 MiB of it.
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ < 33) controller.enqueue(chunk);
+      else controller.close();
+    },
+  });
+  const answer = await fetch(`${proxy.url}/anthropic/v1/messages`, {
+    method: "POST",
+    headers: keyed(proxy.key),
+    body,
+    // @ts-ignore: Deno's fetch takes a streamed body with duplex "half" (not in lib.dom's type)
+    duplex: "half",
+  });
+  assert.equal(answer.status, 413);
+  assert.match((await answer.json()).error.message, /limited to 33554432 bytes/);
+  assert.equal(upstream.requests.length, 0);
+});
+
 Deno.test("proxy answers 502 naming the host when the upstream cannot be reached", async () => {
   await using state = await tempState();
   oneAnthropicKey(state);
