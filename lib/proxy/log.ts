@@ -21,17 +21,33 @@ export interface RequestLine {
   retries: number;
 }
 
-/** Where request lines go. */
-export type RequestLog = (line: RequestLine) => void;
+/** Where request lines go; `flush` writes what is still pending (at shutdown). */
+export type RequestLog = ((line: RequestLine) => void) & { flush(): void };
 
-/** The log of a run: JSON lines with `--json`, else one short line each; both on stdout. */
+/**
+ * The log of a run: JSON lines with `--json`, else one short line each; both
+ * on stdout. Lines are gathered and written once per turn of the event loop:
+ * a write to a slow terminal or pipe then never holds up a request, and a
+ * busy proxy makes one write for many requests.
+ */
 export function requestLog(ctx: Context, json: boolean): RequestLog {
-  return json
-    ? (line) => ctx.out(`${JSON.stringify({ event: "request", ...line })}\n`)
-    : (line) =>
-      ctx.out(
-        `${line.status} ${line.route ?? "-"} ${line.profile ?? "-"} ${line.ms} ms${
-          line.retries ? ` (${line.retries} retries)` : ""
-        }\n`,
-      );
+  const text = json
+    ? (line: RequestLine) => `${JSON.stringify({ event: "request", ...line })}\n`
+    : (line: RequestLine) =>
+      `${line.status} ${line.route ?? "-"} ${line.profile ?? "-"} ${line.ms} ms${
+        line.retries ? ` (${line.retries} retries)` : ""
+      }\n`;
+  let pending = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const out = pending;
+    pending = "";
+    if (out) ctx.out(out);
+  };
+  return Object.assign((line: RequestLine) => {
+    pending += text(line);
+    timer ??= setTimeout(flush, 0);
+  }, { flush });
 }

@@ -143,6 +143,7 @@ export async function serveProxy(ctx: Context, opts: ServeOptions): Promise<numb
   refresher.start(servedLogins(view, routes, paths, () => ctx.now()));
   await stopSignal();
   await Promise.race([server.shutdown(), sleep(DRAIN_MS)]);
+  log.flush();
   await refresher.stop();
   await recorder.close();
   return Exit.ok;
