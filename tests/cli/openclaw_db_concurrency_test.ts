@@ -12,13 +12,14 @@
 import assert from "node:assert/strict";
 import { readAuthDocuments, updateAuthDocuments } from "../../lib/store/openclaw/db.ts";
 import { oauthRefreshLockTarget, parseRefreshFence } from "../../lib/store/openclaw/fence.ts";
-import { ROOT } from "../../scripts/cli_runner.ts";
 import {} from "../helpers.ts";
 import { addToken, opts } from "../openclaw_db_support.ts";
 import { openclawCommand, openclawState, openclawTests } from "../openclaw_env.ts";
 import { assertOpenclawOk, openclawPasteToken, setupToken } from "../openclaw_store_support.ts";
 
 const { ignore, suffix: SUFFIX } = openclawTests;
+// The workers import the very module this file imports (a path written by hand went stale once).
+const DB_MODULE = import.meta.resolve("../../lib/store/openclaw/db.ts");
 
 Deno.test({
   name:
@@ -30,7 +31,7 @@ Deno.test({
     const worker = `${state.dir}/../worker.ts`;
     Deno.writeTextFileSync(
       worker,
-      `import { updateAuthDocuments } from ${JSON.stringify(`${ROOT}/lib/store/openclaw_db.ts`)};
+      `import { updateAuthDocuments } from ${JSON.stringify(DB_MODULE)};
 const [stateDir, name, count] = Deno.args;
 for (let i = 0; i < Number(count); i++) {
   updateAuthDocuments({ stateDir, agentDir: stateDir + "/agents/main/agent", agent: "main", timeoutMs: 30000 }, (docs) => {
