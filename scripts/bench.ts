@@ -536,5 +536,11 @@ async function main(): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exitCode = await main();
+  try {
+    Deno.exitCode = await main();
+  } catch (error) {
+    // Caught, so the process ends normally and "unload" stops the throwaway PostgreSQL cluster.
+    console.error(error);
+    Deno.exitCode = 1;
+  }
 }

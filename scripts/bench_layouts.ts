@@ -45,7 +45,7 @@ type Json = Record<string, unknown>;
 const OPENCLAW_TEMPLATE = `${ROOT}/.ci/.tools/openclaw/template-2026.9.6/state`;
 const LAYOUT_FLOOR_PATH = `${ROOT}/bench/.floor_layout.ts`;
 const CONNECT_PROBE_PATH = `${ROOT}/bench/.connect_probe.ts`;
-const WIRE_PROBE_PATH = `${ROOT}/bench/.wire_probe.ts`;
+const WIRE_PROBE_PATH = `${ROOT}/scripts/bench_wire_probe.ts`;
 const SQLITE_FLOOR_PATH = `${ROOT}/bench/.floor_sqlite.ts`;
 const LARGE_FLOOR_PATH = `${ROOT}/bench/.floor_large.ts`;
 /** Profiles in the large store row. */
@@ -74,19 +74,6 @@ const sql = postgres({ host, port: Number(port), database, username: user, ssl,
 await sql.unsafe("SELECT 1");
 console.log("connected");
 Deno.exit(0);
-`;
-
-/**
- * A Deno script that times, inside its process, what the wire reader does
- * on `token`: TCP, TLS, start-up, authentication, `SELECT 1`, Terminate.
- */
-const WIRE_PROBE =
-  `// Written by scripts/bench_layouts.ts (the fleet connect rows) and deleted after the run.
-import { wireQuery } from "../lib/store/postgres/wire.ts";
-import { parsePostgresUrl } from "../lib/store/postgres/url.ts";
-const start = performance.now();
-await wireQuery(parsePostgresUrl(Deno.args[0]), Deno.env.get("PGPASSWORD"), "SELECT 1");
-console.log(\`connected \${(performance.now() - start).toFixed(3)}\`);
 `;
 
 /**
@@ -318,7 +305,6 @@ async function makeLayouts(root: string): Promise<{ layouts: Layout[]; skipped: 
     "api-key",
   ], fleetKey);
   Deno.writeTextFileSync(CONNECT_PROBE_PATH, CONNECT_PROBE);
-  Deno.writeTextFileSync(WIRE_PROBE_PATH, WIRE_PROBE);
   const { port, caFile } = cluster;
   const database = url.replace(/^.*\//, "");
   const deno = (...args: string[]) => [Deno.execPath(), "run", "--quiet", ...args];
@@ -452,7 +438,6 @@ export async function layouts(
       const path of [
         LAYOUT_FLOOR_PATH,
         CONNECT_PROBE_PATH,
-        WIRE_PROBE_PATH,
         SQLITE_FLOOR_PATH,
         LARGE_FLOOR_PATH,
       ]
