@@ -26,9 +26,11 @@ export type RequestLog = ((line: RequestLine) => void) & { flush(): void };
 
 /**
  * The log of a run: JSON lines with `--json`, else one short line each; both
- * on stdout. Lines are gathered and written once per turn of the event loop:
- * a write to a slow terminal or pipe then never holds up a request, and a
- * busy proxy makes one write for many requests.
+ * on stdout. Lines are gathered and written once per turn of the event loop
+ * (a zero timer), not inside the request: a busy proxy makes one write for
+ * many requests. The write itself is synchronous, so a reader that stops
+ * reading (a paused pager) stalls the proxy once the pipe is full; journald
+ * and files do not.
  */
 export function requestLog(ctx: Context, json: boolean): RequestLog {
   const text = json
