@@ -28,6 +28,10 @@
  *    and BENCH_PROXY_STREAMS (256) size it; BENCH_CLAWAUTH_MAIN runs the
  *    proxy from another checkout's main.ts.
  *
+ * BENCH_RUNS (30), BENCH_WARMUP (2), BENCH_MEM_RUNS, BENCH_CONTENTION_REPS
+ * (3) and BENCH_REFRESH_WINDOW_RUNS (20) size the other sections;
+ * BENCH_RESULTS names another results file.
+ *
  * Prints Markdown tables on stdout (progress on stderr) and writes
  * `bench/results.json`. Exits 1 only when a correctness claim fails
  * (a second refresh, differing tokens, a failed call). Only 127.0.0.1 is
@@ -74,7 +78,8 @@ const PROXY: Omit<ProxyBenchOptions, "root"> = {
   streams: envInt("BENCH_PROXY_STREAMS", 256, 1),
   clawauthMain: Deno.env.get("BENCH_CLAWAUTH_MAIN") || undefined,
 };
-const RESULTS_PATH = `${ROOT}/bench/results.json`;
+/** BENCH_RESULTS writes elsewhere (the smoke test in tests/cli/bench_test.ts does). */
+const RESULTS_PATH = Deno.env.get("BENCH_RESULTS") || `${ROOT}/bench/results.json`;
 const TARGET_RATIO = 1.3;
 const GNU_TIME = "/usr/bin/time";
 const DENO = Deno.execPath();
@@ -516,7 +521,7 @@ async function main(): Promise<number> {
         hot.misses + lay.misses
           ? `${hot.misses + lay.misses} MISS (reported, not an error)`
           : "PASS"
-      }; wrote bench/results.json in ${durationSec} s`,
+      }; wrote ${RESULTS_PATH.replace(`${ROOT}/`, "")} in ${durationSec} s`,
     );
     if (!con.ok || !fleet.ok) {
       log("FAIL: concurrent token calls did not make exactly one refresh with one token");
