@@ -80,6 +80,8 @@ const PROXY: Omit<ProxyBenchOptions, "root"> = {
 };
 /** BENCH_RESULTS writes elsewhere (the smoke test in tests/cli/bench_test.ts does). */
 const RESULTS_PATH = Deno.env.get("BENCH_RESULTS") || `${ROOT}/bench/results.json`;
+/** How messages name it. */
+const RESULTS_NAME = RESULTS_PATH.replace(`${ROOT}/`, "");
 const TARGET_RATIO = 1.3;
 const GNU_TIME = "/usr/bin/time";
 const DENO = Deno.execPath();
@@ -420,7 +422,7 @@ async function proxyOnly(root: string): Promise<number> {
   await Deno.mkdir(`${ROOT}/bench`, { recursive: true });
   await Deno.writeTextFile(RESULTS_PATH, `${JSON.stringify(results, null, 2)}\n`);
   console.log(proxy.table);
-  log("wrote the proxy entry of bench/results.json");
+  log(`wrote the proxy entry of ${RESULTS_NAME}`);
   if (!proxy.ok) log("FAIL: requests through the upstream, the pass-through or clawauth failed");
   return proxy.ok ? 0 : 1;
 }
@@ -521,7 +523,7 @@ async function main(): Promise<number> {
         hot.misses + lay.misses
           ? `${hot.misses + lay.misses} MISS (reported, not an error)`
           : "PASS"
-      }; wrote ${RESULTS_PATH.replace(`${ROOT}/`, "")} in ${durationSec} s`,
+      }; wrote ${RESULTS_NAME} in ${durationSec} s`,
     );
     if (!con.ok || !fleet.ok) {
       log("FAIL: concurrent token calls did not make exactly one refresh with one token");

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ROOT } from "../helpers.ts";
+import { outputOf, ROOT, tempState } from "../helpers.ts";
 
 const SMALLEST: Record<string, string> = {
   BENCH_RUNS: "1",
@@ -23,42 +23,39 @@ const SMALLEST: Record<string, string> = {
 };
 
 Deno.test("deno task bench runs every section at its smallest sizes and writes each one's figures", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "clawauth-bench-test-" });
-  try {
-    const results = `${dir}/results.json`;
-    const out = await new Deno.Command(Deno.execPath(), {
+  // Only for its disposable temp dir: the bench makes its own state dirs.
+  await using temp = await tempState();
+  const results = `${temp.home}/results.json`;
+  const out = await outputOf(
+    new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", `${ROOT}/scripts/bench.ts`],
       cwd: ROOT,
       env: { ...SMALLEST, BENCH_RESULTS: results },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stderr.slice(-2000));
-    const json = JSON.parse(Deno.readTextFileSync(results));
-    for (
-      const section of [
-        "hotPath",
-        "layouts",
-        "refreshWindow",
-        "contention",
-        "fleetContention",
-        "scale",
-        "memory",
-        "proxy",
-      ]
-    ) {
-      assert.ok(json[section], `results.json has no ${section}`);
-    }
-    const proxy = json.proxy as Record<string, { phases?: Record<string, { errors: number }> }>;
-    assert.ok(proxy.clawauth?.phases, "the proxy section measured clawauth proxy");
-    for (const [phase, result] of Object.entries(proxy.clawauth.phases)) {
-      assert.equal(result.errors, 0, `clawauth proxy answered every request of ${phase}`);
-    }
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.doesNotMatch(stdout, / exited \d/, "no probe failed");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    }).spawn(),
+  );
+  assert.equal(out.code, 0, out.stderr.slice(-2000));
+  const json = JSON.parse(Deno.readTextFileSync(results));
+  for (
+    const section of [
+      "hotPath",
+      "layouts",
+      "refreshWindow",
+      "contention",
+      "fleetContention",
+      "scale",
+      "memory",
+      "proxy",
+    ]
+  ) {
+    assert.ok(json[section], `results.json has no ${section}`);
   }
+  const proxy = json.proxy as Record<string, { phases?: Record<string, { errors: number }> }>;
+  assert.ok(proxy.clawauth?.phases, "the proxy section measured clawauth proxy");
+  for (const [phase, result] of Object.entries(proxy.clawauth.phases)) {
+    assert.equal(result.errors, 0, `clawauth proxy answered every request of ${phase}`);
+  }
+  assert.doesNotMatch(out.stdout, / exited \d/, "no probe failed");
 });
